@@ -1,0 +1,10 @@
+DROP TABLE audit_events;
+DROP TABLE idempotency_keys;
+DROP TABLE refresh_tokens;
+DROP TABLE sessions;
+DROP TABLE accounts;
+DROP TABLE enterprises;
+DROP TABLE department_sectors;
+DROP TABLE departments;
+DROP TABLE sectors;
+DROP TABLE jurisdictions;

@@ -1,0 +1,9 @@
+//! Who is calling (tokens, passwords, the `Principal` extractor) and what they may do (`policy`).
+
+pub mod password;
+pub mod policy;
+pub mod principal;
+pub mod throttle;
+pub mod token;
+
+pub use principal::Principal;

@@ -1,0 +1,120 @@
+//! Who may do what: every role question is answered here (→ 403), after the query has already
+//! limited the caller to their scope (→ 404).
+
+use crate::auth::Principal;
+use crate::domain::enterprise::SELF_SERVICE_FIELDS;
+use crate::domain::role::Role;
+use crate::error::{ApiError, ApiResult};
+
+fn deny(detail: impl Into<String>) -> ApiError {
+    ApiError::forbidden("forbidden", detail)
+}
+
+/// Reading accounts: administrators within their reach, and the auditor.
+pub fn read_accounts(p: &Principal) -> ApiResult<()> {
+    match p.role {
+        Role::CityAdmin | Role::CountyAdmin | Role::Auditor => Ok(()),
+        _ => Err(deny("Only administrators and auditors read accounts")),
+    }
+}
+
+/// Whether `actor` may create or change an account of `role` bound at `target_path`
+/// (the jurisdiction path, or the enterprise's jurisdiction path for enterprise accounts).
+/// A city admin manages every account in the city; a county admin manages its county's
+/// officers and enterprise accounts; nobody else manages accounts.
+pub fn manage_account(actor: &Principal, role: Role, target_path: &str) -> ApiResult<()> {
+    let allowed_roles: &[Role] = match actor.role {
+        Role::CityAdmin => Role::ALL,
+        Role::CountyAdmin => &[Role::CountyOfficer, Role::Enterprise],
+        _ => return Err(deny("Only administrators manage accounts")),
+    };
+    if !actor.reaches(target_path) {
+        return Err(ApiError::forbidden(
+            "out_of_jurisdiction",
+            "The account would be bound outside your jurisdiction",
+        ));
+    }
+    if !allowed_roles.contains(&role) {
+        return Err(deny(format!("A {} cannot manage {} accounts", actor.role, role)));
+    }
+    Ok(())
+}
+
+/// Only the city administrator and the auditor read the audit log.
+pub fn read_audit(p: &Principal) -> ApiResult<()> {
+    match p.role {
+        Role::CityAdmin | Role::Auditor => Ok(()),
+        _ => Err(deny("Only the city administrator and auditors read the audit log")),
+    }
+}
+
+/// Registering an enterprise: a regulator, at a jurisdiction in reach, and — for an officer
+/// bound to a department — in one of that department's sectors.
+pub fn create_enterprise(p: &Principal, jurisdiction_path: &str, sector_code: &str) -> ApiResult<()> {
+    if !p.role.is_regulator() {
+        return Err(deny("Only regulators register enterprises"));
+    }
+    if !p.reaches(jurisdiction_path) {
+        return Err(ApiError::forbidden(
+            "out_of_jurisdiction",
+            "The jurisdiction is outside your reach",
+        ));
+    }
+    sector_in_reach(p, sector_code)
+}
+
+/// Changing an enterprise already in scope: regulators change anything (keeping it within
+/// their reach); its own enterprise account only contacts, size and safety director.
+pub fn update_enterprise(
+    p: &Principal,
+    changed_fields: &[&str],
+    new_jurisdiction_path: Option<&str>,
+    new_sector: Option<&str>,
+) -> ApiResult<()> {
+    match p.role {
+        Role::Auditor => Err(deny("Auditors have read-only access")),
+        Role::Enterprise => {
+            let refused: Vec<&str> = changed_fields
+                .iter()
+                .copied()
+                .filter(|f| !SELF_SERVICE_FIELDS.contains(f))
+                .collect();
+            if refused.is_empty() {
+                Ok(())
+            } else {
+                Err(ApiError::forbidden(
+                    "field_not_allowed",
+                    format!(
+                        "An enterprise account may change only {}; refused: {}",
+                        SELF_SERVICE_FIELDS.join(", "),
+                        refused.join(", ")
+                    ),
+                ))
+            }
+        }
+        _ => {
+            if let Some(path) = new_jurisdiction_path {
+                if !p.reaches(path) {
+                    return Err(ApiError::forbidden(
+                        "out_of_jurisdiction",
+                        "The new jurisdiction is outside your reach",
+                    ));
+                }
+            }
+            match new_sector {
+                Some(s) => sector_in_reach(p, s),
+                None => Ok(()),
+            }
+        }
+    }
+}
+
+fn sector_in_reach(p: &Principal, sector_code: &str) -> ApiResult<()> {
+    match &p.department_sectors {
+        Some(sectors) if !sectors.iter().any(|s| s == sector_code) => Err(ApiError::forbidden(
+            "out_of_sector",
+            "Your department does not supervise this sector",
+        )),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,175 @@
+//! The command line: `serve` (default), `migrate`, `openapi`, `create-account`.
+
+use std::io::BufRead;
+
+use clap::{Parser, Subcommand};
+use rand::Rng;
+
+use crate::auth::Principal;
+use crate::config::Config;
+use crate::domain::role::Role;
+
+#[derive(Parser)]
+#[command(name = "hazard-registry", version, about = "事故隐患排查治理 REST API server")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the migrations, seed an empty database, and serve the API (the default).
+    Serve,
+    /// Run pending migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Create an account from the command line (e.g. a second administrator or an auditor).
+    /// The password is read from standard input (one line), or generated and printed.
+    CreateAccount {
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// For regulators and auditors.
+        #[arg(long)]
+        jurisdiction: Option<String>,
+        #[arg(long)]
+        department_id: Option<i64>,
+        /// For the enterprise role.
+        #[arg(long)]
+        enterprise_id: Option<i64>,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| {
+        format!(
+            "expected one of {}",
+            Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+        )
+    })
+}
+
+/// A random password that satisfies the password policy.
+pub fn generate_password() -> String {
+    const CHARS: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rngs::OsRng;
+    let body: String = (0..20).map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char).collect();
+    format!("{body}-a7K")
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::from_env().map_err(|e| anyhow::anyhow!("configuration error: {e}"))?;
+    crate::telemetry::init(&config);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Openapi => {
+            print!("{}", crate::openapi::document_pretty());
+            Ok(())
+        }
+        Command::Migrate => {
+            let db = crate::db::Db::new(&config.database_url, 1, config.database_timeout)?;
+            let applied = db.migrate()?;
+            println!("{} migration(s) applied", applied.len());
+            Ok(())
+        }
+        Command::Serve => serve(config).await,
+        Command::CreateAccount {
+            username,
+            role,
+            display_name,
+            jurisdiction,
+            department_id,
+            enterprise_id,
+            password_stdin,
+        } => {
+            let boot = crate::app::bootstrap(config)?;
+            let (password, generated) = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line)?;
+                (line.trim_end_matches(['\r', '\n']).to_string(), false)
+            } else {
+                (generate_password(), true)
+            };
+            let input = crate::routes::accounts::BindingInput {
+                display_name: display_name.unwrap_or_else(|| username.clone()),
+                role,
+                jurisdiction_code: jurisdiction,
+                department_id,
+                enterprise_id,
+                disabled: false,
+            };
+            let id = crate::routes::accounts::create_from_cli(&boot.state, &system_principal(), &username, &password, input)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}{}", e.detail, field_errors(&e)))?;
+            println!("created account {id} ({username}, {role})");
+            if generated {
+                println!("password: {password}");
+            }
+            Ok(())
+        }
+    }
+}
+
+fn field_errors(e: &crate::error::ApiError) -> String {
+    e.errors
+        .iter()
+        .map(|f| format!("\n  {}: {}", f.pointer, f.message))
+        .collect()
+}
+
+/// The command line acts with full reach, like the operator it is.
+fn system_principal() -> Principal {
+    Principal {
+        account_id: 0,
+        username: "cli".into(),
+        role: Role::CityAdmin,
+        jurisdiction_code: None,
+        jurisdiction_path: Some("/".into()),
+        department_id: None,
+        department_sectors: None,
+        enterprise_id: None,
+        session_id: String::new(),
+        request_id: "cli".into(),
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let bind = config.bind;
+    let boot = actix_web::web::block(move || crate::app::bootstrap(config)).await??;
+    if let Some(pw) = &boot.generated_admin_password {
+        println!(
+            "\n  First start: created the city administrator.\n    username: admin\n    password: {pw}\n  \
+             This password is shown only once. Sign in at POST /api/v1/auth/login and change it.\n"
+        );
+    } else if boot.admin_created {
+        tracing::info!("created the city administrator `admin` with HAZREG_ADMIN_PASSWORD");
+    }
+    let db = boot.state.db.clone();
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            let _ = db
+                .run(|c| {
+                    crate::db::idempotency::purge_expired(c)?;
+                    crate::db::sessions::purge_ended(c)?;
+                    Ok(())
+                })
+                .await;
+        }
+    });
+    let listener = std::net::TcpListener::bind(bind).map_err(|e| anyhow::anyhow!("HAZREG_BIND {bind}: {e}"))?;
+    tracing::info!(
+        address = %listener.local_addr()?,
+        database = %crate::config::redact_url(&boot.state.config.database_url),
+        "serving; API docs at /docs"
+    );
+    crate::app::serve(boot.state, listener)?.await?;
+    Ok(())
+}

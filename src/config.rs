@@ -1,0 +1,284 @@
+//! Typed settings from the environment, validated at start: a bad value stops the process
+//! with a message naming the variable. Every variable here is listed in the README.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub database_pool_size: u32,
+    pub database_timeout: Duration,
+    /// `None` = the built-in Loudi reference data.
+    pub reference_data: Option<PathBuf>,
+    pub admin_password: Option<String>,
+    pub jwt_secret: Option<Vec<u8>>,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub cors_origins: Vec<String>,
+    pub log_format: LogFormat,
+    pub log_filter: String,
+    pub workers: usize,
+    pub login_max_failures: u32,
+    pub login_lockout: Duration,
+    pub login_address_max_failures_per_minute: u32,
+    pub trust_forwarded_for: bool,
+    pub argon2_memory_kib: u32,
+    pub password_hash_concurrency: usize,
+}
+
+impl std::fmt::Debug for Config {
+    // Secrets never reach a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("data_dir", &self.data_dir)
+            .field("database", &redact_url(&self.database_url))
+            .field("workers", &self.workers)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The URL without its password, for logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+fn err(var: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        var,
+        message: message.into(),
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_map(&std::env::vars().collect())
+    }
+
+    pub fn from_map(env: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let get = |k: &str| env.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        fn parse<T: std::str::FromStr>(
+            var: &'static str,
+            raw: Option<String>,
+            default: T,
+            what: &str,
+        ) -> Result<T, ConfigError> {
+            match raw {
+                None => Ok(default),
+                Some(v) => v
+                    .parse()
+                    .map_err(|_| err(var, format!("expected {what}, got {v:?}"))),
+            }
+        }
+        let positive = |var: &'static str, default: u64| -> Result<u64, ConfigError> {
+            let v = parse(var, get(var), default, "a positive whole number")?;
+            if v == 0 {
+                return Err(err(var, "must be greater than 0"));
+            }
+            Ok(v)
+        };
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+
+        let data_dir = PathBuf::from(get("HAZREG_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = get("HAZREG_DATABASE_URL").unwrap_or_else(|| {
+            format!("sqlite://{}", data_dir.join("hazard-registry.db").display())
+        });
+        backend_of(&database_url)?;
+
+        let bind = parse(
+            "HAZREG_BIND",
+            get("HAZREG_BIND"),
+            SocketAddr::from(([127, 0, 0, 1], 8080)),
+            "an address like 127.0.0.1:8080",
+        )?;
+        let jwt_secret = get("HAZREG_JWT_SECRET").map(String::into_bytes);
+        if let Some(s) = &jwt_secret {
+            if s.len() < 32 {
+                return Err(err(
+                    "HAZREG_JWT_SECRET",
+                    "must be at least 32 bytes (use e.g. `openssl rand -base64 48`)",
+                ));
+            }
+        }
+        let log_format = match get("HAZREG_LOG_FORMAT").as_deref() {
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(err(
+                    "HAZREG_LOG_FORMAT",
+                    format!("expected `pretty` or `json`, got {other:?}"),
+                ))
+            }
+        };
+        let cors_origins: Vec<String> = get("HAZREG_CORS_ORIGINS")
+            .map(|v| {
+                v.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for o in &cors_origins {
+            if o != "*" && !(o.starts_with("http://") || o.starts_with("https://")) {
+                return Err(err(
+                    "HAZREG_CORS_ORIGINS",
+                    format!("{o:?} is not an origin like https://app.example.org (or *)"),
+                ));
+            }
+        }
+        let argon2_memory_kib = parse(
+            "HAZREG_ARGON2_MEMORY_KIB",
+            get("HAZREG_ARGON2_MEMORY_KIB"),
+            19456u32,
+            "a number of KiB",
+        )?;
+        if argon2_memory_kib < 64 {
+            return Err(err("HAZREG_ARGON2_MEMORY_KIB", "must be at least 64"));
+        }
+        let trust_forwarded_for = match get("HAZREG_TRUST_FORWARDED_FOR").as_deref() {
+            None | Some("false") | Some("0") => false,
+            Some("true") | Some("1") => true,
+            Some(other) => {
+                return Err(err(
+                    "HAZREG_TRUST_FORWARDED_FOR",
+                    format!("expected true or false, got {other:?}"),
+                ))
+            }
+        };
+
+        Ok(Config {
+            bind,
+            database_pool_size: positive("HAZREG_DATABASE_POOL_SIZE", 10)? as u32,
+            database_timeout: Duration::from_secs(positive("HAZREG_DATABASE_TIMEOUT_SECS", 5)?),
+            reference_data: get("HAZREG_REFERENCE_DATA").map(PathBuf::from),
+            admin_password: get("HAZREG_ADMIN_PASSWORD"),
+            jwt_secret,
+            jwt_issuer: get("HAZREG_JWT_ISSUER").unwrap_or_else(|| "hazard-registry".into()),
+            jwt_audience: get("HAZREG_JWT_AUDIENCE")
+                .unwrap_or_else(|| "hazard-registry-api".into()),
+            access_token_ttl: Duration::from_secs(positive("HAZREG_ACCESS_TOKEN_TTL_SECS", 900)?),
+            refresh_token_ttl: Duration::from_secs(positive(
+                "HAZREG_REFRESH_TOKEN_TTL_SECS",
+                14 * 24 * 3600,
+            )?),
+            cors_origins,
+            log_format,
+            log_filter: get("HAZREG_LOG").unwrap_or_else(|| "info".into()),
+            workers: positive("HAZREG_WORKERS", cpus as u64)? as usize,
+            login_max_failures: positive("HAZREG_LOGIN_MAX_FAILURES", 5)? as u32,
+            login_lockout: Duration::from_secs(positive("HAZREG_LOGIN_LOCKOUT_SECS", 300)?),
+            login_address_max_failures_per_minute: positive(
+                "HAZREG_LOGIN_ADDRESS_MAX_FAILURES_PER_MINUTE",
+                20,
+            )? as u32,
+            trust_forwarded_for,
+            argon2_memory_kib,
+            password_hash_concurrency: positive(
+                "HAZREG_PASSWORD_HASH_CONCURRENCY",
+                cpus as u64,
+            )? as usize,
+            data_dir,
+            database_url,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        backend_of(&self.database_url).unwrap_or(Backend::Sqlite)
+    }
+}
+
+/// The backend is chosen by URL scheme, never by trying one and falling back to the other.
+pub fn backend_of(url: &str) -> Result<Backend, ConfigError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Backend::Postgres)
+    } else if url.starts_with("sqlite://") || url.starts_with("sqlite:") {
+        Ok(Backend::Sqlite)
+    } else {
+        Err(err(
+            "HAZREG_DATABASE_URL",
+            "expected postgres://… or sqlite://<path>",
+        ))
+    }
+}
+
+/// The file path of a `sqlite://` URL.
+pub fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_sqlite_under_data_dir() {
+        let c = Config::from_map(&map(&[])).unwrap();
+        assert_eq!(c.backend(), Backend::Sqlite);
+        assert_eq!(c.database_url, "sqlite://./data/hazard-registry.db");
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let e = Config::from_map(&map(&[("HAZREG_BIND", "nowhere")])).unwrap_err();
+        assert_eq!(e.var, "HAZREG_BIND");
+        let e = Config::from_map(&map(&[("HAZREG_DATABASE_URL", "host=x dbname=y")])).unwrap_err();
+        assert_eq!(e.var, "HAZREG_DATABASE_URL");
+        let e = Config::from_map(&map(&[("HAZREG_JWT_SECRET", "short")])).unwrap_err();
+        assert_eq!(e.var, "HAZREG_JWT_SECRET");
+        let e = Config::from_map(&map(&[("HAZREG_ACCESS_TOKEN_TTL_SECS", "0")])).unwrap_err();
+        assert_eq!(e.var, "HAZREG_ACCESS_TOKEN_TTL_SECS");
+    }
+
+    #[test]
+    fn redacts_database_password() {
+        assert_eq!(
+            redact_url("postgres://app:secret@db:5432/hz"),
+            "postgres://app:***@db:5432/hz"
+        );
+    }
+}

@@ -1,0 +1,120 @@
+//! The append-only audit log. Every write calls [`record`] inside its own transaction, so an
+//! event exists exactly when the change does.
+
+use diesel::prelude::*;
+use serde_json::{json, Map, Value};
+
+use super::schema::audit_events as ae;
+use super::AnyConnection;
+use crate::auth::Principal;
+
+/// Who is writing, and under which request.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub account_id: Option<i64>,
+    pub request_id: Option<String>,
+}
+
+impl Actor {
+    pub fn system() -> Actor {
+        Actor {
+            account_id: None,
+            request_id: None,
+        }
+    }
+}
+
+impl From<&Principal> for Actor {
+    fn from(p: &Principal) -> Actor {
+        Actor {
+            account_id: Some(p.account_id),
+            request_id: Some(p.request_id.clone()).filter(|r| !r.is_empty()),
+        }
+    }
+}
+
+/// Fields that change on every write and say nothing by themselves.
+const NOISE: &[&str] = &["updated_at", "version"];
+
+/// `{field: {"before": …, "after": …}}` for every field that differs.
+pub fn changes(before: Option<&Value>, after: Option<&Value>) -> Value {
+    let empty = Map::new();
+    let b = before.and_then(Value::as_object).unwrap_or(&empty);
+    let a = after.and_then(Value::as_object).unwrap_or(&empty);
+    let mut out = Map::new();
+    for key in b.keys().chain(a.keys()) {
+        if NOISE.contains(&key.as_str()) || out.contains_key(key) {
+            continue;
+        }
+        let (bv, av) = (b.get(key).unwrap_or(&Value::Null), a.get(key).unwrap_or(&Value::Null));
+        if bv != av {
+            out.insert(key.clone(), json!({"before": bv, "after": av}));
+        }
+    }
+    Value::Object(out)
+}
+
+pub fn record(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    action: &str,
+    entity_type: &str,
+    entity_id: &str,
+    changes: &Value,
+) -> QueryResult<()> {
+    diesel::insert_into(ae::table)
+        .values((
+            ae::at.eq(super::now()),
+            ae::actor_id.eq(actor.account_id),
+            ae::action.eq(action),
+            ae::entity_type.eq(entity_type),
+            ae::entity_id.eq(entity_id),
+            ae::changes.eq(changes.to_string()),
+            ae::request_id.eq(actor.request_id.as_deref()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(Queryable, Selectable, Debug)]
+#[diesel(table_name = ae)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub at: chrono::NaiveDateTime,
+    pub actor_id: Option<i64>,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub changes: String,
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct AuditFilter {
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    pub actor_id: Option<i64>,
+    pub since: Option<chrono::NaiveDateTime>,
+    pub after_seq: Option<i64>,
+    pub limit: i64,
+}
+
+pub fn list(conn: &mut AnyConnection, f: &AuditFilter) -> QueryResult<Vec<AuditRow>> {
+    let mut q = ae::table.select(AuditRow::as_select()).into_boxed();
+    if let Some(t) = &f.entity_type {
+        q = q.filter(ae::entity_type.eq(t.clone()));
+    }
+    if let Some(id) = &f.entity_id {
+        q = q.filter(ae::entity_id.eq(id.clone()));
+    }
+    if let Some(a) = f.actor_id {
+        q = q.filter(ae::actor_id.eq(a));
+    }
+    if let Some(s) = f.since {
+        q = q.filter(ae::at.ge(s));
+    }
+    if let Some(after) = f.after_seq {
+        q = q.filter(ae::seq.gt(after));
+    }
+    q.order(ae::seq.asc()).limit(f.limit + 1).load(conn)
+}

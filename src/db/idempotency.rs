@@ -1,0 +1,68 @@
+use diesel::prelude::*;
+
+use super::schema::idempotency_keys as ik;
+use super::AnyConnection;
+use crate::error::{ApiError, ApiResult};
+use crate::http::idempotency::Created;
+
+pub struct Stored {
+    pub request_hash: String,
+    pub created: Created,
+}
+
+/// Keys are kept 24 hours: an older one is treated as absent.
+pub fn find(conn: &mut AnyConnection, account_id: i64, key: &str) -> ApiResult<Option<Stored>> {
+    let cutoff = super::now() - chrono::Duration::hours(24);
+    let row: Option<(String, Option<String>, String)> = ik::table
+        .filter(ik::account_id.eq(account_id))
+        .filter(ik::key.eq(key))
+        .filter(ik::created_at.gt(cutoff))
+        .select((ik::request_hash, ik::location, ik::body))
+        .first(conn)
+        .optional()?;
+    row.map(|(request_hash, location, body)| {
+        Ok(Stored {
+            request_hash,
+            created: Created {
+                location: location.unwrap_or_default(),
+                body: serde_json::from_str(&body).map_err(ApiError::internal)?,
+            },
+        })
+    })
+    .transpose()
+}
+
+pub fn insert(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    key: &str,
+    request_hash: &str,
+    created: &Created,
+) -> ApiResult<()> {
+    // An expired key may be reused; a live one makes the insert fail (and the caller replay).
+    diesel::delete(
+        ik::table
+            .filter(ik::account_id.eq(account_id))
+            .filter(ik::key.eq(key))
+            .filter(ik::created_at.le(super::now() - chrono::Duration::hours(24))),
+    )
+    .execute(conn)?;
+    diesel::insert_into(ik::table)
+        .values((
+            ik::account_id.eq(account_id),
+            ik::key.eq(key),
+            ik::request_hash.eq(request_hash),
+            ik::status_code.eq(201),
+            ik::location.eq(&created.location),
+            ik::body.eq(created.body.to_string()),
+            ik::created_at.eq(super::now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Drops keys older than the retention window (called periodically by `serve`).
+pub fn purge_expired(conn: &mut AnyConnection) -> QueryResult<usize> {
+    let cutoff = super::now() - chrono::Duration::hours(48);
+    diesel::delete(ik::table.filter(ik::created_at.lt(cutoff))).execute(conn)
+}

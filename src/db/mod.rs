@@ -1,0 +1,184 @@
+//! Storage: one diesel code base over PostgreSQL and SQLite.
+//!
+//! The backend is picked by the URL scheme (`config::backend_of`), never by diesel's
+//! try-one-then-the-other `establish`. Queries run on actix's blocking pool (`Db::run`); every
+//! write goes through [`write_tx`], which starts SQLite transactions with `BEGIN IMMEDIATE`
+//! so concurrent writers queue on the busy timeout instead of failing with "database is locked".
+
+pub mod accounts;
+pub mod audit;
+pub mod enterprises;
+pub mod idempotency;
+pub mod page;
+pub mod reference;
+pub mod schema;
+pub mod scope;
+pub mod seed;
+pub mod sessions;
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::config::{backend_of, sqlite_path, Backend};
+use crate::error::{ApiError, ApiResult};
+
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// r2d2 manager that connects with the backend the URL names.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: String,
+    backend: Backend,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = AnyConnection;
+    type Error = diesel::ConnectionError;
+
+    fn connect(&self) -> Result<AnyConnection, Self::Error> {
+        match self.backend {
+            Backend::Postgres => diesel::PgConnection::establish(&self.url).map(AnyConnection::Postgresql),
+            Backend::Sqlite => {
+                let mut c = diesel::SqliteConnection::establish(sqlite_path(&self.url))?;
+                c.batch_execute(
+                    "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; \
+                     PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;",
+                )
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(AnyConnection::Sqlite(c))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)
+    }
+
+    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
+        false
+    }
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+
+/// The pool plus the means to run blocking database work off the request threads.
+#[derive(Clone)]
+pub struct Db {
+    pub pool: Pool,
+    pub backend: Backend,
+}
+
+impl Db {
+    /// Builds the pool lazily (no connection is opened until first use), so a server whose
+    /// database is down still starts answering `503` and recovers by itself.
+    pub fn new(url: &str, size: u32, timeout: Duration) -> anyhow::Result<Self> {
+        let backend = backend_of(url)?;
+        if backend == Backend::Sqlite {
+            if let Some(dir) = std::path::Path::new(sqlite_path(url)).parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir)?;
+                }
+            }
+        }
+        let pool = r2d2::Pool::builder()
+            .max_size(size)
+            .min_idle(Some(0))
+            .connection_timeout(timeout)
+            .test_on_check_out(true)
+            .build_unchecked(Manager {
+                url: url.to_string(),
+                backend,
+            });
+        Ok(Db { pool, backend })
+    }
+
+    /// Runs `f` with a pooled connection on the blocking pool.
+    pub async fn run<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut AnyConnection) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(ApiError::internal)?
+    }
+
+    pub fn migrate(&self) -> anyhow::Result<Vec<String>> {
+        let mut conn = self.pool.get()?;
+        run_migrations(&mut conn)
+    }
+}
+
+pub fn run_migrations(conn: &mut AnyConnection) -> anyhow::Result<Vec<String>> {
+    let applied = match conn {
+        AnyConnection::Postgresql(c) => c.run_pending_migrations(PG_MIGRATIONS),
+        AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+    }
+    .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+    Ok(applied.iter().map(|m| m.to_string()).collect())
+}
+
+type Tm = <AnyConnection as Connection>::TransactionManager;
+
+/// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite, `BEGIN` on PostgreSQL.
+/// Commits on `Ok`, rolls back on `Err`.
+pub fn write_tx<T, E, F>(conn: &mut AnyConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        AnyConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        AnyConnection::Postgresql(_) => Tm::begin_transaction(conn)?,
+    }
+    match f(conn) {
+        Ok(v) => {
+            Tm::commit_transaction(conn)?;
+            Ok(v)
+        }
+        Err(e) => {
+            if let Err(rb) = Tm::rollback_transaction(conn) {
+                tracing::warn!(error = %rb, "rollback failed");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Maps a unique-constraint violation to a client-facing error; anything else passes through.
+pub fn on_unique_violation(e: diesel::result::Error, mapped: impl FnOnce() -> ApiError) -> ApiError {
+    match e {
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => mapped(),
+        other => other.into(),
+    }
+}
+
+/// Current time truncated to microseconds, the precision both databases keep.
+pub fn now() -> chrono::NaiveDateTime {
+    let n = chrono::Utc::now().naive_utc();
+    n - Duration::from_nanos(u64::from(n.and_utc().timestamp_subsec_nanos() % 1000))
+}
+
+pub fn to_utc(t: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+    t.and_utc()
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower(text)`, for case-insensitive search on both backends.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}

@@ -1,0 +1,143 @@
+//! Hand-written, portable schema (the same on PostgreSQL and SQLite).
+
+diesel::table! {
+    jurisdictions (code) {
+        code -> Text,
+        name -> Text,
+        level -> Text,
+        parent_code -> Nullable<Text>,
+        path -> Text,
+    }
+}
+
+diesel::table! {
+    sectors (code) {
+        code -> Text,
+        name -> Text,
+        high_risk -> Bool,
+    }
+}
+
+diesel::table! {
+    departments (id) {
+        id -> BigInt,
+        name -> Text,
+        jurisdiction_code -> Text,
+    }
+}
+
+diesel::table! {
+    department_sectors (department_id, sector_code) {
+        department_id -> BigInt,
+        sector_code -> Text,
+    }
+}
+
+diesel::table! {
+    enterprises (id) {
+        id -> BigInt,
+        uscc -> Text,
+        name -> Text,
+        jurisdiction_code -> Text,
+        sector_code -> Text,
+        address -> Nullable<Text>,
+        legal_representative -> Nullable<Text>,
+        principal_name -> Nullable<Text>,
+        principal_phone -> Nullable<Text>,
+        employees -> Integer,
+        annual_revenue_10k_yuan -> Double,
+        safety_director_name -> Nullable<Text>,
+        safety_director_phone -> Nullable<Text>,
+        safety_director_appointed_on -> Nullable<Date>,
+        risk_level -> Nullable<Text>,
+        standardization_grade -> Nullable<Text>,
+        status -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    accounts (id) {
+        id -> BigInt,
+        username -> Text,
+        password_hash -> Text,
+        display_name -> Text,
+        role -> Text,
+        jurisdiction_code -> Nullable<Text>,
+        department_id -> Nullable<BigInt>,
+        enterprise_id -> Nullable<BigInt>,
+        disabled -> Bool,
+        failed_logins -> Integer,
+        locked_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        account_id -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (token_hash) {
+        token_hash -> Text,
+        session_id -> Text,
+        issued_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (account_id, key) {
+        account_id -> BigInt,
+        key -> Text,
+        request_hash -> Text,
+        status_code -> Integer,
+        location -> Nullable<Text>,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_events (seq) {
+        seq -> BigInt,
+        at -> Timestamp,
+        actor_id -> Nullable<BigInt>,
+        action -> Text,
+        entity_type -> Text,
+        entity_id -> Text,
+        changes -> Text,
+        request_id -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(departments -> jurisdictions (jurisdiction_code));
+diesel::joinable!(department_sectors -> departments (department_id));
+diesel::joinable!(enterprises -> jurisdictions (jurisdiction_code));
+diesel::joinable!(accounts -> enterprises (enterprise_id));
+diesel::joinable!(sessions -> accounts (account_id));
+diesel::joinable!(refresh_tokens -> sessions (session_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    jurisdictions,
+    sectors,
+    departments,
+    department_sectors,
+    enterprises,
+    accounts,
+    sessions,
+    refresh_tokens,
+    idempotency_keys,
+    audit_events,
+);

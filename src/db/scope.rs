@@ -1,0 +1,127 @@
+//! Scope is enforced in the query: every read of regulated data is filtered here, so an object
+//! outside the caller's scope is simply not found.
+
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+use diesel::BoxableExpression;
+
+use super::schema::{accounts, enterprises, jurisdictions};
+use super::AnyConnection;
+use crate::auth::Principal;
+
+type Backend = <AnyConnection as diesel::Connection>::Backend;
+
+/// What a caller can see.
+#[derive(Debug, Clone)]
+pub enum Scope {
+    /// Everything at or below a jurisdiction (its tree path), optionally only some sectors
+    /// (an officer bound to a department: 管行业必须管安全).
+    Subtree {
+        path: String,
+        sectors: Option<Vec<String>>,
+    },
+    /// Exactly one enterprise.
+    Enterprise(i64),
+}
+
+impl Principal {
+    pub fn scope(&self) -> Scope {
+        match (self.enterprise_id, &self.jurisdiction_path) {
+            (Some(id), _) => Scope::Enterprise(id),
+            (None, Some(path)) => Scope::Subtree {
+                path: path.clone(),
+                sectors: self.department_sectors.clone(),
+            },
+            // An account with neither binding sees nothing (the schema forbids it anyway).
+            (None, None) => Scope::Enterprise(-1),
+        }
+    }
+
+    /// Whether a jurisdiction (by tree path) is at or below the caller's own.
+    pub fn reaches(&self, path: &str) -> bool {
+        self.jurisdiction_path
+            .as_deref()
+            .is_some_and(|own| path.starts_with(own))
+    }
+}
+
+/// `LIKE` pattern for "this path and everything below it".
+pub fn subtree_pattern(path: &str) -> String {
+    let mut p = String::with_capacity(path.len() + 1);
+    for c in path.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+/// `LIKE` pattern for "contains `q`", lower-cased.
+pub fn contains_pattern(q: &str) -> String {
+    let inner = subtree_pattern(&q.to_lowercase());
+    format!("%{inner}")
+}
+
+/// `jurisdiction_code IN (codes at or below path)`, as a subquery.
+macro_rules! under_path {
+    ($column:expr, $path:expr) => {
+        $column.eq_any(
+            $crate::db::schema::jurisdictions::table
+                .select($crate::db::schema::jurisdictions::code)
+                .filter(
+                    $crate::db::schema::jurisdictions::path
+                        .like($crate::db::scope::subtree_pattern($path))
+                        .escape('\\'),
+                ),
+        )
+    };
+}
+pub(crate) use under_path;
+
+pub type EnterpriseFilter =
+    Box<dyn BoxableExpression<enterprises::table, Backend, SqlType = Bool>>;
+
+pub fn enterprises_visible(scope: &Scope) -> EnterpriseFilter {
+    match scope {
+        Scope::Enterprise(id) => Box::new(enterprises::id.eq(*id)),
+        Scope::Subtree { path, sectors } => {
+            let under = under_path!(enterprises::jurisdiction_code, path);
+            match sectors {
+                None => Box::new(under),
+                Some(s) => Box::new(under.and(enterprises::sector_code.eq_any(s.clone()))),
+            }
+        }
+    }
+}
+
+pub type AccountFilter = Box<dyn BoxableExpression<accounts::table, Backend, SqlType = Bool>>;
+
+/// Accounts bound to a jurisdiction in the subtree, or to an enterprise registered there;
+/// an enterprise user sees the accounts of its own enterprise.
+pub fn accounts_visible(p: &Principal) -> AccountFilter {
+    match (p.enterprise_id, &p.jurisdiction_path) {
+        (Some(id), _) => Box::new(accounts::enterprise_id.assume_not_null().eq(id)),
+        (None, Some(path)) => Box::new(
+            under_path!(accounts::jurisdiction_code.assume_not_null(), path).or(accounts::enterprise_id
+                .assume_not_null()
+                .eq_any(
+                    enterprises::table
+                        .select(enterprises::id)
+                        .filter(under_path!(enterprises::jurisdiction_code, path)),
+                )),
+        ),
+        (None, None) => Box::new(sql::<Bool>("1 = 0")),
+    }
+}
+
+/// The tree path of a jurisdiction, if it exists.
+pub fn jurisdiction_path(conn: &mut AnyConnection, code: &str) -> QueryResult<Option<(String, String)>> {
+    jurisdictions::table
+        .filter(jurisdictions::code.eq(code))
+        .select((jurisdictions::path, jurisdictions::level))
+        .first(conn)
+        .optional()
+}

@@ -1,0 +1,35 @@
+
+text_enum! {
+    /// What an account may do; see SPEC §1.
+    pub enum Role {
+        CityAdmin = "city_admin",
+        CityOfficer = "city_officer",
+        CountyAdmin = "county_admin",
+        CountyOfficer = "county_officer",
+        Enterprise = "enterprise",
+        Auditor = "auditor",
+    }
+}
+
+impl Role {
+    /// Regulators write regulated data inside their scope; auditors only read.
+    pub fn is_regulator(self) -> bool {
+        matches!(
+            self,
+            Role::CityAdmin | Role::CityOfficer | Role::CountyAdmin | Role::CountyOfficer
+        )
+    }
+
+    pub fn is_officer(self) -> bool {
+        matches!(self, Role::CityOfficer | Role::CountyOfficer)
+    }
+
+    /// Jurisdiction levels an account of this role may be bound to.
+    pub fn jurisdiction_levels(self) -> &'static [&'static str] {
+        match self {
+            Role::CityAdmin | Role::CityOfficer | Role::Auditor => &["city"],
+            Role::CountyAdmin | Role::CountyOfficer => &["county", "zone"],
+            Role::Enterprise => &[],
+        }
+    }
+}

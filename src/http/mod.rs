@@ -1,0 +1,14 @@
+//! HTTP plumbing shared by every handler: request ids, the JSON body extractor, `If-Match`,
+//! `Idempotency-Key`, and the problem+json answers to framework rejections.
+
+pub mod etag;
+pub mod idempotency;
+pub mod json;
+pub mod patch;
+pub mod rejections;
+pub mod request_id;
+
+pub use etag::{etag, IfMatch};
+pub use idempotency::IdempotencyKey;
+pub use json::ApiJson;
+pub use request_id::RequestId;

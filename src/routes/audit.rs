@@ -1,0 +1,101 @@
+//! The audit log: every write, who made it, what changed, under which request.
+
+use actix_web::{get, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::{policy, Principal};
+use crate::db::audit::{self, AuditFilter, AuditRow};
+use crate::db::{page, to_utc};
+use crate::error::{ApiResult, Problem};
+use crate::routes::parse_timestamp;
+use crate::state::AppState;
+
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "seq": 128, "at": "2026-11-29T02:10:00Z", "actor_id": 1, "action": "update",
+    "entity_type": "enterprise", "entity_id": "42",
+    "changes": {"employees": {"before": 120, "after": 150}},
+    "request_id": "3f1c2a9e-6b1d-4a47-9e0e-1f2b3c4d5e6f"
+}))]
+pub struct AuditEvent {
+    /// Position in the log; strictly increasing.
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    /// The account that made the change; `null` for the system (first-start seeding).
+    pub actor_id: Option<i64>,
+    /// `create`, `update`, `login`, `login_failed`, `logout`, `seed`, …
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    /// `{field: {"before": …, "after": …}}`; passwords appear only as `[redacted]`.
+    #[schema(value_type = Object)]
+    pub changes: serde_json::Value,
+    pub request_id: Option<String>,
+}
+
+impl From<AuditRow> for AuditEvent {
+    fn from(r: AuditRow) -> Self {
+        AuditEvent {
+            seq: r.seq,
+            at: to_utc(r.at),
+            actor_id: r.actor_id,
+            action: r.action,
+            entity_type: r.entity_type,
+            entity_id: r.entity_id,
+            changes: serde_json::from_str(&r.changes).unwrap_or(serde_json::Value::Null),
+            request_id: r.request_id,
+        }
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// `account`, `enterprise`, `reference_data`, …
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    pub actor_id: Option<i64>,
+    /// RFC 3339; only events at or after this instant.
+    pub since: Option<String>,
+    /// Same as `since`, for sync clients.
+    pub updated_since: Option<String>,
+    /// 1–200, default 50.
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Audit events, oldest first. For the city administrator and auditors.
+#[utoipa::path(
+    tag = "audit", context_path = "/api/v1", operation_id = "list_audit_events", params(AuditQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of audit events", body = page::Page<AuditEvent>),
+        (status = 403, description = "Only the city administrator and auditors read the audit log", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/audit-events")]
+pub async fn list_audit_events(
+    p: Principal,
+    state: web::Data<AppState>,
+    query: web::Query<AuditQuery>,
+) -> ApiResult<HttpResponse> {
+    policy::read_audit(&p)?;
+    let q = query.into_inner();
+    let since = parse_timestamp("since", q.since.as_deref())?;
+    let updated_since = parse_timestamp("updated_since", q.updated_since.as_deref())?;
+    let filter = AuditFilter {
+        entity_type: q.entity_type,
+        entity_id: q.entity_id,
+        actor_id: q.actor_id,
+        since: since.max(updated_since),
+        after_seq: page::decode_id_cursor(q.cursor.as_deref())?,
+        limit: page::limit(q.limit)?,
+    };
+    let limit = filter.limit;
+    let rows = state.db.run(move |c| Ok(audit::list(c, &filter)?)).await?;
+    Ok(HttpResponse::Ok().json(page::finish(rows, limit, |r| r.seq, AuditEvent::from)))
+}

@@ -1,0 +1,463 @@
+//! Enterprises (一企一档): registered by regulators within their reach; an enterprise account
+//! reads its own record and keeps its contacts, size and safety director up to date.
+//! Never deleted: a closed enterprise has `status: closed`.
+
+use actix_web::{get, patch, post, web, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::{policy, Principal};
+use crate::db::audit::{self, Actor};
+use crate::db::enterprises::{self, EnterpriseFilter, EnterpriseRow};
+use crate::db::scope::jurisdiction_path;
+use crate::db::{on_unique_violation, page, reference, to_utc, write_tx, AnyConnection};
+use crate::domain::enterprise::{
+    self as rules, EnterpriseFields, EnterpriseStatus, RiskLevel, SafetyDirector, SafetyDirectorRule,
+    SafetyDirectorStatus,
+};
+use crate::domain::validate::FieldError;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::idempotency::{self, Created};
+use crate::http::json::from_value;
+use crate::http::{patch as merge_patch, ApiJson, IdempotencyKey, IfMatch};
+use crate::routes::{parse_timestamp, with_etag};
+use crate::state::AppState;
+
+/// The writable fields of an enterprise (the create body, and what a `PATCH` merges into).
+#[derive(Deserialize, Serialize, ToSchema, Clone)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "uscc": "91431302PMYCJ7G420",
+    "name": "娄底市华达建材有限公司",
+    "jurisdiction_code": "431302",
+    "sector_code": "industry_trade",
+    "address": "娄星区长青街道 88 号",
+    "legal_representative": "李华",
+    "principal_name": "李华",
+    "principal_phone": "0738-8321234",
+    "employees": 120,
+    "annual_revenue_10k_yuan": 3500.0,
+    "safety_director": {"name": "王建国", "phone": "13807381234", "appointed_on": "2026-03-01"},
+    "risk_level": "yellow",
+    "standardization_grade": "三级",
+    "status": "operating"
+}))]
+pub struct EnterpriseInput {
+    /// 统一社会信用代码: 18 characters, GB 32100 check character; normalised to upper case
+    /// and half-width; unique.
+    pub uscc: String,
+    pub name: String,
+    pub jurisdiction_code: String,
+    pub sector_code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_representative: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal_phone: Option<String>,
+    pub employees: i32,
+    /// Annual revenue in 万元 (10,000 yuan).
+    pub annual_revenue_10k_yuan: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub safety_director: Option<SafetyDirector>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk_level: Option<RiskLevel>,
+    /// 安全生产标准化等级, free text (e.g. 一级, 二级, 三级).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standardization_grade: Option<String>,
+    #[serde(default = "operating")]
+    pub status: EnterpriseStatus,
+}
+
+fn operating() -> EnterpriseStatus {
+    EnterpriseStatus::Operating
+}
+
+impl From<EnterpriseInput> for EnterpriseFields {
+    fn from(i: EnterpriseInput) -> Self {
+        EnterpriseFields {
+            uscc: i.uscc,
+            name: i.name,
+            jurisdiction_code: i.jurisdiction_code,
+            sector_code: i.sector_code,
+            address: i.address,
+            legal_representative: i.legal_representative,
+            principal_name: i.principal_name,
+            principal_phone: i.principal_phone,
+            employees: i.employees,
+            annual_revenue_10k_yuan: i.annual_revenue_10k_yuan,
+            safety_director: i.safety_director,
+            risk_level: i.risk_level,
+            standardization_grade: i.standardization_grade,
+            status: i.status,
+        }
+    }
+}
+
+impl From<EnterpriseFields> for EnterpriseInput {
+    fn from(f: EnterpriseFields) -> Self {
+        EnterpriseInput {
+            uscc: f.uscc,
+            name: f.name,
+            jurisdiction_code: f.jurisdiction_code,
+            sector_code: f.sector_code,
+            address: f.address,
+            legal_representative: f.legal_representative,
+            principal_name: f.principal_name,
+            principal_phone: f.principal_phone,
+            employees: f.employees,
+            annual_revenue_10k_yuan: f.annual_revenue_10k_yuan,
+            safety_director: f.safety_director,
+            risk_level: f.risk_level,
+            standardization_grade: f.standardization_grade,
+            status: f.status,
+        }
+    }
+}
+
+/// A JSON merge patch over an enterprise: only the fields to change; `null` clears an optional
+/// field. An enterprise account may change only `principal_name`, `principal_phone`,
+/// `employees`, `annual_revenue_10k_yuan` and `safety_director`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"employees": 150, "safety_director": {"name": "王建国", "phone": "13807381234", "appointed_on": "2026-03-01"}}))]
+pub struct UpdateEnterpriseRequest {
+    pub uscc: Option<String>,
+    pub name: Option<String>,
+    pub jurisdiction_code: Option<String>,
+    pub sector_code: Option<String>,
+    pub address: Option<String>,
+    pub legal_representative: Option<String>,
+    pub principal_name: Option<String>,
+    pub principal_phone: Option<String>,
+    pub employees: Option<i32>,
+    pub annual_revenue_10k_yuan: Option<f64>,
+    pub safety_director: Option<SafetyDirectorPatch>,
+    pub risk_level: Option<RiskLevel>,
+    pub standardization_grade: Option<String>,
+    pub status: Option<EnterpriseStatus>,
+}
+
+/// Part of a safety director, for a merge patch.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SafetyDirectorPatch {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub appointed_on: Option<NaiveDate>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 42,
+    "uscc": "91431302PMYCJ7G420",
+    "name": "娄底市华达建材有限公司",
+    "jurisdiction_code": "431302",
+    "sector_code": "industry_trade",
+    "address": "娄星区长青街道 88 号",
+    "legal_representative": "李华",
+    "principal_name": "李华",
+    "principal_phone": "0738-8321234",
+    "employees": 120,
+    "annual_revenue_10k_yuan": 3500.0,
+    "safety_director": {"name": "王建国", "phone": "13807381234", "appointed_on": "2026-03-01"},
+    "risk_level": "yellow",
+    "standardization_grade": "三级",
+    "status": "operating",
+    "above_scale": true,
+    "safety_director_required": false,
+    "safety_director_status": "appointed",
+    "created_at": "2026-11-29T02:00:00Z",
+    "updated_at": "2026-11-29T02:00:00Z",
+    "version": 1
+}))]
+pub struct EnterpriseResponse {
+    pub id: i64,
+    pub uscc: String,
+    pub name: String,
+    pub jurisdiction_code: String,
+    pub sector_code: String,
+    pub address: Option<String>,
+    pub legal_representative: Option<String>,
+    pub principal_name: Option<String>,
+    pub principal_phone: Option<String>,
+    pub employees: i32,
+    pub annual_revenue_10k_yuan: f64,
+    pub safety_director: Option<SafetyDirector>,
+    pub risk_level: Option<RiskLevel>,
+    pub standardization_grade: Option<String>,
+    pub status: EnterpriseStatus,
+    /// 规模以上: employees or revenue at or above the configured thresholds.
+    pub above_scale: bool,
+    /// Above scale and in a sector that must appoint a safety director (安全总监).
+    pub safety_director_required: bool,
+    pub safety_director_status: SafetyDirectorStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl EnterpriseResponse {
+    fn new(r: &EnterpriseRow, rule: &SafetyDirectorRule) -> Self {
+        let f = r.fields();
+        let required = rule.required(&f.sector_code, f.employees, f.annual_revenue_10k_yuan);
+        EnterpriseResponse {
+            id: r.id,
+            above_scale: rule.above_scale(f.employees, f.annual_revenue_10k_yuan),
+            safety_director_required: required,
+            safety_director_status: rule.status(required, f.safety_director.is_some()),
+            uscc: f.uscc,
+            name: f.name,
+            jurisdiction_code: f.jurisdiction_code,
+            sector_code: f.sector_code,
+            address: f.address,
+            legal_representative: f.legal_representative,
+            principal_name: f.principal_name,
+            principal_phone: f.principal_phone,
+            employees: f.employees,
+            annual_revenue_10k_yuan: f.annual_revenue_10k_yuan,
+            safety_director: f.safety_director,
+            risk_level: f.risk_level,
+            standardization_grade: f.standardization_grade,
+            status: f.status,
+            created_at: to_utc(r.created_at),
+            updated_at: to_utc(r.updated_at),
+            version: r.version,
+        }
+    }
+}
+
+/// Field validation plus the references (sector, jurisdiction) — one 422 with every problem.
+/// An invalid USCC gives the problem the code `invalid_uscc`.
+fn validated(c: &mut AnyConnection, fields: EnterpriseFields, jurisdiction_known: bool) -> ApiResult<EnterpriseFields> {
+    let sector_known = reference::sector_exists(c, &fields.sector_code)?;
+    let mut refs = Vec::new();
+    if !jurisdiction_known {
+        refs.push(FieldError::new("/jurisdiction_code", "unknown jurisdiction"));
+    }
+    if !sector_known {
+        refs.push(FieldError::new("/sector_code", "unknown sector"));
+    }
+    let (uscc_error, mut errors) = match rules::validate(fields) {
+        Ok(f) if refs.is_empty() => return Ok(f),
+        Ok(_) => (None, Vec::new()),
+        Err(e) => e,
+    };
+    errors.extend(refs);
+    match uscc_error {
+        Some(u) => {
+            let mut e = ApiError::validation([vec![u.clone()], errors].concat());
+            e.code = "invalid_uscc";
+            e.detail = format!("The USCC is invalid: {}", u.message);
+            Err(e)
+        }
+        None => Err(ApiError::validation(errors)),
+    }
+}
+
+fn duplicate_uscc(e: diesel::result::Error) -> ApiError {
+    on_unique_violation(e, || {
+        let mut err = ApiError::conflict("duplicate_uscc", "An enterprise with this USCC is already registered");
+        err.errors = vec![FieldError::new("/uscc", "already registered")];
+        err
+    })
+}
+
+/// Registers an enterprise. Regulators only, at a jurisdiction within their reach (and, for an
+/// officer bound to a department, in one of its sectors).
+#[utoipa::path(
+    tag = "enterprises", context_path = "/api/v1", operation_id = "create_enterprise", request_body = EnterpriseInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for the same key and body")),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Registered; `Location` names the new enterprise", body = EnterpriseResponse,
+         headers(("Location" = String, description = "URL of the new enterprise"), ("ETag" = String, description = "Version tag"))),
+        (status = 403, description = "Not a regulator, or the jurisdiction or sector is outside your reach (`out_of_jurisdiction`, `out_of_sector`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The USCC is already registered (`duplicate_uscc`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (`invalid_uscc` with pointer `/uscc`, `validation_failed`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/enterprises")]
+pub async fn create_enterprise(
+    p: Principal,
+    state: web::Data<AppState>,
+    key: IdempotencyKey,
+    body: ApiJson<EnterpriseInput>,
+) -> ApiResult<HttpResponse> {
+    let fields: EnterpriseFields = body.body.into();
+    let actor = Actor::from(&p);
+    let rule = state.safety_director_rule.clone();
+    idempotency::create(&state.db, p.account_id, key, "create_enterprise", body.sha256, move |c| {
+        let path = jurisdiction_path(c, &fields.jurisdiction_code)?;
+        if let Some((path, _)) = &path {
+            policy::create_enterprise(&p, path, &fields.sector_code)?;
+        } else if !p.role.is_regulator() {
+            return Err(ApiError::forbidden("forbidden", "Only regulators register enterprises"));
+        }
+        let fields = validated(c, fields, path.is_some())?;
+        let row = enterprises::insert(c, &fields).map_err(duplicate_uscc)?;
+        let response = EnterpriseResponse::new(&row, &rule);
+        let after = serde_json::to_value(&response).map_err(ApiError::internal)?;
+        audit::record(c, &actor, "create", "enterprise", &row.id.to_string(), &audit::changes(None, Some(&after)))?;
+        Created::new(format!("/api/v1/enterprises/{}", row.id), &response)
+    })
+    .await
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EnterpriseQuery {
+    /// This jurisdiction and everything below it.
+    pub jurisdiction_code: Option<String>,
+    pub sector_code: Option<String>,
+    pub status: Option<EnterpriseStatus>,
+    pub risk_level: Option<RiskLevel>,
+    pub safety_director_status: Option<SafetyDirectorStatus>,
+    /// Part of the name or the USCC (case-insensitive).
+    pub q: Option<String>,
+    /// RFC 3339; only enterprises changed at or after this instant.
+    pub updated_since: Option<String>,
+    /// 1–200, default 50.
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Enterprises in your scope, oldest first (keyset pagination).
+#[utoipa::path(
+    tag = "enterprises", context_path = "/api/v1", operation_id = "list_enterprises", params(EnterpriseQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page of enterprises", body = page::Page<EnterpriseResponse>))
+)]
+#[get("/enterprises")]
+pub async fn list_enterprises(
+    p: Principal,
+    state: web::Data<AppState>,
+    query: web::Query<EnterpriseQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = query.into_inner();
+    let limit = page::limit(q.limit)?;
+    let after_id = page::decode_id_cursor(q.cursor.as_deref())?;
+    let updated_since = parse_timestamp("updated_since", q.updated_since.as_deref())?;
+    let rule = state.safety_director_rule.clone();
+    let rows = state
+        .db
+        .run(move |c| {
+            let jurisdiction_path = match &q.jurisdiction_code {
+                Some(code) => Some(
+                    jurisdiction_path(c, code)?
+                        .ok_or_else(|| ApiError::bad_request("invalid_query", format!("Unknown jurisdiction_code {code}")))?
+                        .0,
+                ),
+                None => None,
+            };
+            let filter = EnterpriseFilter {
+                jurisdiction_path,
+                sector_code: q.sector_code,
+                status: q.status,
+                risk_level: q.risk_level,
+                safety_director_status: q.safety_director_status,
+                q: q.q.filter(|s| !s.trim().is_empty()),
+                updated_since,
+                after_id,
+                limit,
+            };
+            Ok(enterprises::list_visible(c, &p.scope(), &rule, &filter)?)
+        })
+        .await?;
+    let rule = &state.safety_director_rule;
+    Ok(HttpResponse::Ok().json(page::finish(rows, limit, |r| r.id, |r| EnterpriseResponse::new(&r, rule))))
+}
+
+/// One enterprise (with its `ETag`).
+#[utoipa::path(
+    tag = "enterprises", context_path = "/api/v1", operation_id = "get_enterprise",
+    params(("id" = i64, Path, description = "Enterprise id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The enterprise", body = EnterpriseResponse, headers(("ETag" = String, description = "Version tag for If-Match"))),
+        (status = 404, description = "No such enterprise in your scope", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/enterprises/{id}")]
+pub async fn get_enterprise(p: Principal, state: web::Data<AppState>, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let row = state
+        .db
+        .run(move |c| enterprises::get_visible(c, &p.scope(), id)?.ok_or_else(ApiError::not_found))
+        .await?;
+    Ok(with_etag(row.version, &EnterpriseResponse::new(&row, &state.safety_director_rule)))
+}
+
+/// Changes an enterprise (JSON merge patch; needs `If-Match`).
+#[utoipa::path(
+    tag = "enterprises", context_path = "/api/v1", operation_id = "update_enterprise", request_body = UpdateEnterpriseRequest,
+    params(
+        ("id" = i64, Path, description = "Enterprise id"),
+        ("If-Match" = String, Header, description = "The ETag you last read"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The changed enterprise", body = EnterpriseResponse, headers(("ETag" = String, description = "New version tag"))),
+        (status = 403, description = "Read-only role, a field your role may not change (`field_not_allowed`), or a jurisdiction/sector outside your reach", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such enterprise in your scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The USCC is already registered (`duplicate_uscc`)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The enterprise changed since you read it", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/enterprises/{id}")]
+pub async fn update_enterprise(
+    p: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: ApiJson<Value>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let patch = body.body;
+    from_value::<UpdateEnterpriseRequest>(patch.clone())?;
+    let actor = Actor::from(&p);
+    let rule = state.safety_director_rule.clone();
+    let response = state
+        .db
+        .run(move |c| {
+            write_tx(c, |c| {
+                let current = enterprises::get_visible(c, &p.scope(), id)?.ok_or_else(ApiError::not_found)?;
+                let before_input = serde_json::to_value(EnterpriseInput::from(current.fields())).map_err(ApiError::internal)?;
+                let mut merged = before_input.clone();
+                merge_patch::merge(&mut merged, &patch);
+                let input: EnterpriseInput = from_value(merged.clone())?;
+                let changed = merge_patch::changed_fields(&before_input, &merged);
+                let new_path = if input.jurisdiction_code != current.jurisdiction_code {
+                    jurisdiction_path(c, &input.jurisdiction_code)?.map(|(p, _)| p)
+                } else {
+                    None
+                };
+                let new_sector = (input.sector_code != current.sector_code).then_some(input.sector_code.as_str());
+                let changed_refs: Vec<&str> = changed.iter().map(String::as_str).collect();
+                policy::update_enterprise(&p, &changed_refs, new_path.as_deref(), new_sector)?;
+                if_match.check(current.version)?;
+                let jurisdiction_known = new_path.is_some() || input.jurisdiction_code == current.jurisdiction_code;
+                let fields = validated(c, input.into(), jurisdiction_known)?;
+                let before = serde_json::to_value(EnterpriseResponse::new(&current, &rule)).map_err(ApiError::internal)?;
+                let row = enterprises::update(c, id, current.version, &fields)
+                    .map_err(duplicate_uscc)?
+                    .ok_or_else(ApiError::precondition_failed)?;
+                let response = EnterpriseResponse::new(&row, &rule);
+                let after = serde_json::to_value(&response).map_err(ApiError::internal)?;
+                let changes = audit::changes(Some(&before), Some(&after));
+                if changes.as_object().is_some_and(|o| !o.is_empty()) {
+                    audit::record(c, &actor, "update", "enterprise", &id.to_string(), &changes)?;
+                }
+                Ok(response)
+            })
+        })
+        .await?;
+    Ok(with_etag(response.version, &response))
+}

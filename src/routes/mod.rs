@@ -1,0 +1,59 @@
+//! Handlers only: extract → check → call `db`/`domain` → map to response types.
+//! Handler name = operationId.
+
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod enterprises;
+pub mod health;
+pub mod reference;
+
+use actix_web::web;
+
+use crate::error::ApiResult;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(
+            web::scope("/api/v1")
+                .service(auth::login)
+                .service(auth::refresh)
+                .service(auth::logout)
+                .service(auth::get_me)
+                .service(accounts::create_account)
+                .service(accounts::list_accounts)
+                .service(accounts::get_account)
+                .service(accounts::update_account)
+                .service(reference::list_jurisdictions)
+                .service(reference::list_sectors)
+                .service(reference::list_departments)
+                .service(enterprises::create_enterprise)
+                .service(enterprises::list_enterprises)
+                .service(enterprises::get_enterprise)
+                .service(enterprises::update_enterprise)
+                .service(audit::list_audit_events),
+        );
+}
+
+/// Parses an RFC 3339 timestamp query value (`updated_since`, `since`) to UTC.
+pub fn parse_timestamp(name: &str, raw: Option<&str>) -> ApiResult<Option<chrono::NaiveDateTime>> {
+    raw.map(|s| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .map(|t| t.naive_utc())
+            .map_err(|_| {
+                crate::error::ApiError::bad_request(
+                    "invalid_query",
+                    format!("{name} must be an RFC 3339 timestamp like 2026-11-29T08:00:00Z"),
+                )
+            })
+    })
+    .transpose()
+}
+
+/// A single resource with its `ETag`.
+pub fn with_etag<T: serde::Serialize>(version: i64, body: &T) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .insert_header((actix_web::http::header::ETAG, crate::http::etag(version)))
+        .json(body)
+}
