@@ -1,0 +1,11 @@
+//! Integration tests through HTTP, each on SQLite and on PostgreSQL.
+
+mod support;
+
+mod accounts;
+mod auth;
+mod conventions;
+mod enterprises;
+mod matrix;
+mod openapi;
+mod operations;

@@ -1,0 +1,484 @@
+//! The test harness: one server per test on port 0, on a fresh database of either backend
+//! (SQLite: a temp file; PostgreSQL: a database cloned from a migrated template), and one small
+//! typed helper per endpoint.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::{Once, OnceLock};
+
+use diesel::prelude::*;
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use diesel_migrations::MigrationHarness;
+use reqwest::header::HeaderMap;
+use serde_json::{json, Value};
+
+use hazard_registry::config::Config;
+
+pub const ADMIN_PASSWORD: &str = "Loudi-Safety-2026";
+pub const PASSWORD: &str = "Test-Password-2026";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub fn pg_admin_url() -> String {
+    std::env::var("HAZREG_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+fn postgres_required() -> bool {
+    std::env::var("HAZREG_TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1" || v == "true")
+}
+
+/// Says once, on the real stderr (not captured by the test runner), that PostgreSQL is skipped.
+fn announce_skip(reason: &str) {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n*** PostgreSQL is not reachable at {} ({reason}): the PostgreSQL variants of the \
+             tests are SKIPPED and pass vacuously. Set HAZREG_TEST_POSTGRES_URL, or \
+             HAZREG_TEST_REQUIRE_POSTGRES=1 to make this an error. ***\n",
+            pg_admin_url()
+        );
+    });
+}
+
+fn migrations_hash() -> String {
+    use std::hash::{Hash, Hasher};
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres");
+    let mut files: Vec<PathBuf> = walk(&dir);
+    files.sort();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for f in files {
+        f.to_string_lossy().hash(&mut h);
+        std::fs::read(&f).unwrap_or_default().hash(&mut h);
+    }
+    format!("{:016x}", h.finish())
+}
+
+fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn with_db(url: &str, name: &str) -> String {
+    let base = url.rsplit_once('/').map_or(url, |(b, _)| b);
+    format!("{base}/{name}")
+}
+
+/// A migrated template database, made once per migration set (safe across processes:
+/// it is built under a private name and renamed into place).
+fn pg_template() -> Result<String, String> {
+    static TEMPLATE: OnceLock<Result<String, String>> = OnceLock::new();
+    TEMPLATE
+        .get_or_init(|| {
+            let admin_url = pg_admin_url();
+            let mut admin = PgConnection::establish(&admin_url).map_err(|e| e.to_string())?;
+            let name = format!("hazreg_tpl_{}", migrations_hash());
+            let exists: i64 = diesel::sql_query(format!(
+                "SELECT count(*) AS n FROM pg_database WHERE datname = '{name}'"
+            ))
+            .get_result::<Count>(&mut admin)
+            .map_err(|e| e.to_string())?
+            .n;
+            if exists > 0 {
+                return Ok(name);
+            }
+            let tmp = format!("{name}_{}", uuid::Uuid::new_v4().simple());
+            diesel::sql_query(format!("CREATE DATABASE {tmp}"))
+                .execute(&mut admin)
+                .map_err(|e| e.to_string())?;
+            {
+                let mut c = PgConnection::establish(&with_db(&admin_url, &tmp)).map_err(|e| e.to_string())?;
+                c.run_pending_migrations(hazard_registry::db::PG_MIGRATIONS)
+                    .map_err(|e| e.to_string())?;
+            }
+            if diesel::sql_query(format!("ALTER DATABASE {tmp} RENAME TO {name}"))
+                .execute(&mut admin)
+                .is_err()
+            {
+                let _ = diesel::sql_query(format!("DROP DATABASE {tmp}")).execute(&mut admin);
+            }
+            Ok(name)
+        })
+        .clone()
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+fn create_pg_database() -> Result<(String, String), String> {
+    let template = pg_template()?;
+    let admin_url = pg_admin_url();
+    let mut admin = PgConnection::establish(&admin_url).map_err(|e| e.to_string())?;
+    let name = format!("hazreg_t_{}", uuid::Uuid::new_v4().simple());
+    let mut last = String::new();
+    for _ in 0..20 {
+        match diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}")).execute(&mut admin) {
+            Ok(_) => return Ok((name.clone(), with_db(&admin_url, &name))),
+            Err(e) => {
+                last = e.to_string();
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        }
+    }
+    Err(last)
+}
+
+/// Where a test's database lives, removed when the test ends.
+enum Storage {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Drop for Storage {
+    fn drop(&mut self) {
+        match self {
+            Storage::Sqlite(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Storage::Postgres(name) => {
+                if let Ok(mut admin) = PgConnection::establish(&pg_admin_url()) {
+                    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
+                }
+            }
+        }
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    #[allow(dead_code)]
+    pub backend: Backend,
+    pub client: reqwest::Client,
+    pub database_url: String,
+    pub state_config: Config,
+    _storage: Storage,
+}
+
+/// One HTTP answer.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+    }
+    pub fn etag(&self) -> String {
+        self.header("etag").expect("response has an ETag")
+    }
+    pub fn id(&self) -> i64 {
+        self.body["id"].as_i64().unwrap_or_else(|| panic!("no id in {:?}", self.body))
+    }
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+    pub fn items(&self) -> &Vec<Value> {
+        self.body["items"].as_array().unwrap_or_else(|| panic!("no items in {:?}", self.body))
+    }
+    /// Asserts a problem+json answer with this status and code.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, code: &str) {
+        assert_eq!(self.status, status, "expected {status} {code}, got {:?}", self.body);
+        assert_eq!(self.code(), code, "expected code {code}, got {:?}", self.body);
+        assert!(
+            self.header("content-type").unwrap_or_default().starts_with("application/problem+json"),
+            "not problem+json: {:?}",
+            self.headers
+        );
+        assert_eq!(self.body["status"], status);
+        assert!(self.body["type"].is_string() && self.body["title"].is_string() && self.body["detail"].is_string());
+    }
+    #[track_caller]
+    pub fn assert_status(&self, status: u16) -> &Self {
+        assert_eq!(self.status, status, "unexpected answer: {:?}", self.body);
+        self
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, &[]).await
+    }
+
+    /// `None` only when PostgreSQL is unreachable and not required.
+    pub async fn spawn_with(backend: Backend, env: &[(&str, &str)]) -> Option<TestApp> {
+        let (storage, url) = match backend {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join(format!("hazreg-test-{}", uuid::Uuid::new_v4().simple()));
+                std::fs::create_dir_all(&dir).expect("temp dir");
+                let url = format!("sqlite://{}", dir.join("test.db").display());
+                (Storage::Sqlite(dir), url)
+            }
+            Backend::Postgres => match create_pg_database() {
+                Ok((name, url)) => (Storage::Postgres(name), url),
+                Err(e) if !postgres_required() => {
+                    announce_skip(&e);
+                    return None;
+                }
+                Err(e) => panic!("PostgreSQL is required (HAZREG_TEST_REQUIRE_POSTGRES) but unusable: {e}"),
+            },
+        };
+        let reference = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reference-two-cities.json");
+        let mut vars: HashMap<String, String> = [
+            ("HAZREG_DATABASE_URL", url.as_str()),
+            ("HAZREG_ADMIN_PASSWORD", ADMIN_PASSWORD),
+            ("HAZREG_ARGON2_MEMORY_KIB", "256"),
+            ("HAZREG_WORKERS", "2"),
+            ("HAZREG_DATABASE_POOL_SIZE", "6"),
+            ("HAZREG_DATABASE_TIMEOUT_SECS", "2"),
+            ("HAZREG_JWT_SECRET", "test-secret-test-secret-test-secret-0123456789"),
+            ("HAZREG_REFERENCE_DATA", reference.to_str().unwrap_or_default()),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (k, v) in env {
+            vars.insert(k.to_string(), v.to_string());
+        }
+        let config = Config::from_map(&vars).expect("test config");
+        let app = Self::start(config.clone()).await;
+        Some(TestApp {
+            base: app,
+            backend,
+            client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+            database_url: config.database_url.clone(),
+            state_config: config,
+            _storage: storage,
+        })
+    }
+
+    async fn start(config: Config) -> String {
+        let boot = actix_web::web::block(move || hazard_registry::app::bootstrap(config))
+            .await
+            .expect("blocking pool")
+            .expect("bootstrap");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let server = hazard_registry::app::serve(boot.state, listener).expect("serve");
+        actix_web::rt::spawn(server);
+        format!("http://127.0.0.1:{port}")
+    }
+
+    /// Starts a second server on the same database (a restart, or a second node).
+    pub async fn start_again(&self, env: &[(&str, &str)]) -> String {
+        let mut config = self.state_config.clone();
+        for (k, v) in env {
+            if *k == "HAZREG_DATABASE_URL" {
+                config.database_url = v.to_string();
+            }
+        }
+        Self::start(config).await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Resp {
+        let res = req.send().await.expect("request sent");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let bytes = res.bytes().await.expect("body");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Resp { status, headers, body }
+    }
+
+    fn auth(&self, req: reqwest::RequestBuilder, token: &str) -> reqwest::RequestBuilder {
+        if token.is_empty() {
+            req
+        } else {
+            req.bearer_auth(token)
+        }
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> Resp {
+        self.send(self.auth(self.client.get(self.url(path)), token)).await
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: &Value) -> Resp {
+        self.send(self.auth(self.client.post(self.url(path)), token).json(body)).await
+    }
+
+    pub async fn patch(&self, token: &str, path: &str, etag: Option<&str>, body: &Value) -> Resp {
+        let mut req = self.auth(self.client.patch(self.url(path)), token).json(body);
+        if let Some(e) = etag {
+            req = req.header("if-match", e);
+        }
+        self.send(req).await
+    }
+
+    /// Reads the resource, then patches it with its current ETag.
+    pub async fn patch_fresh(&self, token: &str, path: &str, body: &Value) -> Resp {
+        let current = self.get(token, path).await;
+        if current.status != 200 {
+            return current;
+        }
+        self.patch(token, path, Some(&current.etag()), body).await
+    }
+
+    pub async fn login_raw(&self, username: &str, password: &str) -> Resp {
+        self.post("", "/api/v1/auth/login", &json!({"username": username, "password": password})).await
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let r = self.login_raw(username, password).await;
+        r.assert_status(200);
+        r.body["access_token"].as_str().expect("access token").to_string()
+    }
+
+    pub async fn admin(&self) -> String {
+        self.login("admin", ADMIN_PASSWORD).await
+    }
+
+    /// Creates an account (as `creator`) and signs it in.
+    pub async fn account(&self, creator: &str, username: &str, role: &str, binding: Value) -> (i64, String) {
+        let mut body = json!({"username": username, "password": PASSWORD, "display_name": username, "role": role});
+        if let (Some(o), Some(b)) = (body.as_object_mut(), binding.as_object()) {
+            o.extend(b.clone());
+        }
+        let r = self.post(creator, "/api/v1/accounts", &body).await;
+        r.assert_status(201);
+        (r.id(), self.login(username, PASSWORD).await)
+    }
+
+    pub async fn regulator(&self, creator: &str, username: &str, role: &str, jurisdiction: &str) -> (i64, String) {
+        self.account(creator, username, role, json!({"jurisdiction_code": jurisdiction})).await
+    }
+
+    pub async fn enterprise(&self, token: &str, uscc: &str, jurisdiction: &str, sector: &str) -> i64 {
+        let r = self.post(token, "/api/v1/enterprises", &enterprise_body(uscc, jurisdiction, sector)).await;
+        r.assert_status(201);
+        r.id()
+    }
+
+    pub async fn department_id(&self, token: &str, name: &str) -> i64 {
+        let r = self.get(token, "/api/v1/departments").await;
+        r.items()
+            .iter()
+            .find(|d| d["name"] == name)
+            .and_then(|d| d["id"].as_i64())
+            .unwrap_or_else(|| panic!("no department {name}"))
+    }
+
+    /// A city administrator of the second city (怀化市), made from the command line path, for
+    /// "foreign" objects no Loudi account may reach.
+    pub async fn foreign_admin(&self) -> String {
+        let config = self.state_config.clone();
+        let boot = actix_web::web::block(move || hazard_registry::app::bootstrap(config))
+            .await
+            .expect("blocking")
+            .expect("bootstrap");
+        hazard_registry::routes::accounts::create_from_cli(
+            &boot.state,
+            &system(),
+            "hh.admin",
+            PASSWORD,
+            hazard_registry::routes::accounts::BindingInput {
+                display_name: "怀化 admin".into(),
+                role: hazard_registry::domain::role::Role::CityAdmin,
+                jurisdiction_code: Some("431200".into()),
+                department_id: None,
+                enterprise_id: None,
+                disabled: false,
+            },
+        )
+        .await
+        .expect("foreign admin");
+        self.login("hh.admin", PASSWORD).await
+    }
+}
+
+fn system() -> hazard_registry::auth::Principal {
+    hazard_registry::auth::Principal {
+        account_id: 0,
+        username: "test".into(),
+        role: hazard_registry::domain::role::Role::CityAdmin,
+        jurisdiction_code: None,
+        jurisdiction_path: Some("/".into()),
+        department_id: None,
+        department_sectors: None,
+        enterprise_id: None,
+        session_id: String::new(),
+        request_id: "test".into(),
+    }
+}
+
+pub fn enterprise_body(uscc: &str, jurisdiction: &str, sector: &str) -> Value {
+    json!({
+        "uscc": uscc,
+        "name": format!("测试企业 {uscc}"),
+        "jurisdiction_code": jurisdiction,
+        "sector_code": sector,
+        "employees": 10,
+        "annual_revenue_10k_yuan": 100.0,
+    })
+}
+
+/// The `n`-th valid USCC of a made-up series (GB 32100 check character computed).
+pub fn uscc(n: u32) -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+    const WEIGHTS: [usize; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+    let body = format!("91431302{:09}", n);
+    let sum: usize = body
+        .bytes()
+        .enumerate()
+        .map(|(i, c)| WEIGHTS[i] * ALPHABET.iter().position(|&a| a == c).unwrap_or(0))
+        .sum();
+    format!("{body}{}", ALPHABET[(31 - sum % 31) % 31] as char)
+}
+
+/// Runs one test body on both backends.
+macro_rules! both {
+    ($name:ident, |$app:ident| $body:block) => {
+        both!($name, env = [], |$app| $body);
+    };
+    ($name:ident, env = [$(($k:expr, $v:expr)),* $(,)?], |$app:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[allow(unused_imports)]
+            use crate::support::*;
+
+            async fn run($app: TestApp) $body
+
+            #[actix_web::test]
+            async fn sqlite() {
+                let app = TestApp::spawn_with(Backend::Sqlite, &[$(($k, $v)),*]).await.expect("sqlite app");
+                run(app).await
+            }
+
+            #[actix_web::test]
+            async fn postgres() {
+                if let Some(app) = TestApp::spawn_with(Backend::Postgres, &[$(($k, $v)),*]).await {
+                    run(app).await
+                }
+            }
+        }
+    };
+}
+pub(crate) use both;
