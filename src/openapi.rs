@@ -123,24 +123,19 @@ pub fn document_pretty() -> String {
     s
 }
 
-/// A collection response is `Page<T>` inlined; its example is one page holding T's example.
+/// A collection schema (`Page_T`) gets one page holding T's example as its own example.
 fn add_page_examples(doc: &mut Value) {
-    let schemas = doc.pointer("/components/schemas").cloned().unwrap_or(Value::Null);
-    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else { return };
-    for item in paths.values_mut().filter_map(Value::as_object_mut) {
-        for op in item.values_mut() {
-            let Some(content) = op.pointer_mut("/responses/200/content/application~1json") else { continue };
-            let Some(reference) = content
-                .pointer("/schema/properties/items/items/$ref")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-            else {
-                continue;
-            };
-            let name = reference.rsplit('/').next().unwrap_or_default();
-            if let Some(example) = schemas.get(name).and_then(|s| s.get("example")) {
-                content["example"] = json!({"items": [example], "next_cursor": null});
-            }
+    let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) else { return };
+    let snapshot = schemas.clone();
+    for (name, schema) in schemas.iter_mut().filter(|(n, _)| n.starts_with("Page_")) {
+        let item = &schema["properties"]["items"]["items"];
+        let item = match item.get("$ref").and_then(Value::as_str) {
+            Some(r) => snapshot.get(r.rsplit('/').next().unwrap_or_default()).unwrap_or(&Value::Null),
+            None => item,
+        };
+        match item.get("example").cloned() {
+            Some(example) => schema["example"] = json!({"items": [example], "next_cursor": null}),
+            None => tracing::warn!(schema = %name, "collection item has no example"),
         }
     }
 }

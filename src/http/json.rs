@@ -77,14 +77,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
 /// Deserialises a parsed body; a wrong shape is `422 invalid_body` pointing at the field.
 pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> ApiResult<T> {
     serde_path_to_error::deserialize(value).map_err(|e| {
-        let mut pointer = pointer_of(e.path());
+        let pointer = pointer_of(e.path());
         let message = e.inner().to_string();
-        // serde names an unknown field only in its message; point at the field itself.
-        if let Some(rest) = message.strip_prefix("unknown field `") {
-            if let Some(name) = rest.split('`').next() {
-                pointer = format!("{pointer}/{name}");
-            }
-        }
         let mut err = ApiError::new(
             actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_body",

@@ -39,8 +39,32 @@ pub struct CreateAccountRequest {
     /// At least 10 characters mixing three of: lower case, upper case, digits, symbols.
     #[schema(format = Password)]
     pub password: String,
-    #[serde(flatten)]
-    pub binding: BindingInput,
+    pub display_name: String,
+    pub role: Role,
+    /// Regulators and auditors: the jurisdiction they are bound to.
+    #[serde(default)]
+    pub jurisdiction_code: Option<String>,
+    /// Officers only: a department of the same jurisdiction, whose sectors they supervise.
+    #[serde(default)]
+    pub department_id: Option<i64>,
+    /// Enterprise accounts only: their enterprise.
+    #[serde(default)]
+    pub enterprise_id: Option<i64>,
+    #[serde(default)]
+    pub disabled: bool,
+}
+
+impl CreateAccountRequest {
+    fn binding(&self) -> BindingInput {
+        BindingInput {
+            display_name: self.display_name.clone(),
+            role: self.role,
+            jurisdiction_code: self.jurisdiction_code.clone(),
+            department_id: self.department_id,
+            enterprise_id: self.enterprise_id,
+            disabled: self.disabled,
+        }
+    }
 }
 
 /// The writable binding of an account (also the shape a `PATCH` merges into).
@@ -262,15 +286,15 @@ pub async fn create_account(
     let username = normalise_username(&mut errors, &req.username);
     check_password(&mut errors, &req.password, &username);
     // Check everything before paying for the hash.
-    let (actor, input) = (p.clone(), req.binding.clone());
+    let (actor, input) = (p.clone(), req.binding());
     state
         .db
         .run(move |c| check_binding_for(c, &actor, &input, errors).map(|_| ()))
         .await?;
-    let hash = state.passwords.hash(req.password).await?;
+    let hash = state.passwords.hash(req.password.clone()).await?;
     let audit_actor = Actor::from(&p);
     idempotency::create(&state.db, p.account_id, key, "create_account", body.sha256, move |c| {
-        let binding = check_binding_for(c, &p, &req.binding, Errors::default())?;
+        let binding = check_binding_for(c, &p, &req.binding(), Errors::default())?;
         let row = accounts::insert(c, &username, &hash, &binding).map_err(|e| {
             on_unique_violation(e, || {
                 ApiError::conflict("duplicate_username", format!("The username {username} is taken"))

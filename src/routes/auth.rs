@@ -208,7 +208,7 @@ pub async fn refresh(state: web::Data<AppState>, body: ApiJson<RefreshRequest>) 
 /// Ends the session of the access token: it and every refresh token of the session stop
 /// working at once. A refresh token in the body (of another session of yours) ends that one too.
 #[utoipa::path(
-    tag = "auth", context_path = "/api/v1", operation_id = "logout", request_body(content = Option<LogoutRequest>, description = "Optional"),
+    tag = "auth", context_path = "/api/v1", operation_id = "logout", request_body(content = Option<LogoutRequest>, description = "Optional", example = json!({"refresh_token": "m2V0cmVmcmVzaHRva2VuZXhhbXBsZXZhbHVlMTIz"})),
     security(("bearer" = [])),
     responses((status = 204, description = "Signed out"))
 )]

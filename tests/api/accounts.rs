@@ -66,7 +66,7 @@ both!(bindings_must_fit_the_role, |app| {
         let (app, admin) = (&app, admin.clone());
         async move { app.post(&admin, "/api/v1/accounts", &body).await }
     };
-    let base = |role: &str| json!({"username": "u1", "password": PASSWORD, "display_name": "U", "role": role});
+    let base = |role: &str| json!({"username": "user1", "password": PASSWORD, "display_name": "U", "role": role});
     let with = |role: &str, extra: serde_json::Value| {
         let mut b = base(role);
         b.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());

@@ -52,7 +52,7 @@ both!(bad_query_path_route_and_method_are_problems, |app| {
     app.get(&admin, "/api/v1/enterprises?limit=500").await.assert_problem(400, "invalid_query");
     app.get(&admin, "/api/v1/enterprises?colour=red").await.assert_problem(400, "invalid_query");
     app.get(&admin, "/api/v1/enterprises?status=open").await.assert_problem(400, "invalid_query");
-    app.get(&admin, "/api/v1/enterprises?cursor=%%%").await.assert_problem(400, "invalid_query");
+    app.get(&admin, "/api/v1/enterprises?cursor=%%%").await.assert_problem(400, "invalid_cursor");
     app.get(&admin, "/api/v1/enterprises?cursor=bm9wZQ").await.assert_problem(400, "invalid_cursor");
     app.get(&admin, "/api/v1/enterprises?updated_since=yesterday").await.assert_problem(400, "invalid_query");
     app.get(&admin, "/api/v1/enterprises/abc").await.assert_problem(400, "invalid_path");

@@ -116,6 +116,7 @@ both!(enterprise_create, |app| {
 both!(account_management, |app| {
     let w = world(&app).await;
     let body = |username: &str, role: &str, binding: serde_json::Value| {
+        let username = format!("made.{username}");
         let mut b = json!({"username": username, "password": crate::support::PASSWORD, "display_name": username, "role": role});
         b.as_object_mut().unwrap().extend(binding.as_object().unwrap().clone());
         b

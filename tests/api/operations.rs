@@ -83,7 +83,7 @@ both!(reference_data, |app| {
     let yjj = depts.items().iter().find(|d| d["name"] == "市应急管理局").unwrap();
     assert!(yjj["sector_codes"].as_array().unwrap().contains(&json!("hazardous_chemicals")));
     // Every signed-in role reads reference data; nobody unsigned does.
-    let (_, officer) = app.regulator(&admin, "o1", "county_officer", "431302").await;
+    let (_, officer) = app.regulator(&admin, "officer1", "county_officer", "431302").await;
     app.get(&officer, "/api/v1/sectors").await.assert_status(200);
     app.get("", "/api/v1/sectors").await.assert_problem(401, "unauthorized");
 });
@@ -286,6 +286,7 @@ fn serve_command_starts_a_working_server_with_no_setup() {
         .env("HAZREG_LOG_FORMAT", "json")
         .env("HAZREG_ARGON2_MEMORY_KIB", "256")
         .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
         .spawn()
         .expect("start hazard-registry");
     let stdout = child.stdout.take().unwrap();
