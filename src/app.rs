@@ -15,11 +15,27 @@ use crate::state::AppState;
 fn cors(origins: &[String]) -> Cors {
     let mut cors = Cors::default()
         .allowed_methods(["GET", "POST", "PATCH"])
-        .allowed_headers(["authorization", "content-type", "if-match", "idempotency-key", "x-request-id"])
-        .expose_headers(["etag", "location", "x-request-id", "retry-after", "idempotent-replayed"])
+        .allowed_headers([
+            "authorization",
+            "content-type",
+            "if-match",
+            "idempotency-key",
+            "x-request-id",
+        ])
+        .expose_headers([
+            "etag",
+            "location",
+            "x-request-id",
+            "retry-after",
+            "idempotent-replayed",
+        ])
         .max_age(3600);
     for o in origins {
-        cors = if o == "*" { cors.allow_any_origin() } else { cors.allowed_origin(o) };
+        cors = if o == "*" {
+            cors.allow_any_origin()
+        } else {
+            cors.allowed_origin(o)
+        };
     }
     cors
 }
@@ -72,7 +88,11 @@ pub struct Bootstrapped {
 /// and creates the first administrator. Running it again changes nothing.
 pub fn bootstrap(config: crate::config::Config) -> anyhow::Result<Bootstrapped> {
     use crate::db::{seed, Db};
-    let db = Db::new(&config.database_url, config.database_pool_size, config.database_timeout)?;
+    let db = Db::new(
+        &config.database_url,
+        config.database_pool_size,
+        config.database_timeout,
+    )?;
     let mut conn = db.pool.get().map_err(|e| {
         anyhow::anyhow!(
             "cannot connect to the database at {}: {e}",

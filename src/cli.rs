@@ -10,7 +10,11 @@ use crate::config::Config;
 use crate::domain::role::Role;
 
 #[derive(Parser)]
-#[command(name = "hazard-registry", version, about = "事故隐患排查治理 REST API server")]
+#[command(
+    name = "hazard-registry",
+    version,
+    about = "事故隐患排查治理 REST API server"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -51,7 +55,11 @@ fn parse_role(s: &str) -> Result<Role, String> {
     Role::parse(s).ok_or_else(|| {
         format!(
             "expected one of {}",
-            Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+            Role::ALL
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         )
     })
 }
@@ -60,7 +68,9 @@ fn parse_role(s: &str) -> Result<Role, String> {
 pub fn generate_password() -> String {
     const CHARS: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::rngs::OsRng;
-    let body: String = (0..20).map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char).collect();
+    let body: String = (0..20)
+        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+        .collect();
     format!("{body}-a7K")
 }
 
@@ -104,9 +114,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 enterprise_id,
                 disabled: false,
             };
-            let id = crate::routes::accounts::create_from_cli(&boot.state, &system_principal(), &username, &password, input)
-                .await
-                .map_err(|e| anyhow::anyhow!("{}{}", e.detail, field_errors(&e)))?;
+            let id = crate::routes::accounts::create_from_cli(
+                &boot.state,
+                &system_principal(),
+                &username,
+                &password,
+                input,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{}{}", e.detail, field_errors(&e)))?;
             println!("created account {id} ({username}, {role})");
             if generated {
                 println!("password: {password}");
@@ -164,7 +180,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 .await;
         }
     });
-    let listener = std::net::TcpListener::bind(bind).map_err(|e| anyhow::anyhow!("HAZREG_BIND {bind}: {e}"))?;
+    let listener = std::net::TcpListener::bind(bind)
+        .map_err(|e| anyhow::anyhow!("HAZREG_BIND {bind}: {e}"))?;
     tracing::info!(
         address = %listener.local_addr()?,
         database = %crate::config::redact_url(&boot.state.config.database_url),

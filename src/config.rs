@@ -91,7 +91,11 @@ impl Config {
     }
 
     pub fn from_map(env: &HashMap<String, String>) -> Result<Self, ConfigError> {
-        let get = |k: &str| env.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let get = |k: &str| {
+            env.get(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         fn parse<T: std::str::FromStr>(
             var: &'static str,
             raw: Option<String>,
@@ -208,10 +212,8 @@ impl Config {
             )? as u32,
             trust_forwarded_for,
             argon2_memory_kib,
-            password_hash_concurrency: positive(
-                "HAZREG_PASSWORD_HASH_CONCURRENCY",
-                cpus as u64,
-            )? as usize,
+            password_hash_concurrency: positive("HAZREG_PASSWORD_HASH_CONCURRENCY", cpus as u64)?
+                as usize,
             data_dir,
             database_url,
         })

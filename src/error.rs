@@ -42,8 +42,12 @@ pub struct Problem {
     pub context: Option<serde_json::Value>,
 }
 
+/// An error answer. Boxed so `Result<T, ApiError>` stays one pointer wide on the happy path.
 #[derive(Debug)]
-pub struct ApiError {
+pub struct ApiError(Box<ErrorDetails>);
+
+#[derive(Debug)]
+pub struct ErrorDetails {
     pub status: StatusCode,
     pub code: &'static str,
     pub detail: String,
@@ -57,7 +61,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(ErrorDetails {
             status,
             code,
             detail: detail.into(),
@@ -66,7 +70,7 @@ impl ApiError {
             retry_after: None,
             allow: None,
             cause: None,
-        }
+        }))
     }
 
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
@@ -181,6 +185,19 @@ impl ApiError {
             errors: self.errors.clone(),
             context: self.context.clone(),
         }
+    }
+}
+
+impl std::ops::Deref for ApiError {
+    type Target = ErrorDetails;
+    fn deref(&self) -> &ErrorDetails {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ApiError {
+    fn deref_mut(&mut self) -> &mut ErrorDetails {
+        &mut self.0
     }
 }
 

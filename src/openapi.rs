@@ -79,12 +79,23 @@ impl Modify for Conventions {
         let components = openapi.components.get_or_insert_with(Components::new);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            SecurityScheme::Http(
+                Http::builder()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
         );
         for item in openapi.paths.paths.values_mut() {
-            for op in [&mut item.get, &mut item.post, &mut item.patch, &mut item.put, &mut item.delete]
-                .into_iter()
-                .flatten()
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.patch,
+                &mut item.put,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
             {
                 let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
                 let has_body = op.request_body.is_some();
@@ -96,15 +107,24 @@ impl Modify for Conventions {
                 };
                 add("400", "The request could not be read: malformed JSON (`malformed_json`), a bad query (`invalid_query`, `invalid_cursor`) or path value (`invalid_path`)");
                 if secured {
-                    add("401", "No valid bearer token (`unauthorized`); see `WWW-Authenticate`");
+                    add(
+                        "401",
+                        "No valid bearer token (`unauthorized`); see `WWW-Authenticate`",
+                    );
                 }
                 if has_body {
                     add("413", "The body is larger than 1 MiB (`payload_too_large`)");
-                    add("415", "The body is not `application/json` (`unsupported_media_type`)");
+                    add(
+                        "415",
+                        "The body is not `application/json` (`unsupported_media_type`)",
+                    );
                     add("422", "The body has the wrong shape (`invalid_body`, with a pointer) or invalid values (`validation_failed`)");
                 }
                 add("500", "Unexpected error (`internal_error`); details are logged under the request id, never sent");
-                add("503", "The database is unreachable (`database_unavailable`); see `Retry-After`");
+                add(
+                    "503",
+                    "The database is unreachable (`database_unavailable`); see `Retry-After`",
+                );
             }
         }
     }
@@ -125,12 +145,19 @@ pub fn document_pretty() -> String {
 
 /// A collection schema (`Page_T`) gets one page holding T's example as its own example.
 fn add_page_examples(doc: &mut Value) {
-    let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) else { return };
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
     let snapshot = schemas.clone();
     for (name, schema) in schemas.iter_mut().filter(|(n, _)| n.starts_with("Page_")) {
         let item = &schema["properties"]["items"]["items"];
         let item = match item.get("$ref").and_then(Value::as_str) {
-            Some(r) => snapshot.get(r.rsplit('/').next().unwrap_or_default()).unwrap_or(&Value::Null),
+            Some(r) => snapshot
+                .get(r.rsplit('/').next().unwrap_or_default())
+                .unwrap_or(&Value::Null),
             None => item,
         };
         match item.get("example").cloned() {

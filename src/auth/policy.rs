@@ -35,7 +35,10 @@ pub fn manage_account(actor: &Principal, role: Role, target_path: &str) -> ApiRe
         ));
     }
     if !allowed_roles.contains(&role) {
-        return Err(deny(format!("A {} cannot manage {} accounts", actor.role, role)));
+        return Err(deny(format!(
+            "A {} cannot manage {} accounts",
+            actor.role, role
+        )));
     }
     Ok(())
 }
@@ -44,13 +47,19 @@ pub fn manage_account(actor: &Principal, role: Role, target_path: &str) -> ApiRe
 pub fn read_audit(p: &Principal) -> ApiResult<()> {
     match p.role {
         Role::CityAdmin | Role::Auditor => Ok(()),
-        _ => Err(deny("Only the city administrator and auditors read the audit log")),
+        _ => Err(deny(
+            "Only the city administrator and auditors read the audit log",
+        )),
     }
 }
 
 /// Registering an enterprise: a regulator, at a jurisdiction in reach, and — for an officer
 /// bound to a department — in one of that department's sectors.
-pub fn create_enterprise(p: &Principal, jurisdiction_path: &str, sector_code: &str) -> ApiResult<()> {
+pub fn create_enterprise(
+    p: &Principal,
+    jurisdiction_path: &str,
+    sector_code: &str,
+) -> ApiResult<()> {
     if !p.role.is_regulator() {
         return Err(deny("Only regulators register enterprises"));
     }

@@ -44,7 +44,8 @@ impl FromRequest for Principal {
         let request_id = RequestId::of(req);
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
-            let token = token.ok_or_else(|| ApiError::unauthorized("A bearer token is required"))?;
+            let token =
+                token.ok_or_else(|| ApiError::unauthorized("A bearer token is required"))?;
             let (account_id, session_id) = state
                 .tokens
                 .verify_access(&token)
@@ -52,7 +53,11 @@ impl FromRequest for Principal {
             let principal = state
                 .db
                 .run(move |conn| {
-                    Ok(crate::db::sessions::load_principal(conn, account_id, &session_id)?)
+                    Ok(crate::db::sessions::load_principal(
+                        conn,
+                        account_id,
+                        &session_id,
+                    )?)
                 })
                 .await?
                 .ok_or_else(|| ApiError::unauthorized("The session has ended"))?;

@@ -40,7 +40,10 @@ pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
     accounts::table.count().get_result(conn)
 }
 
-pub fn find_by_username(conn: &mut AnyConnection, username: &str) -> QueryResult<Option<AccountRow>> {
+pub fn find_by_username(
+    conn: &mut AnyConnection,
+    username: &str,
+) -> QueryResult<Option<AccountRow>> {
     accounts::table
         .filter(accounts::username.eq(username))
         .select(AccountRow::as_select())
@@ -48,7 +51,11 @@ pub fn find_by_username(conn: &mut AnyConnection, username: &str) -> QueryResult
         .optional()
 }
 
-pub fn get_visible(conn: &mut AnyConnection, p: &Principal, id: i64) -> QueryResult<Option<AccountRow>> {
+pub fn get_visible(
+    conn: &mut AnyConnection,
+    p: &Principal,
+    id: i64,
+) -> QueryResult<Option<AccountRow>> {
     accounts::table
         .filter(accounts::id.eq(id))
         .filter(accounts_visible(p))
@@ -69,7 +76,11 @@ pub struct AccountFilter {
     pub limit: i64,
 }
 
-pub fn list_visible(conn: &mut AnyConnection, p: &Principal, f: &AccountFilter) -> QueryResult<Vec<AccountRow>> {
+pub fn list_visible(
+    conn: &mut AnyConnection,
+    p: &Principal,
+    f: &AccountFilter,
+) -> QueryResult<Vec<AccountRow>> {
     let mut q = accounts::table
         .filter(accounts_visible(p))
         .select(AccountRow::as_select())
@@ -124,7 +135,11 @@ impl ResolvedBinding {
     }
 }
 
-pub fn resolve_binding(conn: &mut AnyConnection, caller: &Principal, b: &AccountBinding) -> QueryResult<ResolvedBinding> {
+pub fn resolve_binding(
+    conn: &mut AnyConnection,
+    caller: &Principal,
+    b: &AccountBinding,
+) -> QueryResult<ResolvedBinding> {
     let jurisdiction = match &b.jurisdiction_code {
         Some(code) => jurisdiction_path(conn, code)?,
         None => None,
@@ -159,7 +174,12 @@ pub fn resolve_binding(conn: &mut AnyConnection, caller: &Principal, b: &Account
     })
 }
 
-pub fn insert(conn: &mut AnyConnection, username: &str, password_hash: &str, b: &AccountBinding) -> QueryResult<AccountRow> {
+pub fn insert(
+    conn: &mut AnyConnection,
+    username: &str,
+    password_hash: &str,
+    b: &AccountBinding,
+) -> QueryResult<AccountRow> {
     let now = super::now();
     diesel::insert_into(accounts::table)
         .values((
@@ -195,14 +215,23 @@ pub fn update(
         .optional()?;
     if let (Some(_), Some(hash)) = (&row, password_hash) {
         diesel::update(accounts::table.filter(accounts::id.eq(id)))
-            .set((accounts::password_hash.eq(hash), accounts::failed_logins.eq(0), accounts::locked_until.eq(None::<chrono::NaiveDateTime>)))
+            .set((
+                accounts::password_hash.eq(hash),
+                accounts::failed_logins.eq(0),
+                accounts::locked_until.eq(None::<chrono::NaiveDateTime>),
+            ))
             .execute(conn)?;
     }
     Ok(row)
 }
 
 /// Counts a failed login; locks the account once `max` consecutive failures are reached.
-pub fn record_failed_login(conn: &mut AnyConnection, id: i64, max: i32, lockout: chrono::Duration) -> QueryResult<()> {
+pub fn record_failed_login(
+    conn: &mut AnyConnection,
+    id: i64,
+    max: i32,
+    lockout: chrono::Duration,
+) -> QueryResult<()> {
     diesel::update(accounts::table.filter(accounts::id.eq(id)))
         .set(accounts::failed_logins.eq(accounts::failed_logins + 1))
         .execute(conn)?;

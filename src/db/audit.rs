@@ -46,7 +46,10 @@ pub fn changes(before: Option<&Value>, after: Option<&Value>) -> Value {
         if NOISE.contains(&key.as_str()) || out.contains_key(key) {
             continue;
         }
-        let (bv, av) = (b.get(key).unwrap_or(&Value::Null), a.get(key).unwrap_or(&Value::Null));
+        let (bv, av) = (
+            b.get(key).unwrap_or(&Value::Null),
+            a.get(key).unwrap_or(&Value::Null),
+        );
         if bv != av {
             out.insert(key.clone(), json!({"before": bv, "after": av}));
         }

@@ -3,7 +3,10 @@ use diesel::prelude::*;
 use super::schema::enterprises as e;
 use super::scope::{enterprises_visible, under_path, Scope};
 use super::{lower, AnyConnection};
-use crate::domain::enterprise::{EnterpriseFields, EnterpriseStatus, RiskLevel, SafetyDirector, SafetyDirectorRule, SafetyDirectorStatus};
+use crate::domain::enterprise::{
+    EnterpriseFields, EnterpriseStatus, RiskLevel, SafetyDirector, SafetyDirectorRule,
+    SafetyDirectorStatus,
+};
 
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = e)]
@@ -88,11 +91,14 @@ impl EnterpriseRow {
             principal_phone: self.principal_phone.clone(),
             employees: self.employees,
             annual_revenue_10k_yuan: self.annual_revenue_10k_yuan,
-            safety_director: self.safety_director_name.as_ref().map(|name| SafetyDirector {
-                name: name.clone(),
-                phone: self.safety_director_phone.clone(),
-                appointed_on: self.safety_director_appointed_on,
-            }),
+            safety_director: self
+                .safety_director_name
+                .as_ref()
+                .map(|name| SafetyDirector {
+                    name: name.clone(),
+                    phone: self.safety_director_phone.clone(),
+                    appointed_on: self.safety_director_appointed_on,
+                }),
             risk_level: self.risk_level.as_deref().and_then(RiskLevel::parse),
             standardization_grade: self.standardization_grade.clone(),
             status: EnterpriseStatus::parse(&self.status).unwrap_or(EnterpriseStatus::Operating),
@@ -113,7 +119,12 @@ pub fn insert(conn: &mut AnyConnection, f: &EnterpriseFields) -> QueryResult<Ent
 }
 
 /// Writes all fields if the row is still at `version`; `None` when it is not.
-pub fn update(conn: &mut AnyConnection, id: i64, version: i64, f: &EnterpriseFields) -> QueryResult<Option<EnterpriseRow>> {
+pub fn update(
+    conn: &mut AnyConnection,
+    id: i64,
+    version: i64,
+    f: &EnterpriseFields,
+) -> QueryResult<Option<EnterpriseRow>> {
     diesel::update(e::table.filter(e::id.eq(id)).filter(e::version.eq(version)))
         .set((
             EnterpriseValues::from(f),
@@ -124,7 +135,11 @@ pub fn update(conn: &mut AnyConnection, id: i64, version: i64, f: &EnterpriseFie
         .optional()
 }
 
-pub fn get_visible(conn: &mut AnyConnection, scope: &Scope, id: i64) -> QueryResult<Option<EnterpriseRow>> {
+pub fn get_visible(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    id: i64,
+) -> QueryResult<Option<EnterpriseRow>> {
     e::table
         .filter(e::id.eq(id))
         .filter(enterprises_visible(scope))
@@ -173,18 +188,24 @@ pub fn list_visible(
     let (min_emp, min_rev) = (rule.min_employees, rule.min_annual_revenue_10k_yuan);
     match f.safety_director_status {
         None => {}
-        Some(SafetyDirectorStatus::Appointed) => q = q.filter(e::safety_director_name.is_not_null()),
+        Some(SafetyDirectorStatus::Appointed) => {
+            q = q.filter(e::safety_director_name.is_not_null())
+        }
         Some(SafetyDirectorStatus::Missing) => {
             q = q
                 .filter(e::safety_director_name.is_null())
                 .filter(e::sector_code.eq_any(sectors))
-                .filter(e::employees.ge(min_emp).or(e::annual_revenue_10k_yuan.ge(min_rev)))
+                .filter(
+                    e::employees
+                        .ge(min_emp)
+                        .or(e::annual_revenue_10k_yuan.ge(min_rev)),
+                )
         }
         Some(SafetyDirectorStatus::NotRequired) => {
             q = q.filter(e::safety_director_name.is_null()).filter(
-                e::sector_code
-                    .ne_all(sectors)
-                    .or(e::employees.lt(min_emp).and(e::annual_revenue_10k_yuan.lt(min_rev))),
+                e::sector_code.ne_all(sectors).or(e::employees
+                    .lt(min_emp)
+                    .and(e::annual_revenue_10k_yuan.lt(min_rev))),
             )
         }
     }

@@ -47,7 +47,9 @@ impl r2d2::ManageConnection for Manager {
 
     fn connect(&self) -> Result<AnyConnection, Self::Error> {
         match self.backend {
-            Backend::Postgres => diesel::PgConnection::establish(&self.url).map(AnyConnection::Postgresql),
+            Backend::Postgres => {
+                diesel::PgConnection::establish(&self.url).map(AnyConnection::Postgresql)
+            }
             Backend::Sqlite => {
                 let mut c = diesel::SqliteConnection::establish(sqlite_path(&self.url))?;
                 c.batch_execute(
@@ -143,7 +145,9 @@ where
     E: From<diesel::result::Error>,
 {
     match conn {
-        AnyConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        AnyConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+        }
         AnyConnection::Postgresql(_) => Tm::begin_transaction(conn)?,
     }
     match f(conn) {
@@ -161,9 +165,15 @@ where
 }
 
 /// Maps a unique-constraint violation to a client-facing error; anything else passes through.
-pub fn on_unique_violation(e: diesel::result::Error, mapped: impl FnOnce() -> ApiError) -> ApiError {
+pub fn on_unique_violation(
+    e: diesel::result::Error,
+    mapped: impl FnOnce() -> ApiError,
+) -> ApiError {
     match e {
-        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => mapped(),
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        ) => mapped(),
         other => other.into(),
     }
 }

@@ -40,7 +40,9 @@ pub fn decode_id_cursor(raw: Option<&str>) -> ApiResult<Option<i64>> {
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|s| s.strip_prefix("id:").and_then(|n| n.parse().ok()))
         .map(Some)
-        .ok_or_else(|| ApiError::bad_request("invalid_cursor", "The cursor is not one this API issued"))
+        .ok_or_else(|| {
+            ApiError::bad_request("invalid_cursor", "The cursor is not one this API issued")
+        })
 }
 
 pub fn encode_id_cursor(id: i64) -> String {
@@ -48,10 +50,19 @@ pub fn encode_id_cursor(id: i64) -> String {
 }
 
 /// Turns `limit + 1` fetched rows into a page.
-pub fn finish<R, T>(mut rows: Vec<R>, limit: i64, id: impl Fn(&R) -> i64, map: impl FnMut(R) -> T) -> Page<T> {
+pub fn finish<R, T>(
+    mut rows: Vec<R>,
+    limit: i64,
+    id: impl Fn(&R) -> i64,
+    map: impl FnMut(R) -> T,
+) -> Page<T> {
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
-    let next_cursor = if more { rows.last().map(|r| encode_id_cursor(id(r))) } else { None };
+    let next_cursor = if more {
+        rows.last().map(|r| encode_id_cursor(id(r)))
+    } else {
+        None
+    };
     Page {
         items: rows.into_iter().map(map).collect(),
         next_cursor,

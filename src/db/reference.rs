@@ -13,9 +13,18 @@ pub struct JurisdictionRow {
     pub parent_code: Option<String>,
 }
 
-pub fn jurisdictions(conn: &mut AnyConnection, parent: Option<&str>, level: Option<&str>) -> QueryResult<Vec<JurisdictionRow>> {
+pub fn jurisdictions(
+    conn: &mut AnyConnection,
+    parent: Option<&str>,
+    level: Option<&str>,
+) -> QueryResult<Vec<JurisdictionRow>> {
     let mut q = jurisdictions::table
-        .select((jurisdictions::code, jurisdictions::name, jurisdictions::level, jurisdictions::parent_code))
+        .select((
+            jurisdictions::code,
+            jurisdictions::name,
+            jurisdictions::level,
+            jurisdictions::parent_code,
+        ))
         .into_boxed();
     if let Some(p) = parent {
         q = q.filter(jurisdictions::parent_code.eq(p.to_string()));
@@ -35,7 +44,10 @@ pub fn sectors(conn: &mut AnyConnection) -> QueryResult<Vec<(String, String, boo
 }
 
 pub fn sector_exists(conn: &mut AnyConnection, code: &str) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(sectors::table.filter(sectors::code.eq(code)))).get_result(conn)
+    diesel::select(diesel::dsl::exists(
+        sectors::table.filter(sectors::code.eq(code)),
+    ))
+    .get_result(conn)
 }
 
 pub struct DepartmentRow {
@@ -46,9 +58,16 @@ pub struct DepartmentRow {
 }
 
 /// Departments with their sectors, in two queries (no per-row lookups).
-pub fn departments(conn: &mut AnyConnection, jurisdiction: Option<&str>) -> QueryResult<Vec<DepartmentRow>> {
+pub fn departments(
+    conn: &mut AnyConnection,
+    jurisdiction: Option<&str>,
+) -> QueryResult<Vec<DepartmentRow>> {
     let mut q = departments::table
-        .select((departments::id, departments::name, departments::jurisdiction_code))
+        .select((
+            departments::id,
+            departments::name,
+            departments::jurisdiction_code,
+        ))
         .into_boxed();
     if let Some(j) = jurisdiction {
         q = q.filter(departments::jurisdiction_code.eq(j.to_string()));
@@ -57,8 +76,14 @@ pub fn departments(conn: &mut AnyConnection, jurisdiction: Option<&str>) -> Quer
     let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
     let links: Vec<(i64, String)> = department_sectors::table
         .filter(department_sectors::department_id.eq_any(&ids))
-        .select((department_sectors::department_id, department_sectors::sector_code))
-        .order((department_sectors::department_id, department_sectors::sector_code))
+        .select((
+            department_sectors::department_id,
+            department_sectors::sector_code,
+        ))
+        .order((
+            department_sectors::department_id,
+            department_sectors::sector_code,
+        ))
         .load(conn)?;
     Ok(rows
         .into_iter()
@@ -66,7 +91,11 @@ pub fn departments(conn: &mut AnyConnection, jurisdiction: Option<&str>) -> Quer
             id,
             name,
             jurisdiction_code,
-            sector_codes: links.iter().filter(|l| l.0 == id).map(|l| l.1.clone()).collect(),
+            sector_codes: links
+                .iter()
+                .filter(|l| l.0 == id)
+                .map(|l| l.1.clone())
+                .collect(),
         })
         .collect())
 }

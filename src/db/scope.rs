@@ -81,8 +81,7 @@ macro_rules! under_path {
 }
 pub(crate) use under_path;
 
-pub type EnterpriseFilter =
-    Box<dyn BoxableExpression<enterprises::table, Backend, SqlType = Bool>>;
+pub type EnterpriseFilter = Box<dyn BoxableExpression<enterprises::table, Backend, SqlType = Bool>>;
 
 pub fn enterprises_visible(scope: &Scope) -> EnterpriseFilter {
     match scope {
@@ -105,20 +104,23 @@ pub fn accounts_visible(p: &Principal) -> AccountFilter {
     match (p.enterprise_id, &p.jurisdiction_path) {
         (Some(id), _) => Box::new(accounts::enterprise_id.assume_not_null().eq(id)),
         (None, Some(path)) => Box::new(
-            under_path!(accounts::jurisdiction_code.assume_not_null(), path).or(accounts::enterprise_id
-                .assume_not_null()
-                .eq_any(
+            under_path!(accounts::jurisdiction_code.assume_not_null(), path).or(
+                accounts::enterprise_id.assume_not_null().eq_any(
                     enterprises::table
                         .select(enterprises::id)
                         .filter(under_path!(enterprises::jurisdiction_code, path)),
-                )),
+                ),
+            ),
         ),
         (None, None) => Box::new(sql::<Bool>("1 = 0")),
     }
 }
 
 /// The tree path of a jurisdiction, if it exists.
-pub fn jurisdiction_path(conn: &mut AnyConnection, code: &str) -> QueryResult<Option<(String, String)>> {
+pub fn jurisdiction_path(
+    conn: &mut AnyConnection,
+    code: &str,
+) -> QueryResult<Option<(String, String)>> {
     jurisdictions::table
         .filter(jurisdictions::code.eq(code))
         .select((jurisdictions::path, jurisdictions::level))

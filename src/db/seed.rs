@@ -49,8 +49,9 @@ pub struct DepartmentSeed {
 impl ReferenceData {
     pub fn load(path: Option<&std::path::Path>) -> anyhow::Result<ReferenceData> {
         let text = match path {
-            Some(p) => std::fs::read_to_string(p)
-                .map_err(|e| anyhow::anyhow!("HAZREG_REFERENCE_DATA: cannot read {}: {e}", p.display()))?,
+            Some(p) => std::fs::read_to_string(p).map_err(|e| {
+                anyhow::anyhow!("HAZREG_REFERENCE_DATA: cannot read {}: {e}", p.display())
+            })?,
             None => BUILTIN_REFERENCE.to_string(),
         };
         let data: ReferenceData = serde_json::from_str(&text)
@@ -75,9 +76,9 @@ impl ReferenceData {
                     anyhow::bail!("reference data: jurisdiction {} is in a cycle", j.code);
                 }
                 chain.push(c);
-                cur = *parents
-                    .get(c)
-                    .ok_or_else(|| anyhow::anyhow!("reference data: unknown parent {c} of {}", j.code))?;
+                cur = *parents.get(c).ok_or_else(|| {
+                    anyhow::anyhow!("reference data: unknown parent {c} of {}", j.code)
+                })?;
             }
             chain.reverse();
             paths.insert(j.code.as_str(), format!("/{}/", chain.join("/")));
@@ -89,20 +90,33 @@ impl ReferenceData {
         let mut seen = HashSet::new();
         for j in &self.jurisdictions {
             if !["city", "county", "zone", "township"].contains(&j.level.as_str()) {
-                anyhow::bail!("reference data: jurisdiction {} has unknown level {}", j.code, j.level);
+                anyhow::bail!(
+                    "reference data: jurisdiction {} has unknown level {}",
+                    j.code,
+                    j.level
+                );
             }
             if j.code.contains('/') || !seen.insert(j.code.as_str()) {
-                anyhow::bail!("reference data: jurisdiction code {} is invalid or repeated", j.code);
+                anyhow::bail!(
+                    "reference data: jurisdiction code {} is invalid or repeated",
+                    j.code
+                );
             }
         }
         self.paths()?;
         let sectors: HashSet<&str> = self.sectors.iter().map(|s| s.code.as_str()).collect();
         for d in &self.departments {
             if !seen.contains(d.jurisdiction_code.as_str()) {
-                anyhow::bail!("reference data: department {} has unknown jurisdiction", d.name);
+                anyhow::bail!(
+                    "reference data: department {} has unknown jurisdiction",
+                    d.name
+                );
             }
             if let Some(s) = d.sectors.iter().find(|s| !sectors.contains(s.as_str())) {
-                anyhow::bail!("reference data: department {} has unknown sector {s}", d.name);
+                anyhow::bail!(
+                    "reference data: department {} has unknown sector {s}",
+                    d.name
+                );
             }
         }
         if self.root().is_none() {
@@ -141,17 +155,27 @@ pub fn reference_if_empty(conn: &mut AnyConnection, data: &ReferenceData) -> any
         }
         for s in &data.sectors {
             diesel::insert_into(sectors::table)
-                .values((sectors::code.eq(&s.code), sectors::name.eq(&s.name), sectors::high_risk.eq(s.high_risk)))
+                .values((
+                    sectors::code.eq(&s.code),
+                    sectors::name.eq(&s.name),
+                    sectors::high_risk.eq(s.high_risk),
+                ))
                 .execute(conn)?;
         }
         for d in &data.departments {
             let id: i64 = diesel::insert_into(departments::table)
-                .values((departments::name.eq(&d.name), departments::jurisdiction_code.eq(&d.jurisdiction_code)))
+                .values((
+                    departments::name.eq(&d.name),
+                    departments::jurisdiction_code.eq(&d.jurisdiction_code),
+                ))
                 .returning(departments::id)
                 .get_result(conn)?;
             for s in &d.sectors {
                 diesel::insert_into(department_sectors::table)
-                    .values((department_sectors::department_id.eq(id), department_sectors::sector_code.eq(s)))
+                    .values((
+                        department_sectors::department_id.eq(id),
+                        department_sectors::sector_code.eq(s),
+                    ))
                     .execute(conn)?;
             }
         }
@@ -179,7 +203,9 @@ pub fn admin_if_no_accounts(
     data: &ReferenceData,
     password_hash: &str,
 ) -> anyhow::Result<bool> {
-    let root = data.root().ok_or_else(|| anyhow::anyhow!("no root jurisdiction"))?;
+    let root = data
+        .root()
+        .ok_or_else(|| anyhow::anyhow!("no root jurisdiction"))?;
     let created = write_tx(conn, |conn| {
         if accounts::count(conn)? > 0 {
             return Ok::<_, diesel::result::Error>(false);

@@ -10,7 +10,11 @@ use crate::auth::Principal;
 use crate::domain::role::Role;
 
 /// Starts a session and returns its id and first refresh token.
-pub fn start(conn: &mut AnyConnection, account_id: i64, ttl: chrono::Duration) -> QueryResult<(String, String)> {
+pub fn start(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    ttl: chrono::Duration,
+) -> QueryResult<(String, String)> {
     let id = uuid::Uuid::new_v4().to_string();
     let now = super::now();
     diesel::insert_into(sessions::table)
@@ -25,7 +29,11 @@ pub fn start(conn: &mut AnyConnection, account_id: i64, ttl: chrono::Duration) -
     Ok((id, refresh))
 }
 
-fn issue_refresh(conn: &mut AnyConnection, session_id: &str, ttl: chrono::Duration) -> QueryResult<String> {
+fn issue_refresh(
+    conn: &mut AnyConnection,
+    session_id: &str,
+    ttl: chrono::Duration,
+) -> QueryResult<String> {
     let (plain, hash) = new_refresh_token();
     let now = super::now();
     diesel::insert_into(rt::table)
@@ -40,7 +48,11 @@ fn issue_refresh(conn: &mut AnyConnection, session_id: &str, ttl: chrono::Durati
 }
 
 pub enum Refreshed {
-    Rotated { account_id: i64, session_id: String, refresh_token: String },
+    Rotated {
+        account_id: i64,
+        session_id: String,
+        refresh_token: String,
+    },
     /// Unknown, expired, or belonging to an ended session or disabled account.
     Invalid,
     /// A spent token was presented again: the session has been revoked.
@@ -48,7 +60,11 @@ pub enum Refreshed {
 }
 
 /// Spends a refresh token and issues its successor (call inside a write transaction).
-pub fn rotate(conn: &mut AnyConnection, plain: &str, ttl: chrono::Duration) -> QueryResult<Refreshed> {
+pub fn rotate(
+    conn: &mut AnyConnection,
+    plain: &str,
+    ttl: chrono::Duration,
+) -> QueryResult<Refreshed> {
     let now = super::now();
     let hash = hash_refresh_token(plain);
     let found: Option<(String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)> = rt::table
@@ -75,9 +91,13 @@ pub fn rotate(conn: &mut AnyConnection, plain: &str, ttl: chrono::Duration) -> Q
         return Ok(Refreshed::Invalid);
     };
     // Only one of two concurrent refreshes with the same token can spend it.
-    let spent = diesel::update(rt::table.filter(rt::token_hash.eq(&hash)).filter(rt::used_at.is_null()))
-        .set(rt::used_at.eq(now))
-        .execute(conn)?;
+    let spent = diesel::update(
+        rt::table
+            .filter(rt::token_hash.eq(&hash))
+            .filter(rt::used_at.is_null()),
+    )
+    .set(rt::used_at.eq(now))
+    .execute(conn)?;
     if spent != 1 {
         revoke(conn, &session_id)?;
         return Ok(Refreshed::Reused);
@@ -86,7 +106,11 @@ pub fn rotate(conn: &mut AnyConnection, plain: &str, ttl: chrono::Duration) -> Q
         .set(sessions::expires_at.eq(now + ttl))
         .execute(conn)?;
     let refresh_token = issue_refresh(conn, &session_id, ttl)?;
-    Ok(Refreshed::Rotated { account_id, session_id, refresh_token })
+    Ok(Refreshed::Rotated {
+        account_id,
+        session_id,
+        refresh_token,
+    })
 }
 
 pub fn revoke(conn: &mut AnyConnection, session_id: &str) -> QueryResult<usize> {
@@ -110,7 +134,11 @@ pub fn revoke_all_of(conn: &mut AnyConnection, account_id: i64) -> QueryResult<u
 }
 
 /// The session id a refresh token belongs to, if it belongs to `account_id`.
-pub fn session_of_refresh(conn: &mut AnyConnection, plain: &str, account_id: i64) -> QueryResult<Option<String>> {
+pub fn session_of_refresh(
+    conn: &mut AnyConnection,
+    plain: &str,
+    account_id: i64,
+) -> QueryResult<Option<String>> {
     rt::table
         .inner_join(sessions::table)
         .filter(rt::token_hash.eq(hash_refresh_token(plain)))
@@ -121,11 +149,25 @@ pub fn session_of_refresh(conn: &mut AnyConnection, plain: &str, account_id: i64
 }
 
 /// The caller behind an access token: a live session of an enabled account.
-pub fn load_principal(conn: &mut AnyConnection, account_id: i64, session_id: &str) -> QueryResult<Option<Principal>> {
-    type Row = (i64, String, String, Option<String>, Option<i64>, Option<i64>, Option<String>);
+pub fn load_principal(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    session_id: &str,
+) -> QueryResult<Option<Principal>> {
+    type Row = (
+        i64,
+        String,
+        String,
+        Option<String>,
+        Option<i64>,
+        Option<i64>,
+        Option<String>,
+    );
     let row: Option<Row> = accounts::table
         .inner_join(sessions::table)
-        .left_join(jurisdictions::table.on(accounts::jurisdiction_code.eq(jurisdictions::code.nullable())))
+        .left_join(
+            jurisdictions::table.on(accounts::jurisdiction_code.eq(jurisdictions::code.nullable())),
+        )
         .filter(sessions::id.eq(session_id))
         .filter(accounts::id.eq(account_id))
         .filter(sessions::revoked_at.is_null())
@@ -141,10 +183,13 @@ pub fn load_principal(conn: &mut AnyConnection, account_id: i64, session_id: &st
         ))
         .first(conn)
         .optional()?;
-    let Some((id, username, role, jurisdiction_code, department_id, enterprise_id, path)) = row else {
+    let Some((id, username, role, jurisdiction_code, department_id, enterprise_id, path)) = row
+    else {
         return Ok(None);
     };
-    let Some(role) = Role::parse(&role) else { return Ok(None) };
+    let Some(role) = Role::parse(&role) else {
+        return Ok(None);
+    };
     let department_sectors = match department_id {
         Some(d) if role.is_officer() => Some(
             department_sectors::table
@@ -172,9 +217,19 @@ pub fn load_principal(conn: &mut AnyConnection, account_id: i64, session_id: &st
 pub fn purge_ended(conn: &mut AnyConnection) -> QueryResult<usize> {
     let cutoff = super::now() - chrono::Duration::days(1);
     let ended = sessions::table
-        .filter(sessions::expires_at.lt(cutoff).or(sessions::revoked_at.lt(cutoff)))
+        .filter(
+            sessions::expires_at
+                .lt(cutoff)
+                .or(sessions::revoked_at.lt(cutoff)),
+        )
         .select(sessions::id);
     diesel::delete(rt::table.filter(rt::session_id.eq_any(ended))).execute(conn)?;
-    diesel::delete(sessions::table.filter(sessions::expires_at.lt(cutoff).or(sessions::revoked_at.lt(cutoff))))
-        .execute(conn)
+    diesel::delete(
+        sessions::table.filter(
+            sessions::expires_at
+                .lt(cutoff)
+                .or(sessions::revoked_at.lt(cutoff)),
+        ),
+    )
+    .execute(conn)
 }

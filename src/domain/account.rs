@@ -10,7 +10,8 @@ pub const PASSWORD_MAX_CHARS: usize = 128;
 pub fn normalise_username(errors: &mut Errors, raw: &str) -> String {
     let u = raw.trim().to_lowercase();
     let ok = (3..=64).contains(&u.len())
-        && u.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+        && u.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
     if !ok {
         errors.add(
             "/username",
@@ -68,7 +69,10 @@ pub fn check_binding(errors: &mut Errors, f: &BindingFacts<'_>) {
             errors.add("/enterprise_id", "required for the enterprise role");
         }
         if f.jurisdiction_given {
-            errors.add("/jurisdiction_code", "must be absent for the enterprise role");
+            errors.add(
+                "/jurisdiction_code",
+                "must be absent for the enterprise role",
+            );
         }
         if f.department_given {
             errors.add("/department_id", "must be absent for the enterprise role");
@@ -76,7 +80,10 @@ pub fn check_binding(errors: &mut Errors, f: &BindingFacts<'_>) {
         return;
     }
     if f.enterprise_given {
-        errors.add("/enterprise_id", "only enterprise accounts are bound to an enterprise");
+        errors.add(
+            "/enterprise_id",
+            "only enterprise accounts are bound to an enterprise",
+        );
     }
     match (f.jurisdiction_given, f.jurisdiction_level) {
         (false, _) => errors.add("/jurisdiction_code", "required for this role"),
@@ -97,7 +104,10 @@ pub fn check_binding(errors: &mut Errors, f: &BindingFacts<'_>) {
         } else if f.department_jurisdiction.is_none() {
             errors.add("/department_id", "unknown department");
         } else if f.department_jurisdiction != f.jurisdiction_code {
-            errors.add("/department_id", "the department belongs to another jurisdiction");
+            errors.add(
+                "/department_id",
+                "the department belongs to another jurisdiction",
+            );
         }
     }
 }

@@ -105,7 +105,9 @@ pub const SELF_SERVICE_FIELDS: &[&str] = &[
 
 /// Normalises and checks every field; returns all problems at once.
 /// The USCC error carries its own code (`invalid_uscc`), so it is reported separately.
-pub fn validate(mut f: EnterpriseFields) -> Result<EnterpriseFields, (Option<FieldError>, Vec<FieldError>)> {
+pub fn validate(
+    mut f: EnterpriseFields,
+) -> Result<EnterpriseFields, (Option<FieldError>, Vec<FieldError>)> {
     let mut e = Errors::default();
     let uscc_error = match Uscc::parse(&f.uscc) {
         Ok(u) => {
@@ -116,15 +118,26 @@ pub fn validate(mut f: EnterpriseFields) -> Result<EnterpriseFields, (Option<Fie
     };
     f.name = e.text("/name", &f.name, 200);
     f.address = e.opt_text("/address", f.address.as_deref(), 500);
-    f.legal_representative = e.opt_text("/legal_representative", f.legal_representative.as_deref(), 100);
+    f.legal_representative = e.opt_text(
+        "/legal_representative",
+        f.legal_representative.as_deref(),
+        100,
+    );
     f.principal_name = e.opt_text("/principal_name", f.principal_name.as_deref(), 100);
     f.principal_phone = e.opt_phone("/principal_phone", f.principal_phone.as_deref());
-    f.standardization_grade = e.opt_text("/standardization_grade", f.standardization_grade.as_deref(), 50);
+    f.standardization_grade = e.opt_text(
+        "/standardization_grade",
+        f.standardization_grade.as_deref(),
+        50,
+    );
     if f.employees < 0 {
         e.add("/employees", "must be 0 or more");
     }
     if !f.annual_revenue_10k_yuan.is_finite() || !(0.0..=1e9).contains(&f.annual_revenue_10k_yuan) {
-        e.add("/annual_revenue_10k_yuan", "must be a number from 0 to 1000000000 (万元)");
+        e.add(
+            "/annual_revenue_10k_yuan",
+            "must be a number from 0 to 1000000000 (万元)",
+        );
     }
     if let Some(d) = f.safety_director.as_mut() {
         d.name = e.text("/safety_director/name", &d.name, 100);

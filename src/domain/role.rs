@@ -1,4 +1,3 @@
-
 text_enum! {
     /// What an account may do; see SPEC §1.
     pub enum Role {

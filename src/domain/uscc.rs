@@ -2,7 +2,9 @@
 //! character over the first 17.
 
 const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 /// A validated, normalised USCC.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +88,9 @@ mod tests {
     #[test]
     fn normalises_case_and_full_width() {
         assert_eq!(
-            Uscc::parse(" ９１４３１３００９ｂ２ygxag2a ").unwrap().as_str(),
+            Uscc::parse(" ９１４３１３００９ｂ２ygxag2a ")
+                .unwrap()
+                .as_str(),
             "914313009B2YGXAG2A"
         );
     }

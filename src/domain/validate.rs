@@ -55,9 +55,9 @@ impl Errors {
     pub fn opt_phone(&mut self, pointer: &str, value: Option<&str>) -> Option<String> {
         let v = value.map(str::trim).filter(|v| !v.is_empty())?;
         let ok = (5..=20).contains(&v.chars().count())
-            && v.chars().enumerate().all(|(i, c)| {
-                c.is_ascii_digit() || c == '-' || c == ' ' || (c == '+' && i == 0)
-            });
+            && v.chars()
+                .enumerate()
+                .all(|(i, c)| c.is_ascii_digit() || c == '-' || c == ' ' || (c == '+' && i == 0));
         if !ok {
             self.add(
                 pointer,

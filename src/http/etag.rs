@@ -31,11 +31,15 @@ impl IfMatch {
     /// `428` without the header, `412` when no listed tag is the current one.
     /// Weak tags (`W/"3"`) compare by their value, as clients behind proxies send them.
     pub fn check(&self, current_version: i64) -> ApiResult<()> {
-        let raw = self.0.as_deref().ok_or_else(ApiError::precondition_required)?;
+        let raw = self
+            .0
+            .as_deref()
+            .ok_or_else(ApiError::precondition_required)?;
         let current = etag(current_version);
-        let matches = raw.split(',').map(str::trim).any(|tag| {
-            tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == current
-        });
+        let matches = raw
+            .split(',')
+            .map(str::trim)
+            .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == current);
         if matches {
             Ok(())
         } else {

@@ -52,7 +52,12 @@ pub async fn read_json_bytes(req: &HttpRequest, payload: &mut Payload) -> ApiRes
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let essence = content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         if essence != "application/json" && !essence.ends_with("+json") {
             return Err(ApiError::new(
                 actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -66,11 +71,15 @@ pub async fn read_json_bytes(req: &HttpRequest, payload: &mut Payload) -> ApiRes
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request("malformed_json", "A JSON body is required"));
+        return Err(ApiError::bad_request(
+            "malformed_json",
+            "A JSON body is required",
+        ));
     }
     // Syntax first, so a broken document is 400 and a well-formed but wrong one is 422.
-    let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}")))?;
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}"))
+    })?;
     from_value(value)
 }
 

@@ -55,8 +55,14 @@ mod tests {
     #[test]
     fn rfc7396_semantics() {
         let mut t = json!({"a": 1, "b": {"c": 2, "d": 3}, "e": 4});
-        merge(&mut t, &json!({"a": 9, "b": {"c": null}, "e": null, "f": {"g": null, "h": 1}}));
+        merge(
+            &mut t,
+            &json!({"a": 9, "b": {"c": null}, "e": null, "f": {"g": null, "h": 1}}),
+        );
         assert_eq!(t, json!({"a": 9, "b": {"d": 3}, "f": {"h": 1}}));
-        assert_eq!(changed_fields(&json!({"a": 1, "b": 2}), &json!({"a": 1, "c": 3})), vec!["b", "c"]);
+        assert_eq!(
+            changed_fields(&json!({"a": 1, "b": 2}), &json!({"a": 1, "c": 3})),
+            vec!["b", "c"]
+        );
     }
 }

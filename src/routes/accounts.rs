@@ -169,10 +169,20 @@ pub fn describe_account(c: &mut AnyConnection, row: AccountRow) -> QueryResult<A
     let jurisdiction = match &row.jurisdiction_code {
         Some(code) => jurisdictions::table
             .filter(jurisdictions::code.eq(code))
-            .select((jurisdictions::code, jurisdictions::name, jurisdictions::level, jurisdictions::parent_code))
+            .select((
+                jurisdictions::code,
+                jurisdictions::name,
+                jurisdictions::level,
+                jurisdictions::parent_code,
+            ))
             .first::<(String, String, String, Option<String>)>(c)
             .optional()?
-            .map(|(code, name, level, parent_code)| Jurisdiction { code, name, level, parent_code }),
+            .map(|(code, name, level, parent_code)| Jurisdiction {
+                code,
+                name,
+                level,
+                parent_code,
+            }),
         None => None,
     };
     let department = match row.department_id {
@@ -193,7 +203,12 @@ pub fn describe_account(c: &mut AnyConnection, row: AccountRow) -> QueryResult<A
             .map(|name| NamedRef { id, name }),
         None => None,
     };
-    Ok(AccountDetail { account: AccountResponse::from(&row), jurisdiction, department, enterprise })
+    Ok(AccountDetail {
+        account: AccountResponse::from(&row),
+        jurisdiction,
+        department,
+        enterprise,
+    })
 }
 
 impl BindingInput {
@@ -246,7 +261,10 @@ fn check_binding_for(
             enterprise_given: binding.enterprise_id.is_some(),
         },
     );
-    if binding.enterprise_id.is_some() && resolved.enterprise_path.is_none() && input.role == Role::Enterprise {
+    if binding.enterprise_id.is_some()
+        && resolved.enterprise_path.is_none()
+        && input.role == Role::Enterprise
+    {
         errors.add("/enterprise_id", "unknown enterprise");
     }
     errors.into_result().map_err(ApiError::validation)?;
@@ -279,7 +297,10 @@ pub async fn create_account(
     body: ApiJson<CreateAccountRequest>,
 ) -> ApiResult<HttpResponse> {
     if !matches!(p.role, Role::CityAdmin | Role::CountyAdmin) {
-        return Err(ApiError::forbidden("forbidden", "Only administrators manage accounts"));
+        return Err(ApiError::forbidden(
+            "forbidden",
+            "Only administrators manage accounts",
+        ));
     }
     let req = body.body;
     let mut errors = Errors::default();
@@ -293,18 +314,35 @@ pub async fn create_account(
         .await?;
     let hash = state.passwords.hash(req.password.clone()).await?;
     let audit_actor = Actor::from(&p);
-    idempotency::create(&state.db, p.account_id, key, "create_account", body.sha256, move |c| {
-        let binding = check_binding_for(c, &p, &req.binding(), Errors::default())?;
-        let row = accounts::insert(c, &username, &hash, &binding).map_err(|e| {
-            on_unique_violation(e, || {
-                ApiError::conflict("duplicate_username", format!("The username {username} is taken"))
-            })
-        })?;
-        let response = AccountResponse::from(&row);
-        let after = serde_json::to_value(&response).map_err(ApiError::internal)?;
-        audit::record(c, &audit_actor, "create", "account", &row.id.to_string(), &audit::changes(None, Some(&after)))?;
-        Created::new(format!("/api/v1/accounts/{}", row.id), &response)
-    })
+    idempotency::create(
+        &state.db,
+        p.account_id,
+        key,
+        "create_account",
+        body.sha256,
+        move |c| {
+            let binding = check_binding_for(c, &p, &req.binding(), Errors::default())?;
+            let row = accounts::insert(c, &username, &hash, &binding).map_err(|e| {
+                on_unique_violation(e, || {
+                    ApiError::conflict(
+                        "duplicate_username",
+                        format!("The username {username} is taken"),
+                    )
+                })
+            })?;
+            let response = AccountResponse::from(&row);
+            let after = serde_json::to_value(&response).map_err(ApiError::internal)?;
+            audit::record(
+                c,
+                &audit_actor,
+                "create",
+                "account",
+                &row.id.to_string(),
+                &audit::changes(None, Some(&after)),
+            )?;
+            Created::new(format!("/api/v1/accounts/{}", row.id), &response)
+        },
+    )
     .await
 }
 
@@ -354,9 +392,17 @@ pub async fn list_accounts(
         after_id: page::decode_id_cursor(q.cursor.as_deref())?,
         limit: page::limit(q.limit)?,
     };
-    let rows = state.db.run(move |c| Ok(accounts::list_visible(c, &p, &filter)?)).await?;
+    let rows = state
+        .db
+        .run(move |c| Ok(accounts::list_visible(c, &p, &filter)?))
+        .await?;
     let limit = page::limit(q.limit)?;
-    Ok(HttpResponse::Ok().json(page::finish(rows, limit, |r| r.id, |r| AccountResponse::from(&r))))
+    Ok(HttpResponse::Ok().json(page::finish(
+        rows,
+        limit,
+        |r| r.id,
+        |r| AccountResponse::from(&r),
+    )))
 }
 
 /// One account (with its `ETag`).
@@ -371,7 +417,11 @@ pub async fn list_accounts(
     )
 )]
 #[get("/accounts/{id}")]
-pub async fn get_account(p: Principal, state: web::Data<AppState>, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+pub async fn get_account(
+    p: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let row = state
         .db
@@ -417,7 +467,12 @@ pub async fn update_account(
     }
     // Check everything first (404 → 403 → 428/412 → 422), then pay for the hash, then write
     // with the same checks under the version guard.
-    let (p2, patch2, pw2, if_match2) = (p.clone(), patch.clone(), request.password.clone(), if_match.clone());
+    let (p2, patch2, pw2, if_match2) = (
+        p.clone(),
+        patch.clone(),
+        request.password.clone(),
+        if_match.clone(),
+    );
     state
         .db
         .run(move |c| prepare_update(c, &p2, id, &if_match2, &patch2, pw2.as_deref()).map(|_| ()))
@@ -431,11 +486,14 @@ pub async fn update_account(
         .db
         .run(move |c| {
             write_tx(c, |c| {
-                let (current, binding) = prepare_update(c, &p, id, &if_match, &patch, request.password.as_deref())?;
-                let before = serde_json::to_value(AccountResponse::from(&current)).map_err(ApiError::internal)?;
+                let (current, binding) =
+                    prepare_update(c, &p, id, &if_match, &patch, request.password.as_deref())?;
+                let before = serde_json::to_value(AccountResponse::from(&current))
+                    .map_err(ApiError::internal)?;
                 let row = accounts::update(c, id, current.version, &binding, hash.as_deref())?
                     .ok_or_else(ApiError::precondition_failed)?;
-                let after = serde_json::to_value(AccountResponse::from(&row)).map_err(ApiError::internal)?;
+                let after = serde_json::to_value(AccountResponse::from(&row))
+                    .map_err(ApiError::internal)?;
                 let mut changes = audit::changes(Some(&before), Some(&after));
                 if hash.is_some() {
                     merge_patch::merge(&mut changes, &redacted_password_change());
@@ -463,10 +521,11 @@ fn prepare_update(
 ) -> ApiResult<(AccountRow, AccountBinding)> {
     let current = accounts::get_visible(c, p, id)?.ok_or_else(ApiError::not_found)?;
     let current_input = BindingInput::of(&current);
-    let current_path = accounts::resolve_binding(c, p, &current_input.to_row(&mut Errors::default()))?
-        .target_path()
-        .map(str::to_string)
-        .unwrap_or_default();
+    let current_path =
+        accounts::resolve_binding(c, p, &current_input.to_row(&mut Errors::default()))?
+            .target_path()
+            .map(str::to_string)
+            .unwrap_or_default();
     policy::manage_account(p, current_input.role, &current_path)?;
     if_match.check(current.version)?;
     let mut merged = serde_json::to_value(&current_input).map_err(ApiError::internal)?;
@@ -507,10 +566,20 @@ pub async fn create_from_cli(
             write_tx(c, |c| {
                 let binding = check_binding_for(c, &actor, &input, Errors::default())?;
                 let row = accounts::insert(c, &username, &hash, &binding).map_err(|e| {
-                    on_unique_violation(e, || ApiError::conflict("duplicate_username", "The username is taken"))
+                    on_unique_violation(e, || {
+                        ApiError::conflict("duplicate_username", "The username is taken")
+                    })
                 })?;
-                let after = serde_json::to_value(AccountResponse::from(&row)).map_err(ApiError::internal)?;
-                audit::record(c, &Actor::system(), "create", "account", &row.id.to_string(), &audit::changes(None, Some(&after)))?;
+                let after = serde_json::to_value(AccountResponse::from(&row))
+                    .map_err(ApiError::internal)?;
+                audit::record(
+                    c,
+                    &Actor::system(),
+                    "create",
+                    "account",
+                    &row.id.to_string(),
+                    &audit::changes(None, Some(&after)),
+                )?;
                 Ok(row.id)
             })
         })

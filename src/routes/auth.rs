@@ -62,11 +62,12 @@ pub struct TokenResponse {
 fn client_ip(req: &HttpRequest, trust_forwarded_for: bool) -> IpAddr {
     let fallback = IpAddr::from([0, 0, 0, 0]);
     if trust_forwarded_for {
-        if let Some(ip) = req
-            .connection_info()
-            .realip_remote_addr()
-            .and_then(|s| s.parse::<std::net::SocketAddr>().map(|a| a.ip()).ok().or_else(|| s.parse().ok()))
-        {
+        if let Some(ip) = req.connection_info().realip_remote_addr().and_then(|s| {
+            s.parse::<std::net::SocketAddr>()
+                .map(|a| a.ip())
+                .ok()
+                .or_else(|| s.parse().ok())
+        }) {
             return ip;
         }
     }
@@ -79,7 +80,12 @@ fn invalid_credentials() -> ApiError {
     e
 }
 
-fn issue(state: &AppState, account_id: i64, session_id: &str, refresh_token: String) -> ApiResult<HttpResponse> {
+fn issue(
+    state: &AppState,
+    account_id: i64,
+    session_id: &str,
+    refresh_token: String,
+) -> ApiResult<HttpResponse> {
     let access_token = state
         .tokens
         .issue_access(account_id, session_id)
@@ -116,7 +122,10 @@ pub async fn login(
 ) -> ApiResult<HttpResponse> {
     let ip = client_ip(&req, state.config.trust_forwarded_for);
     if let Err(wait) = state.address_throttle.check(ip) {
-        return Err(ApiError::too_many_requests(wait, "Too many failed logins from this address; wait and retry"));
+        return Err(ApiError::too_many_requests(
+            wait,
+            "Too many failed logins from this address; wait and retry",
+        ));
     }
     let LoginRequest { username, password } = body.body;
     let username = username.trim().to_lowercase();
@@ -125,29 +134,54 @@ pub async fn login(
         .run(move |c| Ok(accounts::find_by_username(c, &username)?))
         .await?;
     let now = crate::db::now();
-    if let Some(until) = account.as_ref().and_then(|a| a.locked_until).filter(|u| *u > now) {
+    if let Some(until) = account
+        .as_ref()
+        .and_then(|a| a.locked_until)
+        .filter(|u| *u > now)
+    {
         let wait = (until - now).num_seconds().max(1) as u64;
-        return Err(ApiError::too_many_requests(wait, "This account is locked after repeated failed logins; wait and retry"));
+        return Err(ApiError::too_many_requests(
+            wait,
+            "This account is locked after repeated failed logins; wait and retry",
+        ));
     }
     let verified = state
         .passwords
         .verify(password, account.as_ref().map(|a| a.password_hash.clone()))
         .await?;
     let request_id = crate::http::RequestId::of(&req);
-    let actor = |id: i64| Actor { account_id: Some(id), request_id: Some(request_id.clone()) };
+    let actor = |id: i64| Actor {
+        account_id: Some(id),
+        request_id: Some(request_id.clone()),
+    };
     let account = match account {
         Some(a) if verified && !a.disabled => a,
         other => {
             state.address_throttle.record_failure(ip);
             if let Some(a) = other {
-                let (max, lockout) = (state.config.login_max_failures as i32, state.config.login_lockout);
+                let (max, lockout) = (
+                    state.config.login_max_failures as i32,
+                    state.config.login_lockout,
+                );
                 let actor = actor(a.id);
                 state
                     .db
                     .run(move |c| {
                         write_tx(c, |c| {
-                            accounts::record_failed_login(c, a.id, max, chrono::Duration::from_std(lockout).unwrap_or_default())?;
-                            audit::record(c, &actor, "login_failed", "account", &a.id.to_string(), &json!({}))
+                            accounts::record_failed_login(
+                                c,
+                                a.id,
+                                max,
+                                chrono::Duration::from_std(lockout).unwrap_or_default(),
+                            )?;
+                            audit::record(
+                                c,
+                                &actor,
+                                "login_failed",
+                                "account",
+                                &a.id.to_string(),
+                                &json!({}),
+                            )
                         })?;
                         Ok(())
                     })
@@ -165,7 +199,14 @@ pub async fn login(
             Ok(write_tx(c, |c| {
                 accounts::reset_failed_logins(c, account.id)?;
                 let started = sessions::start(c, account.id, ttl)?;
-                audit::record(c, &actor, "login", "account", &account.id.to_string(), &json!({}))?;
+                audit::record(
+                    c,
+                    &actor,
+                    "login",
+                    "account",
+                    &account.id.to_string(),
+                    &json!({}),
+                )?;
                 Ok::<_, diesel::result::Error>(started)
             })?)
         })
@@ -186,7 +227,10 @@ pub async fn login(
     )
 )]
 #[post("/auth/refresh")]
-pub async fn refresh(state: web::Data<AppState>, body: ApiJson<RefreshRequest>) -> ApiResult<HttpResponse> {
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: ApiJson<RefreshRequest>,
+) -> ApiResult<HttpResponse> {
     let token = body.body.refresh_token;
     let ttl = chrono::Duration::from_std(state.config.refresh_token_ttl).unwrap_or_default();
     let outcome = state
@@ -194,14 +238,20 @@ pub async fn refresh(state: web::Data<AppState>, body: ApiJson<RefreshRequest>) 
         .run(move |c| Ok(write_tx(c, |c| sessions::rotate(c, &token, ttl))?))
         .await?;
     match outcome {
-        Refreshed::Rotated { account_id, session_id, refresh_token } => {
-            issue(&state, account_id, &session_id, refresh_token)
-        }
+        Refreshed::Rotated {
+            account_id,
+            session_id,
+            refresh_token,
+        } => issue(&state, account_id, &session_id, refresh_token),
         Refreshed::Reused => {
             tracing::warn!("spent refresh token presented again; session revoked");
-            Err(ApiError::unauthorized("This refresh token was already used; the session has been ended"))
+            Err(ApiError::unauthorized(
+                "This refresh token was already used; the session has been ended",
+            ))
         }
-        Refreshed::Invalid => Err(ApiError::unauthorized("The refresh token is unknown or has expired")),
+        Refreshed::Invalid => Err(ApiError::unauthorized(
+            "The refresh token is unknown or has expired",
+        )),
     }
 }
 
@@ -236,7 +286,14 @@ pub async fn logout(
                         sessions::revoke(c, &other)?;
                     }
                 }
-                audit::record(c, &actor, "logout", "account", &p.account_id.to_string(), &json!({}))
+                audit::record(
+                    c,
+                    &actor,
+                    "logout",
+                    "account",
+                    &p.account_id.to_string(),
+                    &json!({}),
+                )
             })?)
         })
         .await?;

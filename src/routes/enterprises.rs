@@ -14,8 +14,8 @@ use crate::db::enterprises::{self, EnterpriseFilter, EnterpriseRow};
 use crate::db::scope::jurisdiction_path;
 use crate::db::{on_unique_violation, page, reference, to_utc, write_tx, AnyConnection};
 use crate::domain::enterprise::{
-    self as rules, EnterpriseFields, EnterpriseStatus, RiskLevel, SafetyDirector, SafetyDirectorRule,
-    SafetyDirectorStatus,
+    self as rules, EnterpriseFields, EnterpriseStatus, RiskLevel, SafetyDirector,
+    SafetyDirectorRule, SafetyDirectorStatus,
 };
 use crate::domain::validate::FieldError;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -233,11 +233,18 @@ impl EnterpriseResponse {
 
 /// Field validation plus the references (sector, jurisdiction) — one 422 with every problem.
 /// An invalid USCC gives the problem the code `invalid_uscc`.
-fn validated(c: &mut AnyConnection, fields: EnterpriseFields, jurisdiction_known: bool) -> ApiResult<EnterpriseFields> {
+fn validated(
+    c: &mut AnyConnection,
+    fields: EnterpriseFields,
+    jurisdiction_known: bool,
+) -> ApiResult<EnterpriseFields> {
     let sector_known = reference::sector_exists(c, &fields.sector_code)?;
     let mut refs = Vec::new();
     if !jurisdiction_known {
-        refs.push(FieldError::new("/jurisdiction_code", "unknown jurisdiction"));
+        refs.push(FieldError::new(
+            "/jurisdiction_code",
+            "unknown jurisdiction",
+        ));
     }
     if !sector_known {
         refs.push(FieldError::new("/sector_code", "unknown sector"));
@@ -261,7 +268,10 @@ fn validated(c: &mut AnyConnection, fields: EnterpriseFields, jurisdiction_known
 
 fn duplicate_uscc(e: diesel::result::Error) -> ApiError {
     on_unique_violation(e, || {
-        let mut err = ApiError::conflict("duplicate_uscc", "An enterprise with this USCC is already registered");
+        let mut err = ApiError::conflict(
+            "duplicate_uscc",
+            "An enterprise with this USCC is already registered",
+        );
         err.errors = vec![FieldError::new("/uscc", "already registered")];
         err
     })
@@ -291,20 +301,37 @@ pub async fn create_enterprise(
     let fields: EnterpriseFields = body.body.into();
     let actor = Actor::from(&p);
     let rule = state.safety_director_rule.clone();
-    idempotency::create(&state.db, p.account_id, key, "create_enterprise", body.sha256, move |c| {
-        let path = jurisdiction_path(c, &fields.jurisdiction_code)?;
-        if let Some((path, _)) = &path {
-            policy::create_enterprise(&p, path, &fields.sector_code)?;
-        } else if !p.role.is_regulator() {
-            return Err(ApiError::forbidden("forbidden", "Only regulators register enterprises"));
-        }
-        let fields = validated(c, fields, path.is_some())?;
-        let row = enterprises::insert(c, &fields).map_err(duplicate_uscc)?;
-        let response = EnterpriseResponse::new(&row, &rule);
-        let after = serde_json::to_value(&response).map_err(ApiError::internal)?;
-        audit::record(c, &actor, "create", "enterprise", &row.id.to_string(), &audit::changes(None, Some(&after)))?;
-        Created::new(format!("/api/v1/enterprises/{}", row.id), &response)
-    })
+    idempotency::create(
+        &state.db,
+        p.account_id,
+        key,
+        "create_enterprise",
+        body.sha256,
+        move |c| {
+            let path = jurisdiction_path(c, &fields.jurisdiction_code)?;
+            if let Some((path, _)) = &path {
+                policy::create_enterprise(&p, path, &fields.sector_code)?;
+            } else if !p.role.is_regulator() {
+                return Err(ApiError::forbidden(
+                    "forbidden",
+                    "Only regulators register enterprises",
+                ));
+            }
+            let fields = validated(c, fields, path.is_some())?;
+            let row = enterprises::insert(c, &fields).map_err(duplicate_uscc)?;
+            let response = EnterpriseResponse::new(&row, &rule);
+            let after = serde_json::to_value(&response).map_err(ApiError::internal)?;
+            audit::record(
+                c,
+                &actor,
+                "create",
+                "enterprise",
+                &row.id.to_string(),
+                &audit::changes(None, Some(&after)),
+            )?;
+            Created::new(format!("/api/v1/enterprises/{}", row.id), &response)
+        },
+    )
     .await
 }
 
@@ -351,7 +378,12 @@ pub async fn list_enterprises(
             let jurisdiction_path = match &q.jurisdiction_code {
                 Some(code) => Some(
                     jurisdiction_path(c, code)?
-                        .ok_or_else(|| ApiError::bad_request("invalid_query", format!("Unknown jurisdiction_code {code}")))?
+                        .ok_or_else(|| {
+                            ApiError::bad_request(
+                                "invalid_query",
+                                format!("Unknown jurisdiction_code {code}"),
+                            )
+                        })?
                         .0,
                 ),
                 None => None,
@@ -371,7 +403,12 @@ pub async fn list_enterprises(
         })
         .await?;
     let rule = &state.safety_director_rule;
-    Ok(HttpResponse::Ok().json(page::finish(rows, limit, |r| r.id, |r| EnterpriseResponse::new(&r, rule))))
+    Ok(HttpResponse::Ok().json(page::finish(
+        rows,
+        limit,
+        |r| r.id,
+        |r| EnterpriseResponse::new(&r, rule),
+    )))
 }
 
 /// One enterprise (with its `ETag`).
@@ -385,13 +422,20 @@ pub async fn list_enterprises(
     )
 )]
 #[get("/enterprises/{id}")]
-pub async fn get_enterprise(p: Principal, state: web::Data<AppState>, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+pub async fn get_enterprise(
+    p: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let row = state
         .db
         .run(move |c| enterprises::get_visible(c, &p.scope(), id)?.ok_or_else(ApiError::not_found))
         .await?;
-    Ok(with_etag(row.version, &EnterpriseResponse::new(&row, &state.safety_director_rule)))
+    Ok(with_etag(
+        row.version,
+        &EnterpriseResponse::new(&row, &state.safety_director_rule),
+    ))
 }
 
 /// Changes an enterprise (JSON merge patch; needs `If-Match`).
@@ -428,8 +472,10 @@ pub async fn update_enterprise(
         .db
         .run(move |c| {
             write_tx(c, |c| {
-                let current = enterprises::get_visible(c, &p.scope(), id)?.ok_or_else(ApiError::not_found)?;
-                let before_input = serde_json::to_value(EnterpriseInput::from(current.fields())).map_err(ApiError::internal)?;
+                let current =
+                    enterprises::get_visible(c, &p.scope(), id)?.ok_or_else(ApiError::not_found)?;
+                let before_input = serde_json::to_value(EnterpriseInput::from(current.fields()))
+                    .map_err(ApiError::internal)?;
                 let mut merged = before_input.clone();
                 merge_patch::merge(&mut merged, &patch);
                 let input: EnterpriseInput = from_value(merged.clone())?;
@@ -439,13 +485,16 @@ pub async fn update_enterprise(
                 } else {
                     None
                 };
-                let new_sector = (input.sector_code != current.sector_code).then_some(input.sector_code.as_str());
+                let new_sector = (input.sector_code != current.sector_code)
+                    .then_some(input.sector_code.as_str());
                 let changed_refs: Vec<&str> = changed.iter().map(String::as_str).collect();
                 policy::update_enterprise(&p, &changed_refs, new_path.as_deref(), new_sector)?;
                 if_match.check(current.version)?;
-                let jurisdiction_known = new_path.is_some() || input.jurisdiction_code == current.jurisdiction_code;
+                let jurisdiction_known =
+                    new_path.is_some() || input.jurisdiction_code == current.jurisdiction_code;
                 let fields = validated(c, input.into(), jurisdiction_known)?;
-                let before = serde_json::to_value(EnterpriseResponse::new(&current, &rule)).map_err(ApiError::internal)?;
+                let before = serde_json::to_value(EnterpriseResponse::new(&current, &rule))
+                    .map_err(ApiError::internal)?;
                 let row = enterprises::update(c, id, current.version, &fields)
                     .map_err(duplicate_uscc)?
                     .ok_or_else(ApiError::precondition_failed)?;

@@ -21,7 +21,9 @@ pub struct Health {
 )]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(Health { status: "ok".into() })
+    HttpResponse::Ok().json(Health {
+        status: "ok".into(),
+    })
 }
 
 /// Readiness: the database answers. `503` (with `Retry-After`) while it does not.
@@ -42,5 +44,7 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
                 .map_err(|e| ApiError::unavailable(e.to_string()))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(Health { status: "ok".into() }))
+    Ok(HttpResponse::Ok().json(Health {
+        status: "ok".into(),
+    }))
 }

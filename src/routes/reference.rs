@@ -58,7 +58,10 @@ pub struct DepartmentQuery {
 }
 
 fn page<T>(items: Vec<T>) -> Page<T> {
-    Page { items, next_cursor: None }
+    Page {
+        items,
+        next_cursor: None,
+    }
 }
 
 /// The jurisdiction tree (city → counties and zones → townships), parents before children.
@@ -76,11 +79,22 @@ pub async fn list_jurisdictions(
     let q = query.into_inner();
     let rows = state
         .db
-        .run(move |c| Ok(reference::jurisdictions(c, q.parent_code.as_deref(), q.level.as_deref())?))
+        .run(move |c| {
+            Ok(reference::jurisdictions(
+                c,
+                q.parent_code.as_deref(),
+                q.level.as_deref(),
+            )?)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(page(
         rows.into_iter()
-            .map(|r| Jurisdiction { code: r.code, name: r.name, level: r.level, parent_code: r.parent_code })
+            .map(|r| Jurisdiction {
+                code: r.code,
+                name: r.name,
+                level: r.level,
+                parent_code: r.parent_code,
+            })
             .collect(),
     )))
 }
@@ -96,7 +110,11 @@ pub async fn list_sectors(_p: Principal, state: web::Data<AppState>) -> ApiResul
     let rows = state.db.run(|c| Ok(reference::sectors(c)?)).await?;
     Ok(HttpResponse::Ok().json(page(
         rows.into_iter()
-            .map(|(code, name, high_risk)| Sector { code, name, high_risk })
+            .map(|(code, name, high_risk)| Sector {
+                code,
+                name,
+                high_risk,
+            })
             .collect(),
     )))
 }
@@ -114,10 +132,18 @@ pub async fn list_departments(
     query: web::Query<DepartmentQuery>,
 ) -> ApiResult<HttpResponse> {
     let j = query.into_inner().jurisdiction_code;
-    let rows = state.db.run(move |c| Ok(reference::departments(c, j.as_deref())?)).await?;
+    let rows = state
+        .db
+        .run(move |c| Ok(reference::departments(c, j.as_deref())?))
+        .await?;
     Ok(HttpResponse::Ok().json(page(
         rows.into_iter()
-            .map(|d| Department { id: d.id, name: d.name, jurisdiction_code: d.jurisdiction_code, sector_codes: d.sector_codes })
+            .map(|d| Department {
+                id: d.id,
+                name: d.name,
+                jurisdiction_code: d.jurisdiction_code,
+                sector_codes: d.sector_codes,
+            })
             .collect(),
     )))
 }

@@ -22,12 +22,27 @@ async fn world(app: &TestApp) -> World {
     let lx = app.enterprise(&admin, &uscc(2), "431302", "other").await;
     let sf = app.enterprise(&admin, &uscc(3), "431321", "other").await;
     let foreign_admin = app.foreign_admin().await;
-    let foreign = app.enterprise(&foreign_admin, &uscc(4), "431202", "other").await;
-    let (city_officer_id, city_officer) = app.regulator(&admin, "city.officer", "city_officer", "431300").await;
+    let foreign = app
+        .enterprise(&foreign_admin, &uscc(4), "431202", "other")
+        .await;
+    let (city_officer_id, city_officer) = app
+        .regulator(&admin, "city.officer", "city_officer", "431300")
+        .await;
     let (_, auditor) = app.regulator(&admin, "auditor", "auditor", "431300").await;
-    let (_, county_admin) = app.regulator(&admin, "lx.admin", "county_admin", "431302").await;
-    let (lx_officer_id, county_officer) = app.regulator(&county_admin, "lx.officer", "county_officer", "431302").await;
-    let (_, enterprise) = app.account(&county_admin, "lx.ent", "enterprise", json!({"enterprise_id": lx})).await;
+    let (_, county_admin) = app
+        .regulator(&admin, "lx.admin", "county_admin", "431302")
+        .await;
+    let (lx_officer_id, county_officer) = app
+        .regulator(&county_admin, "lx.officer", "county_officer", "431302")
+        .await;
+    let (_, enterprise) = app
+        .account(
+            &county_admin,
+            "lx.ent",
+            "enterprise",
+            json!({"enterprise_id": lx}),
+        )
+        .await;
     World {
         tokens: vec![
             ("city_admin", admin),
@@ -48,7 +63,12 @@ async fn world(app: &TestApp) -> World {
 
 impl World {
     fn token(&self, role: &str) -> &str {
-        &self.tokens.iter().find(|(r, _)| *r == role).expect("role").1
+        &self
+            .tokens
+            .iter()
+            .find(|(r, _)| *r == role)
+            .expect("role")
+            .1
     }
 }
 
@@ -72,17 +92,52 @@ both!(enterprise_read_and_update, |app| {
             let r = app.get(token, &path).await;
             assert_eq!(r.status, reads[i], "{role} reads target #{i}: {:?}", r.body);
             // Update with the current ETag (read by whoever can), so only authorization decides.
-            let etag = app.get(&admin, &path).await.header("etag").unwrap_or_else(|| "\"1\"".into());
+            let etag = app
+                .get(&admin, &path)
+                .await
+                .header("etag")
+                .unwrap_or_else(|| "\"1\"".into());
             let before = app.get(&admin, &path).await.body;
-            let r = app.patch(token, &path, Some(&etag), &json!({"address": format!("{role} was here")})).await;
-            assert_eq!(r.status, updates[i], "{role} updates target #{i}: {:?}", r.body);
+            let r = app
+                .patch(
+                    token,
+                    &path,
+                    Some(&etag),
+                    &json!({"address": format!("{role} was here")}),
+                )
+                .await;
+            assert_eq!(
+                r.status, updates[i],
+                "{role} updates target #{i}: {:?}",
+                r.body
+            );
             if r.status != 200 {
-                assert_eq!(app.get(&admin, &path).await.body, before, "{role} changed target #{i} despite {}", r.status);
+                assert_eq!(
+                    app.get(&admin, &path).await.body,
+                    before,
+                    "{role} changed target #{i} despite {}",
+                    r.status
+                );
             }
         }
-        let listed: Vec<i64> = app.get(token, "/api/v1/enterprises").await.items().iter().map(|e| e["id"].as_i64().unwrap()).collect();
-        let visible: Vec<i64> = targets.iter().zip(reads).filter(|(_, s)| s == &200).map(|(t, _)| *t).collect();
-        let listed_known: Vec<i64> = listed.iter().copied().filter(|id| targets.contains(id)).collect();
+        let listed: Vec<i64> = app
+            .get(token, "/api/v1/enterprises")
+            .await
+            .items()
+            .iter()
+            .map(|e| e["id"].as_i64().unwrap())
+            .collect();
+        let visible: Vec<i64> = targets
+            .iter()
+            .zip(reads)
+            .filter(|(_, s)| s == &200)
+            .map(|(t, _)| *t)
+            .collect();
+        let listed_known: Vec<i64> = listed
+            .iter()
+            .copied()
+            .filter(|id| targets.contains(id))
+            .collect();
         assert_eq!(listed_known, visible, "{role} lists");
     }
 });
@@ -101,12 +156,26 @@ both!(enterprise_create, |app| {
     for (role, statuses) in expected {
         for (i, j) in ["431300", "431302", "431321", "431202"].iter().enumerate() {
             n += 1;
-            let r = app.post(w.token(role), "/api/v1/enterprises", &enterprise_body(&uscc(n), j, "other")).await;
+            let r = app
+                .post(
+                    w.token(role),
+                    "/api/v1/enterprises",
+                    &enterprise_body(&uscc(n), j, "other"),
+                )
+                .await;
             assert_eq!(r.status, statuses[i], "{role} creates at {j}: {:?}", r.body);
             if statuses[i] == 403 {
                 let code = r.code();
-                assert!(code == "forbidden" || code == "out_of_jurisdiction", "{code}");
-                let found = app.get(w.token("city_admin"), &format!("/api/v1/enterprises?q={}", uscc(n))).await;
+                assert!(
+                    code == "forbidden" || code == "out_of_jurisdiction",
+                    "{code}"
+                );
+                let found = app
+                    .get(
+                        w.token("city_admin"),
+                        &format!("/api/v1/enterprises?q={}", uscc(n)),
+                    )
+                    .await;
                 assert!(found.items().is_empty());
             }
         }
@@ -118,30 +187,118 @@ both!(account_management, |app| {
     let body = |username: &str, role: &str, binding: serde_json::Value| {
         let username = format!("made.{username}");
         let mut b = json!({"username": username, "password": crate::support::PASSWORD, "display_name": username, "role": role});
-        b.as_object_mut().unwrap().extend(binding.as_object().unwrap().clone());
+        b.as_object_mut()
+            .unwrap()
+            .extend(binding.as_object().unwrap().clone());
         b
     };
     let cases: Vec<(&str, serde_json::Value, u16)> = vec![
-        ("city_admin", body("a1", "county_admin", json!({"jurisdiction_code": "431321"})), 201),
-        ("city_admin", body("a2", "auditor", json!({"jurisdiction_code": "431300"})), 201),
-        ("city_admin", body("a3", "city_admin", json!({"jurisdiction_code": "431300"})), 201),
-        ("city_admin", body("a4", "county_officer", json!({"jurisdiction_code": "431202"})), 403),
-        ("county_admin", body("b1", "county_officer", json!({"jurisdiction_code": "431302"})), 201),
-        ("county_admin", body("b2", "enterprise", json!({"enterprise_id": w.lx})), 201),
-        ("county_admin", body("b3", "county_admin", json!({"jurisdiction_code": "431302"})), 403),
-        ("county_admin", body("b4", "county_officer", json!({"jurisdiction_code": "431321"})), 403),
-        ("county_admin", body("b5", "city_officer", json!({"jurisdiction_code": "431300"})), 403),
-        ("county_admin", body("b6", "enterprise", json!({"enterprise_id": w.sf})), 422),
-        ("city_officer", body("c1", "county_officer", json!({"jurisdiction_code": "431302"})), 403),
-        ("county_officer", body("c2", "county_officer", json!({"jurisdiction_code": "431302"})), 403),
-        ("auditor", body("c3", "county_officer", json!({"jurisdiction_code": "431302"})), 403),
-        ("enterprise", body("c4", "enterprise", json!({"enterprise_id": w.lx})), 403),
+        (
+            "city_admin",
+            body("a1", "county_admin", json!({"jurisdiction_code": "431321"})),
+            201,
+        ),
+        (
+            "city_admin",
+            body("a2", "auditor", json!({"jurisdiction_code": "431300"})),
+            201,
+        ),
+        (
+            "city_admin",
+            body("a3", "city_admin", json!({"jurisdiction_code": "431300"})),
+            201,
+        ),
+        (
+            "city_admin",
+            body(
+                "a4",
+                "county_officer",
+                json!({"jurisdiction_code": "431202"}),
+            ),
+            403,
+        ),
+        (
+            "county_admin",
+            body(
+                "b1",
+                "county_officer",
+                json!({"jurisdiction_code": "431302"}),
+            ),
+            201,
+        ),
+        (
+            "county_admin",
+            body("b2", "enterprise", json!({"enterprise_id": w.lx})),
+            201,
+        ),
+        (
+            "county_admin",
+            body("b3", "county_admin", json!({"jurisdiction_code": "431302"})),
+            403,
+        ),
+        (
+            "county_admin",
+            body(
+                "b4",
+                "county_officer",
+                json!({"jurisdiction_code": "431321"}),
+            ),
+            403,
+        ),
+        (
+            "county_admin",
+            body("b5", "city_officer", json!({"jurisdiction_code": "431300"})),
+            403,
+        ),
+        (
+            "county_admin",
+            body("b6", "enterprise", json!({"enterprise_id": w.sf})),
+            422,
+        ),
+        (
+            "city_officer",
+            body(
+                "c1",
+                "county_officer",
+                json!({"jurisdiction_code": "431302"}),
+            ),
+            403,
+        ),
+        (
+            "county_officer",
+            body(
+                "c2",
+                "county_officer",
+                json!({"jurisdiction_code": "431302"}),
+            ),
+            403,
+        ),
+        (
+            "auditor",
+            body(
+                "c3",
+                "county_officer",
+                json!({"jurisdiction_code": "431302"}),
+            ),
+            403,
+        ),
+        (
+            "enterprise",
+            body("c4", "enterprise", json!({"enterprise_id": w.lx})),
+            403,
+        ),
     ];
     for (actor, b, status) in cases {
         let r = app.post(w.token(actor), "/api/v1/accounts", &b).await;
-        assert_eq!(r.status, status, "{actor} creates {}: {:?}", b["username"], r.body);
+        assert_eq!(
+            r.status, status,
+            "{actor} creates {}: {:?}",
+            b["username"], r.body
+        );
         if status != 201 {
-            app.login_raw(b["username"].as_str().unwrap(), crate::support::PASSWORD).await.assert_status(401);
+            app.login_raw(b["username"].as_str().unwrap(), crate::support::PASSWORD)
+                .await
+                .assert_status(401);
         }
     }
 
@@ -156,30 +313,86 @@ both!(account_management, |app| {
         ("county_officer", &lx_officer, 403),
         ("enterprise", &lx_officer, 404),
     ] {
-        assert_eq!(app.get(w.token(actor), path).await.status, status, "{actor} reads {path}");
+        assert_eq!(
+            app.get(w.token(actor), path).await.status,
+            status,
+            "{actor} reads {path}"
+        );
     }
-    for (actor, status) in [("city_officer", 403), ("county_officer", 403), ("enterprise", 403), ("auditor", 200), ("county_admin", 200)] {
-        assert_eq!(app.get(w.token(actor), "/api/v1/accounts").await.status, status, "{actor} lists accounts");
+    for (actor, status) in [
+        ("city_officer", 403),
+        ("county_officer", 403),
+        ("enterprise", 403),
+        ("auditor", 200),
+        ("county_admin", 200),
+    ] {
+        assert_eq!(
+            app.get(w.token(actor), "/api/v1/accounts").await.status,
+            status,
+            "{actor} lists accounts"
+        );
     }
     // A county admin sees only its county's accounts.
-    let listed = app.get(w.token("county_admin"), "/api/v1/accounts?limit=200").await;
-    assert!(listed.items().iter().all(|a| a["jurisdiction_code"] == "431302" || a["enterprise_id"] == w.lx), "{:?}", listed.body);
+    let listed = app
+        .get(w.token("county_admin"), "/api/v1/accounts?limit=200")
+        .await;
+    assert!(
+        listed
+            .items()
+            .iter()
+            .all(|a| a["jurisdiction_code"] == "431302" || a["enterprise_id"] == w.lx),
+        "{:?}",
+        listed.body
+    );
 
     let ca = w.token("county_admin");
     let etag = app.get(ca, &lx_officer).await.etag();
-    app.patch(ca, &lx_officer, Some(&etag), &json!({"display_name": "改名"})).await.assert_status(200);
-    let r = app.patch_fresh(ca, &lx_officer, &json!({"role": "county_admin"})).await;
+    app.patch(
+        ca,
+        &lx_officer,
+        Some(&etag),
+        &json!({"display_name": "改名"}),
+    )
+    .await
+    .assert_status(200);
+    let r = app
+        .patch_fresh(ca, &lx_officer, &json!({"role": "county_admin"}))
+        .await;
     r.assert_problem(403, "forbidden");
-    let r = app.patch_fresh(ca, &lx_officer, &json!({"jurisdiction_code": "431321"})).await;
+    let r = app
+        .patch_fresh(ca, &lx_officer, &json!({"jurisdiction_code": "431321"}))
+        .await;
     r.assert_problem(403, "out_of_jurisdiction");
-    let r = app.patch(ca, &city_officer, Some("\"1\""), &json!({"display_name": "x"})).await;
+    let r = app
+        .patch(
+            ca,
+            &city_officer,
+            Some("\"1\""),
+            &json!({"display_name": "x"}),
+        )
+        .await;
     r.assert_problem(404, "not_found");
     let me = app.get(ca, "/api/v1/me").await.body["id"].as_i64().unwrap();
-    let r = app.patch_fresh(ca, &format!("/api/v1/accounts/{me}"), &json!({"display_name": "x"})).await;
+    let r = app
+        .patch_fresh(
+            ca,
+            &format!("/api/v1/accounts/{me}"),
+            &json!({"display_name": "x"}),
+        )
+        .await;
     r.assert_problem(403, "forbidden");
-    let r = app.patch_fresh(w.token("auditor"), &lx_officer, &json!({"display_name": "x"})).await;
+    let r = app
+        .patch_fresh(
+            w.token("auditor"),
+            &lx_officer,
+            &json!({"display_name": "x"}),
+        )
+        .await;
     r.assert_problem(403, "forbidden");
-    assert_eq!(app.get(w.token("city_admin"), &lx_officer).await.body["display_name"], "改名");
+    assert_eq!(
+        app.get(w.token("city_admin"), &lx_officer).await.body["display_name"],
+        "改名"
+    );
 });
 
 both!(audit_log_readers, |app| {
@@ -192,6 +405,10 @@ both!(audit_log_readers, |app| {
         ("county_officer", 403),
         ("enterprise", 403),
     ] {
-        assert_eq!(app.get(w.token(role), "/api/v1/audit-events").await.status, status, "{role}");
+        assert_eq!(
+            app.get(w.token(role), "/api/v1/audit-events").await.status,
+            status,
+            "{role}"
+        );
     }
 });

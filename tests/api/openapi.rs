@@ -34,22 +34,33 @@ fn committed_document_matches_the_code() {
 fn every_operation_is_secured_or_explicitly_public() {
     let doc = hazard_registry::openapi::document();
     for (path, method, op) in operations(&doc) {
-        let id = op["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
-        let secured = op["security"].as_array().is_some_and(|s| !s.is_empty() && s.iter().all(|r| r.get("bearer").is_some()));
+        let id = op["operationId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+        let secured = op["security"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty() && s.iter().all(|r| r.get("bearer").is_some()));
         let public = hazard_registry::openapi::PUBLIC_OPERATIONS.contains(&id);
-        assert!(secured != public, "{id}: secured={secured} but public list says {public}");
+        assert!(
+            secured != public,
+            "{id}: secured={secured} but public list says {public}"
+        );
     }
 }
 
 fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
     match v.get("$ref").and_then(Value::as_str) {
-        Some(r) => doc.pointer(r.trim_start_matches('#')).unwrap_or(&Value::Null),
+        Some(r) => doc
+            .pointer(r.trim_start_matches('#'))
+            .unwrap_or(&Value::Null),
         None => v,
     }
 }
 
 fn has_example(doc: &Value, media: &Value) -> bool {
-    media.get("example").is_some() || media.get("examples").is_some() || resolve(doc, &media["schema"]).get("example").is_some()
+    media.get("example").is_some()
+        || media.get("examples").is_some()
+        || resolve(doc, &media["schema"]).get("example").is_some()
 }
 
 #[test]
@@ -57,27 +68,45 @@ fn every_operation_is_described_with_examples_and_problems() {
     let doc = hazard_registry::openapi::document();
     for (path, method, op) in operations(&doc) {
         let id = op["operationId"].as_str().unwrap_or("?").to_string();
-        let described = op["description"].as_str().or(op["summary"].as_str()).is_some_and(|d| d.len() > 10);
+        let described = op["description"]
+            .as_str()
+            .or(op["summary"].as_str())
+            .is_some_and(|d| d.len() > 10);
         assert!(described, "{id} ({method} {path}) has no description");
         if let Some(body) = op.get("requestBody") {
             let media = &body["content"]["application/json"];
-            assert!(has_example(&doc, media), "{id}: request body without an example");
+            assert!(
+                has_example(&doc, media),
+                "{id}: request body without an example"
+            );
         }
         let responses = op["responses"].as_object().expect("responses");
         for (status, resp) in responses {
             let resp = resolve(&doc, resp);
-            assert!(resp["description"].as_str().is_some_and(|d| !d.is_empty()), "{id} {status}: no description");
+            assert!(
+                resp["description"].as_str().is_some_and(|d| !d.is_empty()),
+                "{id} {status}: no description"
+            );
             if status.starts_with('2') {
                 if let Some(media) = resp["content"].get("application/json") {
-                    assert!(has_example(&doc, media), "{id} {status}: response without an example");
+                    assert!(
+                        has_example(&doc, media),
+                        "{id} {status}: response without an example"
+                    );
                 }
             } else {
                 let problem = &resp["content"]["application/problem+json"]["schema"]["$ref"];
-                assert_eq!(problem, "#/components/schemas/Problem", "{id} {status} is not a problem response");
+                assert_eq!(
+                    problem, "#/components/schemas/Problem",
+                    "{id} {status} is not a problem response"
+                );
             }
         }
         for status in ["400", "500", "503"] {
-            assert!(responses.contains_key(status), "{id} does not document {status}");
+            assert!(
+                responses.contains_key(status),
+                "{id} does not document {status}"
+            );
         }
         if op.get("security").is_some() {
             assert!(responses.contains_key("401"), "{id} does not document 401");
@@ -96,11 +125,27 @@ both!(served_document_and_swagger_ui, |app| {
     let html = page.text().await.unwrap();
     assert!(html.contains("swagger-ui"), "{html}");
     // The bundle is served from the binary, not a CDN.
-    assert!(!html.contains("https://"), "Swagger UI must not load from the network");
-    let bundle = app.client.get(app.url("/docs/swagger-ui-bundle.js")).send().await.unwrap();
+    assert!(
+        !html.contains("https://"),
+        "Swagger UI must not load from the network"
+    );
+    let bundle = app
+        .client
+        .get(app.url("/docs/swagger-ui-bundle.js"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bundle.status(), 200);
     assert!(bundle.bytes().await.unwrap().len() > 100_000);
-    let init = app.client.get(app.url("/docs/swagger-initializer.js")).send().await.unwrap().text().await.unwrap();
+    let init = app
+        .client
+        .get(app.url("/docs/swagger-initializer.js"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(init.contains("/api/v1/openapi.json"));
 });
 

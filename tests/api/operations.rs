@@ -23,7 +23,10 @@ both!(first_start_is_idempotent, |app| {
             app.get(&admin, "/api/v1/jurisdictions").await.items().len(),
             app.get(&admin, "/api/v1/departments").await.items().len(),
             app.get(&admin, "/api/v1/accounts").await.items().len(),
-            app.get(&admin, "/api/v1/audit-events?entity_type=reference_data").await.items().len(),
+            app.get(&admin, "/api/v1/audit-events?entity_type=reference_data")
+                .await
+                .items()
+                .len(),
         )
     }
     let before = counts(&app, admin.clone()).await;
@@ -31,7 +34,10 @@ both!(first_start_is_idempotent, |app| {
     // A restart on the same database (even with another configured password) changes nothing.
     let mut config = app.state_config.clone();
     config.admin_password = Some("Another-Password-99".into());
-    let boot = actix_web::web::block(move || hazard_registry::app::bootstrap(config)).await.unwrap().unwrap();
+    let boot = actix_web::web::block(move || hazard_registry::app::bootstrap(config))
+        .await
+        .unwrap()
+        .unwrap();
     assert!(!boot.admin_created && boot.generated_admin_password.is_none());
     assert_eq!(counts(&app, admin).await, before);
     app.login("admin", ADMIN_PASSWORD).await;
@@ -44,8 +50,14 @@ async fn first_start_without_a_configured_password_generates_one() {
     let mut config = app.state_config.clone();
     config.database_url = format!("sqlite://{}", dir.join("fresh.db").display());
     config.admin_password = None;
-    let boot = actix_web::web::block(move || hazard_registry::app::bootstrap(config)).await.unwrap().unwrap();
-    let password = boot.generated_admin_password.clone().expect("generated password");
+    let boot = actix_web::web::block(move || hazard_registry::app::bootstrap(config))
+        .await
+        .unwrap()
+        .unwrap();
+    let password = boot
+        .generated_admin_password
+        .clone()
+        .expect("generated password");
     assert!(boot.admin_created && password.len() >= 20);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -66,33 +78,79 @@ both!(reference_data, |app| {
     assert!(j.body["next_cursor"].is_null());
     let first = &j.items()[0];
     assert_eq!(first["code"], "431200");
-    let loudi: Vec<&serde_json::Value> = j.items().iter().filter(|x| x["code"].as_str().unwrap().starts_with("4313")).collect();
+    let loudi: Vec<&serde_json::Value> = j
+        .items()
+        .iter()
+        .filter(|x| x["code"].as_str().unwrap().starts_with("4313"))
+        .collect();
     assert_eq!(loudi.len(), 8);
-    let zone = j.items().iter().find(|x| x["code"] == "431300-JKQ").unwrap();
+    let zone = j
+        .items()
+        .iter()
+        .find(|x| x["code"] == "431300-JKQ")
+        .unwrap();
     assert_eq!(zone["level"], "zone");
     assert_eq!(zone["parent_code"], "431300");
-    let children = app.get(&admin, "/api/v1/jurisdictions?parent_code=431300").await;
+    let children = app
+        .get(&admin, "/api/v1/jurisdictions?parent_code=431300")
+        .await;
     assert_eq!(children.items().len(), 7);
-    assert_eq!(app.get(&admin, "/api/v1/jurisdictions?level=zone").await.items().len(), 2);
+    assert_eq!(
+        app.get(&admin, "/api/v1/jurisdictions?level=zone")
+            .await
+            .items()
+            .len(),
+        2
+    );
     let sectors = app.get(&admin, "/api/v1/sectors").await;
     assert_eq!(sectors.items().len(), 18);
-    let coal = sectors.items().iter().find(|s| s["code"] == "coal_mine").unwrap();
-    assert_eq!((coal["name"].as_str(), coal["high_risk"].as_bool()), (Some("煤矿"), Some(true)));
-    let depts = app.get(&admin, "/api/v1/departments?jurisdiction_code=431300").await;
+    let coal = sectors
+        .items()
+        .iter()
+        .find(|s| s["code"] == "coal_mine")
+        .unwrap();
+    assert_eq!(
+        (coal["name"].as_str(), coal["high_risk"].as_bool()),
+        (Some("煤矿"), Some(true))
+    );
+    let depts = app
+        .get(&admin, "/api/v1/departments?jurisdiction_code=431300")
+        .await;
     assert_eq!(depts.items().len(), 14);
-    let yjj = depts.items().iter().find(|d| d["name"] == "市应急管理局").unwrap();
-    assert!(yjj["sector_codes"].as_array().unwrap().contains(&json!("hazardous_chemicals")));
+    let yjj = depts
+        .items()
+        .iter()
+        .find(|d| d["name"] == "市应急管理局")
+        .unwrap();
+    assert!(yjj["sector_codes"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("hazardous_chemicals")));
     // Every signed-in role reads reference data; nobody unsigned does.
-    let (_, officer) = app.regulator(&admin, "officer1", "county_officer", "431302").await;
-    app.get(&officer, "/api/v1/sectors").await.assert_status(200);
-    app.get("", "/api/v1/sectors").await.assert_problem(401, "unauthorized");
+    let (_, officer) = app
+        .regulator(&admin, "officer1", "county_officer", "431302")
+        .await;
+    app.get(&officer, "/api/v1/sectors")
+        .await
+        .assert_status(200);
+    app.get("", "/api/v1/sectors")
+        .await
+        .assert_problem(401, "unauthorized");
 });
 
 both!(audit_events_record_every_write, |app| {
     let admin = app.admin().await;
     let admin_id = app.get(&admin, "/api/v1/me").await.id();
-    let since = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true).replace('+', "%2B");
-    let created = app.post(&admin, "/api/v1/enterprises", &enterprise_body(&uscc(1), "431302", "other")).await;
+    let since = chrono::Utc::now()
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+        .replace('+', "%2B");
+    let created = app
+        .post(
+            &admin,
+            "/api/v1/enterprises",
+            &enterprise_body(&uscc(1), "431302", "other"),
+        )
+        .await;
     let id = created.id();
     let path = format!("/api/v1/enterprises/{id}");
     let req = app
@@ -104,33 +162,71 @@ both!(audit_events_record_every_write, |app| {
         .json(&json!({"employees": 42}));
     app.send(req).await.assert_status(200);
     // A refused write leaves no event.
-    app.patch(&admin, &path, Some("\"1\""), &json!({"employees": 43})).await.assert_status(412);
+    app.patch(&admin, &path, Some("\"1\""), &json!({"employees": 43}))
+        .await
+        .assert_status(412);
 
-    let events = app.get(&admin, &format!("/api/v1/audit-events?entity_type=enterprise&entity_id={id}")).await;
+    let events = app
+        .get(
+            &admin,
+            &format!("/api/v1/audit-events?entity_type=enterprise&entity_id={id}"),
+        )
+        .await;
     let items = events.items();
     assert_eq!(items.len(), 2, "{:?}", events.body);
     assert_eq!(items[0]["action"], "create");
     assert_eq!(items[0]["actor_id"], admin_id);
     assert_eq!(items[0]["changes"]["uscc"]["after"], uscc(1));
-    assert_eq!(items[0]["request_id"].as_str(), created.header("x-request-id").as_deref());
+    assert_eq!(
+        items[0]["request_id"].as_str(),
+        created.header("x-request-id").as_deref()
+    );
     assert_eq!(items[1]["action"], "update");
-    assert_eq!(items[1]["changes"], json!({"employees": {"before": 10, "after": 42}}));
+    assert_eq!(
+        items[1]["changes"],
+        json!({"employees": {"before": 10, "after": 42}})
+    );
     assert_eq!(items[1]["request_id"], "req-audit-1");
     assert!(items[0]["seq"].as_i64() < items[1]["seq"].as_i64());
 
-    let by_actor = app.get(&admin, &format!("/api/v1/audit-events?actor_id={admin_id}&since={since}")).await;
+    let by_actor = app
+        .get(
+            &admin,
+            &format!("/api/v1/audit-events?actor_id={admin_id}&since={since}"),
+        )
+        .await;
     assert!(by_actor.items().iter().all(|e| e["actor_id"] == admin_id));
-    assert!(by_actor.items().iter().any(|e| e["entity_type"] == "enterprise"));
+    assert!(by_actor
+        .items()
+        .iter()
+        .any(|e| e["entity_type"] == "enterprise"));
     let page1 = app.get(&admin, "/api/v1/audit-events?limit=2").await;
     assert_eq!(page1.items().len(), 2);
     let cursor = page1.body["next_cursor"].as_str().expect("more pages");
-    let page2 = app.get(&admin, &format!("/api/v1/audit-events?limit=2&cursor={cursor}")).await;
+    let page2 = app
+        .get(
+            &admin,
+            &format!("/api/v1/audit-events?limit=2&cursor={cursor}"),
+        )
+        .await;
     assert!(page2.items()[0]["seq"].as_i64() > page1.items()[1]["seq"].as_i64());
     // Logins are recorded too (等保: who signed in, and failed attempts).
     app.login_raw("admin", "Wrong-Password-1").await;
-    let logins = app.get(&admin, &format!("/api/v1/audit-events?entity_type=account&entity_id={admin_id}")).await;
-    let actions: Vec<&str> = logins.items().iter().map(|e| e["action"].as_str().unwrap()).collect();
-    assert!(actions.contains(&"login") && actions.contains(&"login_failed"), "{actions:?}");
+    let logins = app
+        .get(
+            &admin,
+            &format!("/api/v1/audit-events?entity_type=account&entity_id={admin_id}"),
+        )
+        .await;
+    let actions: Vec<&str> = logins
+        .items()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions.contains(&"login") && actions.contains(&"login_failed"),
+        "{actions:?}"
+    );
 });
 
 type Columns = BTreeSet<(String, String, bool)>;
@@ -163,7 +259,9 @@ struct Name {
 
 #[actix_web::test]
 async fn migration_trees_give_the_same_tables_and_columns() {
-    let Some(pg) = TestApp::spawn(Backend::Postgres).await else { return };
+    let Some(pg) = TestApp::spawn(Backend::Postgres).await else {
+        return;
+    };
     let sqlite = TestApp::spawn(Backend::Sqlite).await.expect("sqlite");
     let mut pgc = diesel::PgConnection::establish(&pg.database_url).unwrap();
     let pg_cols: Columns = diesel::sql_query(
@@ -175,7 +273,10 @@ async fn migration_trees_give_the_same_tables_and_columns() {
     .into_iter()
     .map(|c| (c.table_name, c.column_name, c.is_nullable == "YES"))
     .collect();
-    let path = sqlite.database_url.trim_start_matches("sqlite://").to_string();
+    let path = sqlite
+        .database_url
+        .trim_start_matches("sqlite://")
+        .to_string();
     let mut sc = diesel::SqliteConnection::establish(&path).unwrap();
     let tables: Vec<Name> = diesel::sql_query(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '__diesel_schema_migrations'",
@@ -184,14 +285,20 @@ async fn migration_trees_give_the_same_tables_and_columns() {
     .unwrap();
     let mut sqlite_cols = Columns::new();
     for t in tables {
-        for c in diesel::sql_query(format!("PRAGMA table_info({})", t.name)).load::<SqliteColumn>(&mut sc).unwrap() {
+        for c in diesel::sql_query(format!("PRAGMA table_info({})", t.name))
+            .load::<SqliteColumn>(&mut sc)
+            .unwrap()
+        {
             sqlite_cols.insert((t.name.clone(), c.name, c.notnull == 0 && c.pk == 0));
         }
     }
     assert!(pg_cols.len() > 50, "{pg_cols:?}");
     let only_pg: Vec<_> = pg_cols.difference(&sqlite_cols).collect();
     let only_sqlite: Vec<_> = sqlite_cols.difference(&pg_cols).collect();
-    assert!(only_pg.is_empty() && only_sqlite.is_empty(), "only on PostgreSQL: {only_pg:?}\nonly on SQLite: {only_sqlite:?}");
+    assert!(
+        only_pg.is_empty() && only_sqlite.is_empty(),
+        "only on PostgreSQL: {only_pg:?}\nonly on SQLite: {only_sqlite:?}"
+    );
 }
 
 /// A TCP relay to PostgreSQL that the test can cut and restore, to take the database away.
@@ -202,7 +309,9 @@ struct Relay {
 
 impl Relay {
     async fn start(port: u16) -> Relay {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("relay bind");
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .expect("relay bind");
         let port = listener.local_addr().unwrap().port();
         let tasks: Arc<Mutex<Vec<actix_web::rt::task::JoinHandle<()>>>> = Arc::default();
         let inner = tasks.clone();
@@ -230,7 +339,9 @@ impl Relay {
 #[actix_web::test]
 async fn database_outage_answers_503_and_recovers() {
     // SQLite is a file inside the process: there is no server to lose. PostgreSQL is.
-    let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
+        return;
+    };
     let relay = Relay::start(0).await;
     let db = app.database_url.rsplit('/').next().unwrap().to_string();
     let relayed = format!("postgres://postgres@127.0.0.1:{}/{db}", relay.port);
@@ -243,34 +354,76 @@ async fn database_outage_answers_503_and_recovers() {
         .await
         .unwrap();
     assert_eq!(login.status(), 200);
-    let token = login.json::<serde_json::Value>().await.unwrap()["access_token"].as_str().unwrap().to_string();
-    assert_eq!(client.get(format!("{base}/readyz")).send().await.unwrap().status(), 200);
+    let token = login.json::<serde_json::Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 
     relay.cut();
     let started = std::time::Instant::now();
     for path in ["/readyz", "/api/v1/enterprises", "/api/v1/me"] {
-        let r = client.get(format!("{base}{path}")).bearer_auth(&token).send().await.unwrap();
+        let r = client
+            .get(format!("{base}{path}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 503, "{path}");
         assert!(r.headers().get("retry-after").is_some(), "{path}");
         assert_eq!(r.headers()["content-type"], "application/problem+json");
         let body: serde_json::Value = r.json().await.unwrap();
         assert_eq!(body["code"], "database_unavailable");
-        assert!(!body.to_string().contains("5432"), "internals leaked: {body}");
+        assert!(
+            !body.to_string().contains("5432"),
+            "internals leaked: {body}"
+        );
     }
-    assert!(started.elapsed() < std::time::Duration::from_secs(15), "answers must not hang");
-    assert_eq!(client.get(format!("{base}/healthz")).send().await.unwrap().status(), 200);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(15),
+        "answers must not hang"
+    );
+    assert_eq!(
+        client
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 
     let _relay = Relay::start(relay.port).await;
     let mut ready = false;
     for _ in 0..40 {
-        if client.get(format!("{base}/readyz")).send().await.unwrap().status() == 200 {
+        if client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            == 200
+        {
             ready = true;
             break;
         }
         actix_web::rt::time::sleep(std::time::Duration::from_millis(250)).await;
     }
     assert!(ready, "did not recover");
-    let r = client.get(format!("{base}/api/v1/enterprises")).bearer_auth(&token).send().await.unwrap();
+    let r = client
+        .get(format!("{base}/api/v1/enterprises"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let _ = pg_admin_url();
 }
@@ -302,9 +455,15 @@ fn serve_command_starts_a_working_server_with_no_setup() {
             break;
         }
     }
-    let (password, address) = (password.expect("first admin printed"), address.expect("address logged"));
+    let (password, address) = (
+        password.expect("first admin printed"),
+        address.expect("address logged"),
+    );
     assert!(dir.join("hazard-registry.db").exists());
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let status = rt.block_on(async {
         reqwest::Client::new()
             .post(format!("http://{address}/api/v1/auth/login"))

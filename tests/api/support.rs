@@ -102,7 +102,8 @@ fn pg_template() -> Result<String, String> {
                 .execute(&mut admin)
                 .map_err(|e| e.to_string())?;
             {
-                let mut c = PgConnection::establish(&with_db(&admin_url, &tmp)).map_err(|e| e.to_string())?;
+                let mut c = PgConnection::establish(&with_db(&admin_url, &tmp))
+                    .map_err(|e| e.to_string())?;
                 c.run_pending_migrations(hazard_registry::db::PG_MIGRATIONS)
                     .map_err(|e| e.to_string())?;
             }
@@ -130,7 +131,9 @@ fn create_pg_database() -> Result<(String, String), String> {
     let name = format!("hazreg_t_{}", uuid::Uuid::new_v4().simple());
     let mut last = String::new();
     for _ in 0..20 {
-        match diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}")).execute(&mut admin) {
+        match diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
+            .execute(&mut admin)
+        {
             Ok(_) => return Ok((name.clone(), with_db(&admin_url, &name))),
             Err(e) => {
                 last = e.to_string();
@@ -155,7 +158,9 @@ impl Drop for Storage {
             }
             Storage::Postgres(name) => {
                 if let Ok(mut admin) = PgConnection::establish(&pg_admin_url()) {
-                    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
+                    let _ =
+                        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute(&mut admin);
                 }
             }
         }
@@ -169,6 +174,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub database_url: String,
     pub state_config: Config,
+    server: actix_web::dev::ServerHandle,
     _storage: Storage,
 }
 
@@ -182,32 +188,54 @@ pub struct Resp {
 
 impl Resp {
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
     }
     pub fn etag(&self) -> String {
         self.header("etag").expect("response has an ETag")
     }
     pub fn id(&self) -> i64 {
-        self.body["id"].as_i64().unwrap_or_else(|| panic!("no id in {:?}", self.body))
+        self.body["id"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("no id in {:?}", self.body))
     }
     pub fn code(&self) -> &str {
         self.body["code"].as_str().unwrap_or("")
     }
     pub fn items(&self) -> &Vec<Value> {
-        self.body["items"].as_array().unwrap_or_else(|| panic!("no items in {:?}", self.body))
+        self.body["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no items in {:?}", self.body))
     }
     /// Asserts a problem+json answer with this status and code.
     #[track_caller]
     pub fn assert_problem(&self, status: u16, code: &str) {
-        assert_eq!(self.status, status, "expected {status} {code}, got {:?}", self.body);
-        assert_eq!(self.code(), code, "expected code {code}, got {:?}", self.body);
+        assert_eq!(
+            self.status, status,
+            "expected {status} {code}, got {:?}",
+            self.body
+        );
+        assert_eq!(
+            self.code(),
+            code,
+            "expected code {code}, got {:?}",
+            self.body
+        );
         assert!(
-            self.header("content-type").unwrap_or_default().starts_with("application/problem+json"),
+            self.header("content-type")
+                .unwrap_or_default()
+                .starts_with("application/problem+json"),
             "not problem+json: {:?}",
             self.headers
         );
         assert_eq!(self.body["status"], status);
-        assert!(self.body["type"].is_string() && self.body["title"].is_string() && self.body["detail"].is_string());
+        assert!(
+            self.body["type"].is_string()
+                && self.body["title"].is_string()
+                && self.body["detail"].is_string()
+        );
     }
     #[track_caller]
     pub fn assert_status(&self, status: u16) -> &Self {
@@ -225,7 +253,8 @@ impl TestApp {
     pub async fn spawn_with(backend: Backend, env: &[(&str, &str)]) -> Option<TestApp> {
         let (storage, url) = match backend {
             Backend::Sqlite => {
-                let dir = std::env::temp_dir().join(format!("hazreg-test-{}", uuid::Uuid::new_v4().simple()));
+                let dir = std::env::temp_dir()
+                    .join(format!("hazreg-test-{}", uuid::Uuid::new_v4().simple()));
                 std::fs::create_dir_all(&dir).expect("temp dir");
                 let url = format!("sqlite://{}", dir.join("test.db").display());
                 (Storage::Sqlite(dir), url)
@@ -236,10 +265,13 @@ impl TestApp {
                     announce_skip(&e);
                     return None;
                 }
-                Err(e) => panic!("PostgreSQL is required (HAZREG_TEST_REQUIRE_POSTGRES) but unusable: {e}"),
+                Err(e) => panic!(
+                    "PostgreSQL is required (HAZREG_TEST_REQUIRE_POSTGRES) but unusable: {e}"
+                ),
             },
         };
-        let reference = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reference-two-cities.json");
+        let reference = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/reference-two-cities.json");
         let mut vars: HashMap<String, String> = [
             ("HAZREG_DATABASE_URL", url.as_str()),
             ("HAZREG_ADMIN_PASSWORD", ADMIN_PASSWORD),
@@ -247,8 +279,14 @@ impl TestApp {
             ("HAZREG_WORKERS", "2"),
             ("HAZREG_DATABASE_POOL_SIZE", "6"),
             ("HAZREG_DATABASE_TIMEOUT_SECS", "2"),
-            ("HAZREG_JWT_SECRET", "test-secret-test-secret-test-secret-0123456789"),
-            ("HAZREG_REFERENCE_DATA", reference.to_str().unwrap_or_default()),
+            (
+                "HAZREG_JWT_SECRET",
+                "test-secret-test-secret-test-secret-0123456789",
+            ),
+            (
+                "HAZREG_REFERENCE_DATA",
+                reference.to_str().unwrap_or_default(),
+            ),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -257,18 +295,22 @@ impl TestApp {
             vars.insert(k.to_string(), v.to_string());
         }
         let config = Config::from_map(&vars).expect("test config");
-        let app = Self::start(config.clone()).await;
+        let (app, server) = Self::start(config.clone()).await;
         Some(TestApp {
+            server,
             base: app,
             backend,
-            client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
             database_url: config.database_url.clone(),
             state_config: config,
             _storage: storage,
         })
     }
 
-    async fn start(config: Config) -> String {
+    async fn start(config: Config) -> (String, actix_web::dev::ServerHandle) {
         let boot = actix_web::web::block(move || hazard_registry::app::bootstrap(config))
             .await
             .expect("blocking pool")
@@ -276,8 +318,14 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let server = hazard_registry::app::serve(boot.state, listener).expect("serve");
+        let handle = server.handle();
         actix_web::rt::spawn(server);
-        format!("http://127.0.0.1:{port}")
+        (format!("http://127.0.0.1:{port}"), handle)
+    }
+
+    /// Stops the server before its database goes away.
+    pub async fn stop(self) {
+        self.server.stop(false).await;
     }
 
     /// Starts a second server on the same database (a restart, or a second node).
@@ -288,7 +336,7 @@ impl TestApp {
                 config.database_url = v.to_string();
             }
         }
-        Self::start(config).await
+        Self::start(config).await.0
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -303,9 +351,14 @@ impl TestApp {
         let body = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
-        Resp { status, headers, body }
+        Resp {
+            status,
+            headers,
+            body,
+        }
     }
 
     fn auth(&self, req: reqwest::RequestBuilder, token: &str) -> reqwest::RequestBuilder {
@@ -317,15 +370,22 @@ impl TestApp {
     }
 
     pub async fn get(&self, token: &str, path: &str) -> Resp {
-        self.send(self.auth(self.client.get(self.url(path)), token)).await
+        self.send(self.auth(self.client.get(self.url(path)), token))
+            .await
     }
 
     pub async fn post(&self, token: &str, path: &str, body: &Value) -> Resp {
-        self.send(self.auth(self.client.post(self.url(path)), token).json(body)).await
+        self.send(
+            self.auth(self.client.post(self.url(path)), token)
+                .json(body),
+        )
+        .await
     }
 
     pub async fn patch(&self, token: &str, path: &str, etag: Option<&str>, body: &Value) -> Resp {
-        let mut req = self.auth(self.client.patch(self.url(path)), token).json(body);
+        let mut req = self
+            .auth(self.client.patch(self.url(path)), token)
+            .json(body);
         if let Some(e) = etag {
             req = req.header("if-match", e);
         }
@@ -342,13 +402,21 @@ impl TestApp {
     }
 
     pub async fn login_raw(&self, username: &str, password: &str) -> Resp {
-        self.post("", "/api/v1/auth/login", &json!({"username": username, "password": password})).await
+        self.post(
+            "",
+            "/api/v1/auth/login",
+            &json!({"username": username, "password": password}),
+        )
+        .await
     }
 
     pub async fn login(&self, username: &str, password: &str) -> String {
         let r = self.login_raw(username, password).await;
         r.assert_status(200);
-        r.body["access_token"].as_str().expect("access token").to_string()
+        r.body["access_token"]
+            .as_str()
+            .expect("access token")
+            .to_string()
     }
 
     pub async fn admin(&self) -> String {
@@ -356,7 +424,13 @@ impl TestApp {
     }
 
     /// Creates an account (as `creator`) and signs it in.
-    pub async fn account(&self, creator: &str, username: &str, role: &str, binding: Value) -> (i64, String) {
+    pub async fn account(
+        &self,
+        creator: &str,
+        username: &str,
+        role: &str,
+        binding: Value,
+    ) -> (i64, String) {
         let mut body = json!({"username": username, "password": PASSWORD, "display_name": username, "role": role});
         if let (Some(o), Some(b)) = (body.as_object_mut(), binding.as_object()) {
             o.extend(b.clone());
@@ -366,12 +440,36 @@ impl TestApp {
         (r.id(), self.login(username, PASSWORD).await)
     }
 
-    pub async fn regulator(&self, creator: &str, username: &str, role: &str, jurisdiction: &str) -> (i64, String) {
-        self.account(creator, username, role, json!({"jurisdiction_code": jurisdiction})).await
+    pub async fn regulator(
+        &self,
+        creator: &str,
+        username: &str,
+        role: &str,
+        jurisdiction: &str,
+    ) -> (i64, String) {
+        self.account(
+            creator,
+            username,
+            role,
+            json!({"jurisdiction_code": jurisdiction}),
+        )
+        .await
     }
 
-    pub async fn enterprise(&self, token: &str, uscc: &str, jurisdiction: &str, sector: &str) -> i64 {
-        let r = self.post(token, "/api/v1/enterprises", &enterprise_body(uscc, jurisdiction, sector)).await;
+    pub async fn enterprise(
+        &self,
+        token: &str,
+        uscc: &str,
+        jurisdiction: &str,
+        sector: &str,
+    ) -> i64 {
+        let r = self
+            .post(
+                token,
+                "/api/v1/enterprises",
+                &enterprise_body(uscc, jurisdiction, sector),
+            )
+            .await;
         r.assert_status(201);
         r.id()
     }
@@ -442,7 +540,9 @@ pub fn enterprise_body(uscc: &str, jurisdiction: &str, sector: &str) -> Value {
 /// The `n`-th valid USCC of a made-up series (GB 32100 check character computed).
 pub fn uscc(n: u32) -> String {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-    const WEIGHTS: [usize; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+    const WEIGHTS: [usize; 17] = [
+        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+    ];
     let body = format!("91431302{:09}", n);
     let sum: usize = body
         .bytes()
@@ -464,18 +564,20 @@ macro_rules! both {
             #[allow(unused_imports)]
             use crate::support::*;
 
-            async fn run($app: TestApp) $body
+            async fn run($app: &TestApp) $body
 
             #[actix_web::test]
             async fn sqlite() {
                 let app = TestApp::spawn_with(Backend::Sqlite, &[$(($k, $v)),*]).await.expect("sqlite app");
-                run(app).await
+                run(&app).await;
+                app.stop().await;
             }
 
             #[actix_web::test]
             async fn postgres() {
                 if let Some(app) = TestApp::spawn_with(Backend::Postgres, &[$(($k, $v)),*]).await {
-                    run(app).await
+                    run(&app).await;
+                    app.stop().await;
                 }
             }
         }
