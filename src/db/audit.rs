@@ -79,6 +79,57 @@ pub fn record(
     Ok(())
 }
 
+fn json_of<T: serde::Serialize>(v: &T) -> crate::error::ApiResult<Value> {
+    serde_json::to_value(v).map_err(crate::error::ApiError::internal)
+}
+
+/// Records the creation of an entity: every field of its representation as `after`.
+pub fn created<T: serde::Serialize>(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    entity_type: &str,
+    entity_id: i64,
+    after: &T,
+) -> crate::error::ApiResult<()> {
+    let changes = changes(None, Some(&json_of(after)?));
+    Ok(record(
+        conn,
+        actor,
+        "create",
+        entity_type,
+        &entity_id.to_string(),
+        &changes,
+    )?)
+}
+
+/// Records an update as the fields whose representation differs (plus `extra` entries, such as
+/// a redacted password change). An update that changes nothing is not recorded.
+pub fn updated<T: serde::Serialize>(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    entity_type: &str,
+    entity_id: i64,
+    before: &T,
+    after: &T,
+    extra: Option<Value>,
+) -> crate::error::ApiResult<()> {
+    let mut changes = changes(Some(&json_of(before)?), Some(&json_of(after)?));
+    if let (Some(c), Some(Value::Object(e))) = (changes.as_object_mut(), extra) {
+        c.extend(e);
+    }
+    if changes.as_object().is_some_and(|c| c.is_empty()) {
+        return Ok(());
+    }
+    Ok(record(
+        conn,
+        actor,
+        "update",
+        entity_type,
+        &entity_id.to_string(),
+        &changes,
+    )?)
+}
+
 #[derive(Queryable, Selectable, Debug)]
 #[diesel(table_name = ae)]
 pub struct AuditRow {

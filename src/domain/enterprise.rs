@@ -75,23 +75,58 @@ impl SafetyDirectorRule {
     }
 }
 
-/// Every stored field of an enterprise, as a client may set them (validated by [`validate`]).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Every field of an enterprise a client may set: the create body, the shape a `PATCH` merges
+/// into, and the stored record (validated by [`validate`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "uscc": "91431302PMYCJ7G420",
+    "name": "娄底市华达建材有限公司",
+    "jurisdiction_code": "431302",
+    "sector_code": "industry_trade",
+    "address": "娄星区长青街道 88 号",
+    "legal_representative": "李华",
+    "principal_name": "李华",
+    "principal_phone": "0738-8321234",
+    "employees": 120,
+    "annual_revenue_10k_yuan": 3500.0,
+    "safety_director": {"name": "王建国", "phone": "13807381234", "appointed_on": "2026-03-01"},
+    "risk_level": "yellow",
+    "standardization_grade": "三级",
+    "status": "operating"
+}))]
 pub struct EnterpriseFields {
+    /// 统一社会信用代码: 18 characters, GB 32100 check character; normalised to upper case
+    /// and half-width; unique.
     pub uscc: String,
     pub name: String,
     pub jurisdiction_code: String,
     pub sector_code: String,
+    #[serde(default)]
     pub address: Option<String>,
+    #[serde(default)]
     pub legal_representative: Option<String>,
+    #[serde(default)]
     pub principal_name: Option<String>,
+    #[serde(default)]
     pub principal_phone: Option<String>,
     pub employees: i32,
+    /// Annual revenue in 万元 (10,000 yuan).
     pub annual_revenue_10k_yuan: f64,
+    /// 安全总监, if appointed.
+    #[serde(default)]
     pub safety_director: Option<SafetyDirector>,
+    #[serde(default)]
     pub risk_level: Option<RiskLevel>,
+    /// 安全生产标准化等级, free text (e.g. 一级, 二级, 三级).
+    #[serde(default)]
     pub standardization_grade: Option<String>,
+    #[serde(default = "operating")]
     pub status: EnterpriseStatus,
+}
+
+fn operating() -> EnterpriseStatus {
+    EnterpriseStatus::Operating
 }
 
 /// The fields an enterprise account may change on its own record (contacts, size, director).

@@ -39,7 +39,7 @@ pub fn changed_fields(before: &Value, after: &Value) -> Vec<String> {
     let mut keys: Vec<String> = b
         .keys()
         .chain(a.keys())
-        .filter(|k| b.get(*k) != a.get(*k))
+        .filter(|k| b.get(*k).unwrap_or(&Value::Null) != a.get(*k).unwrap_or(&Value::Null))
         .cloned()
         .collect();
     keys.sort();

@@ -271,6 +271,26 @@ fn check_binding_for(
     Ok(binding)
 }
 
+/// Inserts an account and records its creation (the API and the command line alike).
+fn insert_account(
+    c: &mut AnyConnection,
+    actor: &Actor,
+    username: &str,
+    password_hash: &str,
+    binding: &AccountBinding,
+) -> ApiResult<AccountRow> {
+    let row = accounts::insert(c, username, password_hash, binding).map_err(|e| {
+        on_unique_violation(e, || {
+            ApiError::conflict(
+                "duplicate_username",
+                format!("The username {username} is taken"),
+            )
+        })
+    })?;
+    audit::created(c, actor, "account", row.id, &AccountResponse::from(&row))?;
+    Ok(row)
+}
+
 fn redacted_password_change() -> Value {
     serde_json::json!({"password": {"before": "[redacted]", "after": "[redacted]"}})
 }
@@ -322,24 +342,8 @@ pub async fn create_account(
         body.sha256,
         move |c| {
             let binding = check_binding_for(c, &p, &req.binding(), Errors::default())?;
-            let row = accounts::insert(c, &username, &hash, &binding).map_err(|e| {
-                on_unique_violation(e, || {
-                    ApiError::conflict(
-                        "duplicate_username",
-                        format!("The username {username} is taken"),
-                    )
-                })
-            })?;
+            let row = insert_account(c, &audit_actor, &username, &hash, &binding)?;
             let response = AccountResponse::from(&row);
-            let after = serde_json::to_value(&response).map_err(ApiError::internal)?;
-            audit::record(
-                c,
-                &audit_actor,
-                "create",
-                "account",
-                &row.id.to_string(),
-                &audit::changes(None, Some(&after)),
-            )?;
             Created::new(format!("/api/v1/accounts/{}", row.id), &response)
         },
     )
@@ -488,20 +492,21 @@ pub async fn update_account(
             write_tx(c, |c| {
                 let (current, binding) =
                     prepare_update(c, &p, id, &if_match, &patch, request.password.as_deref())?;
-                let before = serde_json::to_value(AccountResponse::from(&current))
-                    .map_err(ApiError::internal)?;
                 let row = accounts::update(c, id, current.version, &binding, hash.as_deref())?
                     .ok_or_else(ApiError::precondition_failed)?;
-                let after = serde_json::to_value(AccountResponse::from(&row))
-                    .map_err(ApiError::internal)?;
-                let mut changes = audit::changes(Some(&before), Some(&after));
-                if hash.is_some() {
-                    merge_patch::merge(&mut changes, &redacted_password_change());
-                }
+                let extra = hash.as_ref().map(|_| redacted_password_change());
+                audit::updated(
+                    c,
+                    &actor,
+                    "account",
+                    id,
+                    &AccountResponse::from(&current),
+                    &AccountResponse::from(&row),
+                    extra,
+                )?;
                 if hash.is_some() || row.disabled {
                     sessions::revoke_all_of(c, id)?;
                 }
-                audit::record(c, &actor, "update", "account", &id.to_string(), &changes)?;
                 Ok(row)
             })
         })
@@ -565,22 +570,7 @@ pub async fn create_from_cli(
         .run(move |c| {
             write_tx(c, |c| {
                 let binding = check_binding_for(c, &actor, &input, Errors::default())?;
-                let row = accounts::insert(c, &username, &hash, &binding).map_err(|e| {
-                    on_unique_violation(e, || {
-                        ApiError::conflict("duplicate_username", "The username is taken")
-                    })
-                })?;
-                let after = serde_json::to_value(AccountResponse::from(&row))
-                    .map_err(ApiError::internal)?;
-                audit::record(
-                    c,
-                    &Actor::system(),
-                    "create",
-                    "account",
-                    &row.id.to_string(),
-                    &audit::changes(None, Some(&after)),
-                )?;
-                Ok(row.id)
+                Ok(insert_account(c, &Actor::system(), &username, &hash, &binding)?.id)
             })
         })
         .await

@@ -14,8 +14,8 @@ use crate::db::enterprises::{self, EnterpriseFilter, EnterpriseRow};
 use crate::db::scope::jurisdiction_path;
 use crate::db::{on_unique_violation, page, reference, to_utc, write_tx, AnyConnection};
 use crate::domain::enterprise::{
-    self as rules, EnterpriseFields, EnterpriseStatus, RiskLevel, SafetyDirector,
-    SafetyDirectorRule, SafetyDirectorStatus,
+    self as rules, EnterpriseFields, EnterpriseStatus, RiskLevel, SafetyDirectorRule,
+    SafetyDirectorStatus,
 };
 use crate::domain::validate::FieldError;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -24,100 +24,6 @@ use crate::http::json::from_value;
 use crate::http::{patch as merge_patch, ApiJson, IdempotencyKey, IfMatch};
 use crate::routes::{parse_timestamp, with_etag};
 use crate::state::AppState;
-
-/// The writable fields of an enterprise (the create body, and what a `PATCH` merges into).
-#[derive(Deserialize, Serialize, ToSchema, Clone)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({
-    "uscc": "91431302PMYCJ7G420",
-    "name": "娄底市华达建材有限公司",
-    "jurisdiction_code": "431302",
-    "sector_code": "industry_trade",
-    "address": "娄星区长青街道 88 号",
-    "legal_representative": "李华",
-    "principal_name": "李华",
-    "principal_phone": "0738-8321234",
-    "employees": 120,
-    "annual_revenue_10k_yuan": 3500.0,
-    "safety_director": {"name": "王建国", "phone": "13807381234", "appointed_on": "2026-03-01"},
-    "risk_level": "yellow",
-    "standardization_grade": "三级",
-    "status": "operating"
-}))]
-pub struct EnterpriseInput {
-    /// 统一社会信用代码: 18 characters, GB 32100 check character; normalised to upper case
-    /// and half-width; unique.
-    pub uscc: String,
-    pub name: String,
-    pub jurisdiction_code: String,
-    pub sector_code: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub legal_representative: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub principal_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub principal_phone: Option<String>,
-    pub employees: i32,
-    /// Annual revenue in 万元 (10,000 yuan).
-    pub annual_revenue_10k_yuan: f64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub safety_director: Option<SafetyDirector>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<RiskLevel>,
-    /// 安全生产标准化等级, free text (e.g. 一级, 二级, 三级).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub standardization_grade: Option<String>,
-    #[serde(default = "operating")]
-    pub status: EnterpriseStatus,
-}
-
-fn operating() -> EnterpriseStatus {
-    EnterpriseStatus::Operating
-}
-
-impl From<EnterpriseInput> for EnterpriseFields {
-    fn from(i: EnterpriseInput) -> Self {
-        EnterpriseFields {
-            uscc: i.uscc,
-            name: i.name,
-            jurisdiction_code: i.jurisdiction_code,
-            sector_code: i.sector_code,
-            address: i.address,
-            legal_representative: i.legal_representative,
-            principal_name: i.principal_name,
-            principal_phone: i.principal_phone,
-            employees: i.employees,
-            annual_revenue_10k_yuan: i.annual_revenue_10k_yuan,
-            safety_director: i.safety_director,
-            risk_level: i.risk_level,
-            standardization_grade: i.standardization_grade,
-            status: i.status,
-        }
-    }
-}
-
-impl From<EnterpriseFields> for EnterpriseInput {
-    fn from(f: EnterpriseFields) -> Self {
-        EnterpriseInput {
-            uscc: f.uscc,
-            name: f.name,
-            jurisdiction_code: f.jurisdiction_code,
-            sector_code: f.sector_code,
-            address: f.address,
-            legal_representative: f.legal_representative,
-            principal_name: f.principal_name,
-            principal_phone: f.principal_phone,
-            employees: f.employees,
-            annual_revenue_10k_yuan: f.annual_revenue_10k_yuan,
-            safety_director: f.safety_director,
-            risk_level: f.risk_level,
-            standardization_grade: f.standardization_grade,
-            status: f.status,
-        }
-    }
-}
 
 /// A JSON merge patch over an enterprise: only the fields to change; `null` clears an optional
 /// field. An enterprise account may change only `principal_name`, `principal_phone`,
@@ -177,20 +83,8 @@ pub struct SafetyDirectorPatch {
 }))]
 pub struct EnterpriseResponse {
     pub id: i64,
-    pub uscc: String,
-    pub name: String,
-    pub jurisdiction_code: String,
-    pub sector_code: String,
-    pub address: Option<String>,
-    pub legal_representative: Option<String>,
-    pub principal_name: Option<String>,
-    pub principal_phone: Option<String>,
-    pub employees: i32,
-    pub annual_revenue_10k_yuan: f64,
-    pub safety_director: Option<SafetyDirector>,
-    pub risk_level: Option<RiskLevel>,
-    pub standardization_grade: Option<String>,
-    pub status: EnterpriseStatus,
+    #[serde(flatten)]
+    pub fields: EnterpriseFields,
     /// 规模以上: employees or revenue at or above the configured thresholds.
     pub above_scale: bool,
     /// Above scale and in a sector that must appoint a safety director (安全总监).
@@ -203,27 +97,18 @@ pub struct EnterpriseResponse {
 
 impl EnterpriseResponse {
     fn new(r: &EnterpriseRow, rule: &SafetyDirectorRule) -> Self {
-        let f = r.fields();
-        let required = rule.required(&f.sector_code, f.employees, f.annual_revenue_10k_yuan);
+        let fields = r.fields();
+        let required = rule.required(
+            &fields.sector_code,
+            fields.employees,
+            fields.annual_revenue_10k_yuan,
+        );
         EnterpriseResponse {
             id: r.id,
-            above_scale: rule.above_scale(f.employees, f.annual_revenue_10k_yuan),
+            above_scale: rule.above_scale(fields.employees, fields.annual_revenue_10k_yuan),
             safety_director_required: required,
-            safety_director_status: rule.status(required, f.safety_director.is_some()),
-            uscc: f.uscc,
-            name: f.name,
-            jurisdiction_code: f.jurisdiction_code,
-            sector_code: f.sector_code,
-            address: f.address,
-            legal_representative: f.legal_representative,
-            principal_name: f.principal_name,
-            principal_phone: f.principal_phone,
-            employees: f.employees,
-            annual_revenue_10k_yuan: f.annual_revenue_10k_yuan,
-            safety_director: f.safety_director,
-            risk_level: f.risk_level,
-            standardization_grade: f.standardization_grade,
-            status: f.status,
+            safety_director_status: rule.status(required, fields.safety_director.is_some()),
+            fields,
             created_at: to_utc(r.created_at),
             updated_at: to_utc(r.updated_at),
             version: r.version,
@@ -280,7 +165,7 @@ fn duplicate_uscc(e: diesel::result::Error) -> ApiError {
 /// Registers an enterprise. Regulators only, at a jurisdiction within their reach (and, for an
 /// officer bound to a department, in one of its sectors).
 #[utoipa::path(
-    tag = "enterprises", context_path = "/api/v1", operation_id = "create_enterprise", request_body = EnterpriseInput,
+    tag = "enterprises", context_path = "/api/v1", operation_id = "create_enterprise", request_body = EnterpriseFields,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for the same key and body")),
     security(("bearer" = [])),
     responses(
@@ -296,9 +181,9 @@ pub async fn create_enterprise(
     p: Principal,
     state: web::Data<AppState>,
     key: IdempotencyKey,
-    body: ApiJson<EnterpriseInput>,
+    body: ApiJson<EnterpriseFields>,
 ) -> ApiResult<HttpResponse> {
-    let fields: EnterpriseFields = body.body.into();
+    let fields = body.body;
     let actor = Actor::from(&p);
     let rule = state.safety_director_rule.clone();
     idempotency::create(
@@ -320,15 +205,7 @@ pub async fn create_enterprise(
             let fields = validated(c, fields, path.is_some())?;
             let row = enterprises::insert(c, &fields).map_err(duplicate_uscc)?;
             let response = EnterpriseResponse::new(&row, &rule);
-            let after = serde_json::to_value(&response).map_err(ApiError::internal)?;
-            audit::record(
-                c,
-                &actor,
-                "create",
-                "enterprise",
-                &row.id.to_string(),
-                &audit::changes(None, Some(&after)),
-            )?;
+            audit::created(c, &actor, "enterprise", row.id, &response)?;
             Created::new(format!("/api/v1/enterprises/{}", row.id), &response)
         },
     )
@@ -474,11 +351,11 @@ pub async fn update_enterprise(
             write_tx(c, |c| {
                 let current =
                     enterprises::get_visible(c, &p.scope(), id)?.ok_or_else(ApiError::not_found)?;
-                let before_input = serde_json::to_value(EnterpriseInput::from(current.fields()))
-                    .map_err(ApiError::internal)?;
+                let before_input =
+                    serde_json::to_value(current.fields()).map_err(ApiError::internal)?;
                 let mut merged = before_input.clone();
                 merge_patch::merge(&mut merged, &patch);
-                let input: EnterpriseInput = from_value(merged.clone())?;
+                let input: EnterpriseFields = from_value(merged.clone())?;
                 let changed = merge_patch::changed_fields(&before_input, &merged);
                 let new_path = if input.jurisdiction_code != current.jurisdiction_code {
                     jurisdiction_path(c, &input.jurisdiction_code)?.map(|(p, _)| p)
@@ -492,18 +369,13 @@ pub async fn update_enterprise(
                 if_match.check(current.version)?;
                 let jurisdiction_known =
                     new_path.is_some() || input.jurisdiction_code == current.jurisdiction_code;
-                let fields = validated(c, input.into(), jurisdiction_known)?;
-                let before = serde_json::to_value(EnterpriseResponse::new(&current, &rule))
-                    .map_err(ApiError::internal)?;
+                let fields = validated(c, input, jurisdiction_known)?;
+                let before = EnterpriseResponse::new(&current, &rule);
                 let row = enterprises::update(c, id, current.version, &fields)
                     .map_err(duplicate_uscc)?
                     .ok_or_else(ApiError::precondition_failed)?;
                 let response = EnterpriseResponse::new(&row, &rule);
-                let after = serde_json::to_value(&response).map_err(ApiError::internal)?;
-                let changes = audit::changes(Some(&before), Some(&after));
-                if changes.as_object().is_some_and(|o| !o.is_empty()) {
-                    audit::record(c, &actor, "update", "enterprise", &id.to_string(), &changes)?;
-                }
+                audit::updated(c, &actor, "enterprise", id, &before, &response, None)?;
                 Ok(response)
             })
         })

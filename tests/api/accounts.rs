@@ -87,7 +87,7 @@ both!(password_policy_and_duplicates, |app| {
 both!(bindings_must_fit_the_role, |app| {
     let admin = app.admin().await;
     let post = |body: serde_json::Value| {
-        let (app, admin) = (&app, admin.clone());
+        let (app, admin) = (app, admin.clone());
         async move { app.post(&admin, "/api/v1/accounts", &body).await }
     };
     let base = |role: &str| json!({"username": "user1", "password": PASSWORD, "display_name": "U", "role": role});

@@ -21,7 +21,7 @@ both!(malformed_json_is_400_and_changes_nothing, |app| {
         .header("content-type", "application/json")
         .body("{\"uscc\": ");
     app.send(req).await.assert_problem(400, "malformed_json");
-    assert_eq!(enterprise_count(&app, &admin).await, 0);
+    assert_eq!(enterprise_count(app, &admin).await, 0);
 });
 
 both!(wrong_shapes_are_422_with_pointers, |app| {
@@ -48,7 +48,7 @@ both!(wrong_shapes_are_422_with_pointers, |app| {
     app.post(&admin, "/api/v1/enterprises", &body)
         .await
         .assert_problem(422, "invalid_body");
-    assert_eq!(enterprise_count(&app, &admin).await, 0);
+    assert_eq!(enterprise_count(app, &admin).await, 0);
 });
 
 both!(bad_query_path_route_and_method_are_problems, |app| {
@@ -120,7 +120,7 @@ both!(oversized_and_non_json_bodies_are_refused, |app| {
     app.send(req)
         .await
         .assert_problem(415, "unsupported_media_type");
-    assert_eq!(enterprise_count(&app, &admin).await, 0);
+    assert_eq!(enterprise_count(app, &admin).await, 0);
 });
 
 both!(unauthenticated_is_401_with_www_authenticate, |app| {
@@ -265,20 +265,20 @@ both!(idempotency_keys_replay_and_refuse_other_bodies, |app| {
         replay.header("idempotent-replayed").as_deref(),
         Some("true")
     );
-    assert_eq!(enterprise_count(&app, &admin).await, 1);
+    assert_eq!(enterprise_count(app, &admin).await, 1);
 
     let other = enterprise_body(&uscc(2), "431302", "other");
     send(other.clone(), "k-1", admin.clone())
         .await
         .assert_problem(422, "idempotency_key_reused");
-    assert_eq!(enterprise_count(&app, &admin).await, 1);
+    assert_eq!(enterprise_count(app, &admin).await, 1);
 
     // Keys belong to the account: another account's same key is a new request.
     let (_, officer) = app
         .regulator(&admin, "city.officer", "city_officer", "431300")
         .await;
     send(other, "k-1", officer).await.assert_status(201);
-    assert_eq!(enterprise_count(&app, &admin).await, 2);
+    assert_eq!(enterprise_count(app, &admin).await, 2);
 
     // Without a key, a retried create is a duplicate (409), not a second row.
     app.post(&admin, "/api/v1/enterprises", &body)
@@ -308,5 +308,5 @@ both!(concurrent_creates_with_one_key_make_one_row, |app| {
         })
         .collect();
     assert!(ids.iter().all(|i| *i == ids[0]), "{ids:?}");
-    assert_eq!(enterprise_count(&app, &admin).await, 1);
+    assert_eq!(enterprise_count(app, &admin).await, 1);
 });

@@ -73,7 +73,7 @@ impl World {
 }
 
 both!(enterprise_read_and_update, |app| {
-    let w = world(&app).await;
+    let w = world(app).await;
     // (role, [(target, read, update)])
     let expected: [(&str, [u16; 4], [u16; 4]); 6] = [
         ("city_admin", [200, 200, 200, 404], [200, 200, 200, 404]),
@@ -143,7 +143,7 @@ both!(enterprise_read_and_update, |app| {
 });
 
 both!(enterprise_create, |app| {
-    let w = world(&app).await;
+    let w = world(app).await;
     let expected: [(&str, [u16; 4]); 6] = [
         ("city_admin", [201, 201, 201, 403]),
         ("city_officer", [201, 201, 201, 403]),
@@ -183,7 +183,7 @@ both!(enterprise_create, |app| {
 });
 
 both!(account_management, |app| {
-    let w = world(&app).await;
+    let w = world(app).await;
     let body = |username: &str, role: &str, binding: serde_json::Value| {
         let username = format!("made.{username}");
         let mut b = json!({"username": username, "password": crate::support::PASSWORD, "display_name": username, "role": role});
@@ -396,7 +396,7 @@ both!(account_management, |app| {
 });
 
 both!(audit_log_readers, |app| {
-    let w = world(&app).await;
+    let w = world(app).await;
     for (role, status) in [
         ("city_admin", 200),
         ("auditor", 200),

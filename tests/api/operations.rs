@@ -29,7 +29,7 @@ both!(first_start_is_idempotent, |app| {
                 .len(),
         )
     }
-    let before = counts(&app, admin.clone()).await;
+    let before = counts(app, admin.clone()).await;
     assert_eq!(before, (10, 15, 1, 1));
     // A restart on the same database (even with another configured password) changes nothing.
     let mut config = app.state_config.clone();
@@ -39,7 +39,7 @@ both!(first_start_is_idempotent, |app| {
         .unwrap()
         .unwrap();
     assert!(!boot.admin_created && boot.generated_admin_password.is_none());
-    assert_eq!(counts(&app, admin).await, before);
+    assert_eq!(counts(app, admin).await, before);
     app.login("admin", ADMIN_PASSWORD).await;
 });
 
