@@ -43,6 +43,8 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     pub argon2_memory_kib: u32,
     pub password_hash_concurrency: usize,
+    /// Largest accepted evidence upload.
+    pub upload_max_bytes: u64,
 }
 
 impl std::fmt::Debug for Config {
@@ -214,6 +216,7 @@ impl Config {
             argon2_memory_kib,
             password_hash_concurrency: positive("HAZREG_PASSWORD_HASH_CONCURRENCY", cpus as u64)?
                 as usize,
+            upload_max_bytes: positive("HAZREG_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)?,
             data_dir,
             database_url,
         })

@@ -1,12 +1,16 @@
 //! What every handler shares.
 
+use std::sync::Arc;
+
 use crate::auth::password::Passwords;
 use crate::auth::throttle::AddressThrottle;
 use crate::auth::token::Tokens;
+use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::db::seed::ReferenceData;
 use crate::db::Db;
 use crate::domain::enterprise::SafetyDirectorRule;
+use crate::evidence::EvidenceStore;
 
 pub struct AppState {
     pub config: Config,
@@ -15,6 +19,8 @@ pub struct AppState {
     pub passwords: Passwords,
     pub address_throttle: AddressThrottle,
     pub safety_director_rule: SafetyDirectorRule,
+    pub clock: Arc<dyn Clock>,
+    pub evidence: EvidenceStore,
 }
 
 impl AppState {
@@ -24,6 +30,8 @@ impl AppState {
             passwords: Passwords::new(config.argon2_memory_kib, config.password_hash_concurrency)?,
             address_throttle: AddressThrottle::new(config.login_address_max_failures_per_minute),
             safety_director_rule: reference.safety_director_rule.clone(),
+            clock: Arc::new(SystemClock),
+            evidence: EvidenceStore::new(&config.data_dir),
             db,
             config,
         })

@@ -3,6 +3,7 @@
 
 use crate::auth::Principal;
 use crate::domain::enterprise::SELF_SERVICE_FIELDS;
+use crate::domain::hazard::{Action, HazardLevel};
 use crate::domain::role::Role;
 use crate::error::{ApiError, ApiResult};
 
@@ -126,4 +127,68 @@ fn sector_in_reach(p: &Principal, sector_code: &str) -> ApiResult<()> {
         )),
         _ => Ok(()),
     }
+}
+
+/// Recording and editing hazards, their evidence and extension requests: regulators in scope
+/// and the enterprise's own accounts. Auditors only read.
+pub fn work_on_hazards(p: &Principal) -> ApiResult<()> {
+    if p.role == Role::Auditor {
+        return Err(deny("Auditors have read-only access"));
+    }
+    Ok(())
+}
+
+/// Who may take a lifecycle action on a hazard of `level` (SPEC §3). Separation of duties and
+/// the state machine are checked after this, where the hazard's state is known.
+pub fn hazard_action(
+    p: &Principal,
+    action: Action,
+    level: HazardLevel,
+    new_level: Option<HazardLevel>,
+) -> ApiResult<()> {
+    work_on_hazards(p)?;
+    if p.role.is_regulator() {
+        return Ok(());
+    }
+    match action {
+        Action::StartRectification | Action::SubmitForAcceptance => Ok(()),
+        Action::Accept | Action::Reject if level == HazardLevel::General => Ok(()),
+        Action::Accept | Action::Reject => Err(ApiError::forbidden(
+            "regulator_required",
+            "Only a regulator accepts or rejects the rectification of a major hazard",
+        )),
+        // An enterprise may raise its own hazard to major, never lower one.
+        Action::Regrade if new_level != Some(HazardLevel::General) => Ok(()),
+        Action::Regrade => Err(ApiError::forbidden(
+            "regulator_required",
+            "Only a regulator regrades a hazard from major to general",
+        )),
+        Action::Void | Action::Reopen => Err(ApiError::forbidden(
+            "regulator_required",
+            "Only a regulator voids or reopens a hazard",
+        )),
+    }
+}
+
+/// The user who submitted a rectification never accepts it (separation of duties); nor does
+/// the requester of an extension decide it.
+pub fn not_the_same_user(p: &Principal, other: Option<i64>, what: &str) -> ApiResult<()> {
+    if other == Some(p.account_id) {
+        return Err(ApiError::forbidden(
+            "separation_of_duties",
+            format!("You cannot {what} yourself; another user must"),
+        ));
+    }
+    Ok(())
+}
+
+/// Deciding a deadline extension: a regulator in scope.
+pub fn decide_extension(p: &Principal) -> ApiResult<()> {
+    if !p.role.is_regulator() {
+        return Err(ApiError::forbidden(
+            "regulator_required",
+            "Only a regulator decides a deadline extension",
+        ));
+    }
+    Ok(())
 }

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod enterprises;
+pub mod hazards;
 pub mod idempotency;
 pub mod page;
 pub mod reference;

@@ -129,6 +129,83 @@ diesel::joinable!(accounts -> enterprises (enterprise_id));
 diesel::joinable!(sessions -> accounts (account_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 
+diesel::table! {
+    hazard_code_counters (prefix) {
+        prefix -> Text,
+        last_value -> Integer,
+    }
+}
+
+diesel::table! {
+    hazards (id) {
+        id -> BigInt,
+        code -> Text,
+        enterprise_id -> BigInt,
+        jurisdiction_code -> Text,
+        sector_code -> Text,
+        title -> Text,
+        description -> Text,
+        location -> Nullable<Text>,
+        level -> Text,
+        source -> Text,
+        nature -> Nullable<Text>,
+        standard_ref -> Nullable<Text>,
+        major_reason -> Nullable<Text>,
+        discovered_on -> Date,
+        responsible_person -> Nullable<Text>,
+        rectification_deadline -> Nullable<Date>,
+        deadline_key -> Date,
+        measures -> Nullable<Text>,
+        funds_10k_yuan -> Nullable<Double>,
+        acceptance_criteria -> Nullable<Text>,
+        major_report -> Nullable<Text>,
+        governance_plan -> Nullable<Text>,
+        rectification_note -> Nullable<Text>,
+        status -> Text,
+        listed -> Bool,
+        reported_by -> BigInt,
+        submitted_by -> Nullable<BigInt>,
+        closed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    hazard_extensions (id) {
+        id -> BigInt,
+        hazard_id -> BigInt,
+        old_deadline -> Nullable<Date>,
+        new_deadline -> Date,
+        reason -> Text,
+        status -> Text,
+        requested_by -> BigInt,
+        requested_at -> Timestamp,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        decision_note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> BigInt,
+        hazard_id -> BigInt,
+        sha256 -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        stage -> Text,
+        file_name -> Nullable<Text>,
+        uploaded_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(hazards -> enterprises (enterprise_id));
+diesel::joinable!(hazard_extensions -> hazards (hazard_id));
+diesel::joinable!(attachments -> hazards (hazard_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     jurisdictions,
     sectors,
@@ -140,4 +217,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     idempotency_keys,
     audit_events,
+    hazard_code_counters,
+    hazards,
+    hazard_extensions,
+    attachments,
 );

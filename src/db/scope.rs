@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 use diesel::BoxableExpression;
 
-use super::schema::{accounts, enterprises, jurisdictions};
+use super::schema::{accounts, enterprises, hazards, jurisdictions};
 use super::AnyConnection;
 use crate::auth::Principal;
 
@@ -81,19 +81,43 @@ macro_rules! under_path {
 }
 pub(crate) use under_path;
 
+/// The rows of a regulated table a scope can see, given the table's enterprise, jurisdiction
+/// and sector columns.
+macro_rules! visible_rows {
+    ($scope:expr, $enterprise:expr, $jurisdiction:expr, $sector:expr) => {
+        match $scope {
+            Scope::Enterprise(id) => Box::new($enterprise.eq(*id)),
+            Scope::Subtree { path, sectors } => {
+                let under = under_path!($jurisdiction, path);
+                match sectors {
+                    None => Box::new(under),
+                    Some(s) => Box::new(under.and($sector.eq_any(s.clone()))),
+                }
+            }
+        }
+    };
+}
+
 pub type EnterpriseFilter = Box<dyn BoxableExpression<enterprises::table, Backend, SqlType = Bool>>;
 
 pub fn enterprises_visible(scope: &Scope) -> EnterpriseFilter {
-    match scope {
-        Scope::Enterprise(id) => Box::new(enterprises::id.eq(*id)),
-        Scope::Subtree { path, sectors } => {
-            let under = under_path!(enterprises::jurisdiction_code, path);
-            match sectors {
-                None => Box::new(under),
-                Some(s) => Box::new(under.and(enterprises::sector_code.eq_any(s.clone()))),
-            }
-        }
-    }
+    visible_rows!(
+        scope,
+        enterprises::id,
+        enterprises::jurisdiction_code,
+        enterprises::sector_code
+    )
+}
+
+pub type HazardFilter = Box<dyn BoxableExpression<hazards::table, Backend, SqlType = Bool>>;
+
+pub fn hazards_visible(scope: &Scope) -> HazardFilter {
+    visible_rows!(
+        scope,
+        hazards::enterprise_id,
+        hazards::jurisdiction_code,
+        hazards::sector_code
+    )
 }
 
 pub type AccountFilter = Box<dyn BoxableExpression<accounts::table, Backend, SqlType = Bool>>;

@@ -32,6 +32,7 @@ macro_rules! text_enum {
 
 pub mod account;
 pub mod enterprise;
+pub mod hazard;
 pub mod role;
 pub mod uscc;
 pub mod validate;

@@ -1,0 +1,575 @@
+//! Hazards, their extensions and attachments: rows, scoped reads, writes and the code sequence.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::schema::{
+    attachments as at, hazard_code_counters as hcc, hazard_extensions as he, hazards as h,
+};
+use super::scope::{hazards_visible, under_path, Scope};
+use super::{lower, AnyConnection};
+use crate::domain::hazard::{deadline_key, HazardFields, HazardLevel, HazardSource, HazardStatus};
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = h)]
+pub struct HazardRow {
+    pub id: i64,
+    pub code: String,
+    pub enterprise_id: i64,
+    pub jurisdiction_code: String,
+    pub sector_code: String,
+    pub title: String,
+    pub description: String,
+    pub location: Option<String>,
+    pub level: String,
+    pub source: String,
+    pub nature: Option<String>,
+    pub standard_ref: Option<String>,
+    pub major_reason: Option<String>,
+    pub discovered_on: NaiveDate,
+    pub responsible_person: Option<String>,
+    pub rectification_deadline: Option<NaiveDate>,
+    pub deadline_key: NaiveDate,
+    pub measures: Option<String>,
+    pub funds_10k_yuan: Option<f64>,
+    pub acceptance_criteria: Option<String>,
+    pub major_report: Option<String>,
+    pub governance_plan: Option<String>,
+    pub rectification_note: Option<String>,
+    pub status: String,
+    pub listed: bool,
+    pub reported_by: i64,
+    pub submitted_by: Option<i64>,
+    pub closed_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub version: i64,
+}
+
+impl HazardRow {
+    pub fn status(&self) -> HazardStatus {
+        HazardStatus::parse(&self.status).unwrap_or(HazardStatus::Reported)
+    }
+
+    pub fn level(&self) -> HazardLevel {
+        HazardLevel::parse(&self.level).unwrap_or(HazardLevel::General)
+    }
+
+    pub fn fields(&self) -> HazardFields {
+        HazardFields {
+            enterprise_id: Some(self.enterprise_id),
+            title: self.title.clone(),
+            description: self.description.clone(),
+            location: self.location.clone(),
+            level: self.level(),
+            source: HazardSource::parse(&self.source),
+            nature: self
+                .nature
+                .as_deref()
+                .and_then(crate::domain::hazard::HazardNature::parse),
+            standard_ref: self.standard_ref.clone(),
+            major_reason: self.major_reason.clone(),
+            discovered_on: self.discovered_on,
+            responsible_person: self.responsible_person.clone(),
+            rectification_deadline: self.rectification_deadline,
+            measures: self.measures.clone(),
+            funds_10k_yuan: self.funds_10k_yuan,
+            acceptance_criteria: self.acceptance_criteria.clone(),
+            major_report: self
+                .major_report
+                .as_deref()
+                .and_then(|t| serde_json::from_str(t).ok()),
+            governance_plan: self
+                .governance_plan
+                .as_deref()
+                .and_then(|t| serde_json::from_str(t).ok()),
+        }
+    }
+}
+
+/// The columns a client's fields are stored in.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = h, treat_none_as_null = true)]
+struct HazardValues<'a> {
+    title: &'a str,
+    description: &'a str,
+    location: Option<&'a str>,
+    level: &'static str,
+    source: &'static str,
+    nature: Option<&'static str>,
+    standard_ref: Option<&'a str>,
+    major_reason: Option<&'a str>,
+    discovered_on: NaiveDate,
+    responsible_person: Option<&'a str>,
+    rectification_deadline: Option<NaiveDate>,
+    deadline_key: NaiveDate,
+    measures: Option<&'a str>,
+    funds_10k_yuan: Option<f64>,
+    acceptance_criteria: Option<&'a str>,
+    major_report: Option<String>,
+    governance_plan: Option<String>,
+}
+
+impl<'a> From<&'a HazardFields> for HazardValues<'a> {
+    fn from(f: &'a HazardFields) -> Self {
+        HazardValues {
+            title: &f.title,
+            description: &f.description,
+            location: f.location.as_deref(),
+            level: f.level.as_str(),
+            source: f.source.unwrap_or(HazardSource::Other).as_str(),
+            nature: f.nature.map(|n| n.as_str()),
+            standard_ref: f.standard_ref.as_deref(),
+            major_reason: f.major_reason.as_deref(),
+            discovered_on: f.discovered_on,
+            responsible_person: f.responsible_person.as_deref(),
+            rectification_deadline: f.rectification_deadline,
+            deadline_key: deadline_key(f.rectification_deadline),
+            measures: f.measures.as_deref(),
+            funds_10k_yuan: f.funds_10k_yuan,
+            acceptance_criteria: f.acceptance_criteria.as_deref(),
+            major_report: f
+                .major_report
+                .as_ref()
+                .and_then(|r| serde_json::to_string(r).ok()),
+            governance_plan: f
+                .governance_plan
+                .as_ref()
+                .and_then(|g| serde_json::to_string(g).ok()),
+        }
+    }
+}
+
+/// The next code `<prefix>-<5-digit sequence>` for `prefix` = `<county code>-<year>`.
+/// Gap-tolerant (a rolled-back create spends nothing, a committed one is never reused) and
+/// safe under concurrency: the counter row is locked by the increment until commit.
+pub fn next_code(conn: &mut AnyConnection, prefix: &str) -> QueryResult<String> {
+    let seed = diesel::insert_into(hcc::table)
+        .values((hcc::prefix.eq(prefix), hcc::last_value.eq(0)))
+        .on_conflict_do_nothing();
+    match conn {
+        AnyConnection::Postgresql(c) => seed.execute(c)?,
+        AnyConnection::Sqlite(c) => seed.execute(c)?,
+    };
+    let n: i32 = diesel::update(hcc::table.filter(hcc::prefix.eq(prefix)))
+        .set(hcc::last_value.eq(hcc::last_value + 1))
+        .returning(hcc::last_value)
+        .get_result(conn)?;
+    Ok(format!("{prefix}-{n:05}"))
+}
+
+pub struct NewHazard<'a> {
+    pub code: &'a str,
+    pub enterprise_id: i64,
+    pub jurisdiction_code: &'a str,
+    pub sector_code: &'a str,
+    pub status: HazardStatus,
+    pub reported_by: i64,
+}
+
+pub fn insert(
+    conn: &mut AnyConnection,
+    n: &NewHazard<'_>,
+    f: &HazardFields,
+) -> QueryResult<HazardRow> {
+    let now = super::now();
+    diesel::insert_into(h::table)
+        .values((
+            HazardValues::from(f),
+            h::code.eq(n.code),
+            h::enterprise_id.eq(n.enterprise_id),
+            h::jurisdiction_code.eq(n.jurisdiction_code),
+            h::sector_code.eq(n.sector_code),
+            h::status.eq(n.status.as_str()),
+            h::listed.eq(false),
+            h::reported_by.eq(n.reported_by),
+            h::created_at.eq(now),
+            h::updated_at.eq(now),
+            h::version.eq(1i64),
+        ))
+        .get_result(conn)
+}
+
+pub fn get_visible(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    id: i64,
+) -> QueryResult<Option<HazardRow>> {
+    h::table
+        .filter(h::id.eq(id))
+        .filter(hazards_visible(scope))
+        .select(HazardRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Writes the client fields if the row is still at `version`.
+pub fn update_fields(
+    conn: &mut AnyConnection,
+    id: i64,
+    version: i64,
+    f: &HazardFields,
+) -> QueryResult<Option<HazardRow>> {
+    diesel::update(h::table.filter(h::id.eq(id)).filter(h::version.eq(version)))
+        .set((
+            HazardValues::from(f),
+            h::updated_at.eq(super::now()),
+            h::version.eq(version + 1),
+        ))
+        .get_result(conn)
+        .optional()
+}
+
+/// What a transition changes besides the client fields.
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = h)]
+pub struct LifecycleChange {
+    pub status: Option<String>,
+    pub level: Option<String>,
+    pub rectification_note: Option<Option<String>>,
+    pub submitted_by: Option<Option<i64>>,
+    pub closed_at: Option<Option<NaiveDateTime>>,
+    pub rectification_deadline: Option<Option<NaiveDate>>,
+    pub deadline_key: Option<NaiveDate>,
+    pub listed: Option<bool>,
+}
+
+/// Applies a lifecycle change if the row is still at `version`.
+pub fn change(
+    conn: &mut AnyConnection,
+    id: i64,
+    version: i64,
+    c: &LifecycleChange,
+) -> QueryResult<Option<HazardRow>> {
+    diesel::update(h::table.filter(h::id.eq(id)).filter(h::version.eq(version)))
+        .set((
+            c,
+            h::updated_at.eq(super::now()),
+            h::version.eq(version + 1),
+        ))
+        .get_result(conn)
+        .optional()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HazardSort {
+    Id,
+    DeadlineAsc,
+    DeadlineDesc,
+    UpdatedAsc,
+    UpdatedDesc,
+}
+
+/// Where the previous page ended, in the sort's key.
+#[derive(Debug, Clone)]
+pub enum HazardCursor {
+    Id(i64),
+    Deadline(NaiveDate, i64),
+    Updated(NaiveDateTime, i64),
+}
+
+#[derive(Debug)]
+pub struct HazardListFilter {
+    pub statuses: Vec<String>,
+    pub level: Option<String>,
+    pub source: Option<String>,
+    pub enterprise_id: Option<i64>,
+    pub jurisdiction_path: Option<String>,
+    pub sector_code: Option<String>,
+    pub overdue: Option<bool>,
+    pub today: NaiveDate,
+    pub deadline_before: Option<NaiveDate>,
+    pub deadline_after: Option<NaiveDate>,
+    pub listed: Option<bool>,
+    pub q: Option<String>,
+    pub updated_since: Option<NaiveDateTime>,
+    pub sort: HazardSort,
+    pub after: Option<HazardCursor>,
+    pub limit: i64,
+}
+
+const OVERDUE_STATUSES: [&str; 2] = ["reported", "rectifying"];
+
+pub fn list_visible(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    f: &HazardListFilter,
+) -> QueryResult<Vec<HazardRow>> {
+    let mut q = h::table
+        .filter(hazards_visible(scope))
+        .select(HazardRow::as_select())
+        .into_boxed();
+    if !f.statuses.is_empty() {
+        q = q.filter(h::status.eq_any(f.statuses.clone()));
+    }
+    if let Some(l) = &f.level {
+        q = q.filter(h::level.eq(l.clone()));
+    }
+    if let Some(s) = &f.source {
+        q = q.filter(h::source.eq(s.clone()));
+    }
+    if let Some(e) = f.enterprise_id {
+        q = q.filter(h::enterprise_id.eq(e));
+    }
+    if let Some(path) = &f.jurisdiction_path {
+        q = q.filter(under_path!(h::jurisdiction_code, path));
+    }
+    if let Some(s) = &f.sector_code {
+        q = q.filter(h::sector_code.eq(s.clone()));
+    }
+    match f.overdue {
+        Some(true) => {
+            q = q
+                .filter(h::status.eq_any(OVERDUE_STATUSES))
+                .filter(h::deadline_key.lt(f.today))
+        }
+        Some(false) => {
+            q = q.filter(
+                h::status
+                    .ne_all(OVERDUE_STATUSES)
+                    .or(h::deadline_key.ge(f.today)),
+            )
+        }
+        None => {}
+    }
+    if let Some(d) = f.deadline_before {
+        q = q.filter(h::rectification_deadline.lt(d));
+    }
+    if let Some(d) = f.deadline_after {
+        q = q.filter(h::rectification_deadline.gt(d));
+    }
+    if let Some(l) = f.listed {
+        q = q.filter(h::listed.eq(l));
+    }
+    if let Some(text) = &f.q {
+        let p = super::scope::contains_pattern(text);
+        q = q.filter(
+            lower(h::code)
+                .like(p.clone())
+                .escape('\\')
+                .or(lower(h::title).like(p.clone()).escape('\\'))
+                .or(lower(h::description).like(p).escape('\\')),
+        );
+    }
+    if let Some(t) = f.updated_since {
+        q = q.filter(h::updated_at.ge(t));
+    }
+    q = match (f.sort, &f.after) {
+        (HazardSort::Id, Some(HazardCursor::Id(id))) => q.filter(h::id.gt(*id)),
+        (HazardSort::DeadlineAsc, Some(HazardCursor::Deadline(d, id))) => q.filter(
+            h::deadline_key
+                .gt(*d)
+                .or(h::deadline_key.eq(*d).and(h::id.gt(*id))),
+        ),
+        (HazardSort::DeadlineDesc, Some(HazardCursor::Deadline(d, id))) => q.filter(
+            h::deadline_key
+                .lt(*d)
+                .or(h::deadline_key.eq(*d).and(h::id.lt(*id))),
+        ),
+        (HazardSort::UpdatedAsc, Some(HazardCursor::Updated(t, id))) => q.filter(
+            h::updated_at
+                .gt(*t)
+                .or(h::updated_at.eq(*t).and(h::id.gt(*id))),
+        ),
+        (HazardSort::UpdatedDesc, Some(HazardCursor::Updated(t, id))) => q.filter(
+            h::updated_at
+                .lt(*t)
+                .or(h::updated_at.eq(*t).and(h::id.lt(*id))),
+        ),
+        _ => q,
+    };
+    q = match f.sort {
+        HazardSort::Id => q.order(h::id.asc()),
+        HazardSort::DeadlineAsc => q.order((h::deadline_key.asc(), h::id.asc())),
+        HazardSort::DeadlineDesc => q.order((h::deadline_key.desc(), h::id.desc())),
+        HazardSort::UpdatedAsc => q.order((h::updated_at.asc(), h::id.asc())),
+        HazardSort::UpdatedDesc => q.order((h::updated_at.desc(), h::id.desc())),
+    };
+    q.limit(f.limit + 1).load(conn)
+}
+
+// ---- extensions ----
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = he)]
+pub struct ExtensionRow {
+    pub id: i64,
+    pub hazard_id: i64,
+    pub old_deadline: Option<NaiveDate>,
+    pub new_deadline: NaiveDate,
+    pub reason: String,
+    pub status: String,
+    pub requested_by: i64,
+    pub requested_at: NaiveDateTime,
+    pub decided_by: Option<i64>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub decision_note: Option<String>,
+}
+
+pub fn insert_extension(
+    conn: &mut AnyConnection,
+    hazard_id: i64,
+    old_deadline: Option<NaiveDate>,
+    new_deadline: NaiveDate,
+    reason: &str,
+    requested_by: i64,
+) -> QueryResult<ExtensionRow> {
+    diesel::insert_into(he::table)
+        .values((
+            he::hazard_id.eq(hazard_id),
+            he::old_deadline.eq(old_deadline),
+            he::new_deadline.eq(new_deadline),
+            he::reason.eq(reason),
+            he::status.eq("pending"),
+            he::requested_by.eq(requested_by),
+            he::requested_at.eq(super::now()),
+        ))
+        .get_result(conn)
+}
+
+pub fn pending_extension_exists(conn: &mut AnyConnection, hazard_id: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        he::table
+            .filter(he::hazard_id.eq(hazard_id))
+            .filter(he::status.eq("pending")),
+    ))
+    .get_result(conn)
+}
+
+pub fn extensions(
+    conn: &mut AnyConnection,
+    hazard_id: i64,
+    after_id: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<ExtensionRow>> {
+    let mut q = he::table
+        .filter(he::hazard_id.eq(hazard_id))
+        .select(ExtensionRow::as_select())
+        .into_boxed();
+    if let Some(a) = after_id {
+        q = q.filter(he::id.gt(a));
+    }
+    q.order(he::id.asc()).limit(limit + 1).load(conn)
+}
+
+pub fn extension(
+    conn: &mut AnyConnection,
+    hazard_id: i64,
+    id: i64,
+) -> QueryResult<Option<ExtensionRow>> {
+    he::table
+        .filter(he::hazard_id.eq(hazard_id))
+        .filter(he::id.eq(id))
+        .select(ExtensionRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Records a decision on a pending extension; `None` if it was decided meanwhile.
+pub fn decide_extension(
+    conn: &mut AnyConnection,
+    id: i64,
+    approved: bool,
+    decided_by: i64,
+    note: &str,
+) -> QueryResult<Option<ExtensionRow>> {
+    diesel::update(
+        he::table
+            .filter(he::id.eq(id))
+            .filter(he::status.eq("pending")),
+    )
+    .set((
+        he::status.eq(if approved { "approved" } else { "denied" }),
+        he::decided_by.eq(decided_by),
+        he::decided_at.eq(super::now()),
+        he::decision_note.eq(note),
+    ))
+    .get_result(conn)
+    .optional()
+}
+
+// ---- attachments ----
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = at)]
+pub struct AttachmentRow {
+    pub id: i64,
+    pub hazard_id: i64,
+    pub sha256: String,
+    pub content_type: String,
+    pub size: i64,
+    pub stage: String,
+    pub file_name: Option<String>,
+    pub uploaded_by: i64,
+    pub created_at: NaiveDateTime,
+}
+
+pub struct NewAttachment<'a> {
+    pub hazard_id: i64,
+    pub sha256: &'a str,
+    pub content_type: &'a str,
+    pub size: i64,
+    pub stage: &'a str,
+    pub file_name: Option<&'a str>,
+    pub uploaded_by: i64,
+}
+
+pub fn insert_attachment(
+    conn: &mut AnyConnection,
+    a: &NewAttachment<'_>,
+) -> QueryResult<AttachmentRow> {
+    diesel::insert_into(at::table)
+        .values((
+            at::hazard_id.eq(a.hazard_id),
+            at::sha256.eq(a.sha256),
+            at::content_type.eq(a.content_type),
+            at::size.eq(a.size),
+            at::stage.eq(a.stage),
+            at::file_name.eq(a.file_name),
+            at::uploaded_by.eq(a.uploaded_by),
+            at::created_at.eq(super::now()),
+        ))
+        .get_result(conn)
+}
+
+pub fn attachments_of(
+    conn: &mut AnyConnection,
+    hazard_id: i64,
+    after_id: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<AttachmentRow>> {
+    let mut q = at::table
+        .filter(at::hazard_id.eq(hazard_id))
+        .select(AttachmentRow::as_select())
+        .into_boxed();
+    if let Some(a) = after_id {
+        q = q.filter(at::id.gt(a));
+    }
+    q.order(at::id.asc()).limit(limit + 1).load(conn)
+}
+
+pub fn has_attachment(conn: &mut AnyConnection, hazard_id: i64, stage: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        at::table
+            .filter(at::hazard_id.eq(hazard_id))
+            .filter(at::stage.eq(stage)),
+    ))
+    .get_result(conn)
+}
+
+/// An attachment whose hazard the scope can see.
+pub fn attachment_visible(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    id: i64,
+) -> QueryResult<Option<AttachmentRow>> {
+    let row: Option<AttachmentRow> = at::table
+        .filter(at::id.eq(id))
+        .select(AttachmentRow::as_select())
+        .first(conn)
+        .optional()?;
+    match row {
+        Some(a) if get_visible(conn, scope, a.hazard_id)?.is_some() => Ok(Some(a)),
+        _ => Ok(None),
+    }
+}
