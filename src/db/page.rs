@@ -34,35 +34,56 @@ pub fn limit(raw: Option<i64>) -> ApiResult<i64> {
 /// The cursor of an id-ordered collection: the last id seen.
 pub fn decode_id_cursor(raw: Option<&str>) -> ApiResult<Option<i64>> {
     let Some(raw) = raw else { return Ok(None) };
+    decode_cursor(raw)?
+        .strip_prefix("id:")
+        .and_then(|n| n.parse().ok())
+        .map(Some)
+        .ok_or_else(invalid_cursor)
+}
+
+pub fn encode_id_cursor(id: i64) -> String {
+    encode_cursor(&format!("id:{id}"))
+}
+
+/// An opaque cursor around a plain-text key.
+pub fn encode_cursor(key: &str) -> String {
+    URL_SAFE_NO_PAD.encode(key)
+}
+
+/// The plain-text key of a cursor this API issued.
+pub fn decode_cursor(raw: &str) -> ApiResult<String> {
     URL_SAFE_NO_PAD
         .decode(raw)
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.strip_prefix("id:").and_then(|n| n.parse().ok()))
-        .map(Some)
-        .ok_or_else(|| {
-            ApiError::bad_request("invalid_cursor", "The cursor is not one this API issued")
-        })
+        .ok_or_else(invalid_cursor)
 }
 
-pub fn encode_id_cursor(id: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("id:{id}"))
+pub fn invalid_cursor() -> ApiError {
+    ApiError::bad_request("invalid_cursor", "The cursor is not one this API issued")
 }
 
 /// Turns `limit + 1` fetched rows into a page.
 pub fn finish<R, T>(
-    mut rows: Vec<R>,
+    rows: Vec<R>,
     limit: i64,
     id: impl Fn(&R) -> i64,
     map: impl FnMut(R) -> T,
 ) -> Page<T> {
+    finish_with(rows, limit, |r| encode_id_cursor(id(r)), map)
+}
+
+/// Like [`finish`], for collections sorted by something other than the id: `cursor` encodes
+/// the sort key of a row.
+pub fn finish_with<R, T>(
+    mut rows: Vec<R>,
+    limit: i64,
+    cursor: impl Fn(&R) -> String,
+    map: impl FnMut(R) -> T,
+) -> Page<T> {
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
-    let next_cursor = if more {
-        rows.last().map(|r| encode_id_cursor(id(r)))
-    } else {
-        None
-    };
+    let next_cursor = if more { rows.last().map(cursor) } else { None };
     Page {
         items: rows.into_iter().map(map).collect(),
         next_cursor,

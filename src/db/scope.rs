@@ -151,3 +151,27 @@ pub fn jurisdiction_path(
         .first(conn)
         .optional()
 }
+
+/// The county-level unit (county, county-level city, district or functional zone) a
+/// jurisdiction belongs to; the city itself for city-level jurisdictions. Hazard codes carry it.
+pub fn county_level_code(conn: &mut AnyConnection, code: &str) -> QueryResult<String> {
+    let (path, _) = jurisdiction_path(conn, code)?.ok_or(diesel::result::Error::NotFound)?;
+    let chain: Vec<String> = path
+        .trim_matches('/')
+        .split('/')
+        .map(str::to_string)
+        .collect();
+    let levels: Vec<(String, String)> = jurisdictions::table
+        .filter(jurisdictions::code.eq_any(&chain))
+        .select((jurisdictions::code, jurisdictions::level))
+        .load(conn)?;
+    let county = chain.iter().rev().find(|c| {
+        levels
+            .iter()
+            .any(|(code, level)| code == *c && (level == "county" || level == "zone"))
+    });
+    Ok(county
+        .or(chain.first())
+        .cloned()
+        .unwrap_or_else(|| code.to_string()))
+}

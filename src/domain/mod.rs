@@ -30,6 +30,8 @@ macro_rules! text_enum {
     };
 }
 
+pub(crate) use text_enum;
+
 pub mod account;
 pub mod enterprise;
 pub mod hazard;

@@ -2,9 +2,12 @@
 //! Handler name = operationId.
 
 pub mod accounts;
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod enterprises;
+pub mod extensions;
+pub mod hazards;
 pub mod health;
 pub mod reference;
 
@@ -32,6 +35,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(enterprises::list_enterprises)
                 .service(enterprises::get_enterprise)
                 .service(enterprises::update_enterprise)
+                .service(hazards::create_hazard)
+                .service(hazards::list_hazards)
+                .service(hazards::get_hazard)
+                .service(hazards::update_hazard)
+                .service(hazards::transition_hazard)
+                .service(hazards::list_hazard_timeline)
+                .service(extensions::create_extension)
+                .service(extensions::list_extensions)
+                .service(extensions::get_extension)
+                .service(extensions::decide_extension)
+                .service(attachments::upload_attachment)
+                .service(attachments::list_attachments)
+                .service(attachments::get_attachment)
                 .service(audit::list_audit_events),
         );
 }

@@ -22,6 +22,22 @@ fn operations(doc: &Value) -> Vec<(String, String, Value)> {
 }
 
 #[test]
+fn every_transition_action_has_an_example() {
+    let doc = hazard_registry::openapi::document();
+    let examples = doc["paths"]["/api/v1/hazards/{id}/transitions"]["post"]["requestBody"]
+        ["content"]["application/json"]["examples"]
+        .as_object()
+        .expect("transition examples")
+        .clone();
+    for action in hazard_registry::domain::hazard::Action::ALL {
+        let example = examples
+            .get(action.as_str())
+            .unwrap_or_else(|| panic!("no example for {action}"));
+        assert_eq!(example["value"]["action"], action.as_str());
+    }
+}
+
+#[test]
 fn committed_document_matches_the_code() {
     let generated = hazard_registry::openapi::document();
     assert!(
@@ -74,11 +90,19 @@ fn every_operation_is_described_with_examples_and_problems() {
             .is_some_and(|d| d.len() > 10);
         assert!(described, "{id} ({method} {path}) has no description");
         if let Some(body) = op.get("requestBody") {
-            let media = &body["content"]["application/json"];
-            assert!(
-                has_example(&doc, media),
-                "{id}: request body without an example"
-            );
+            let content = body["content"].as_object().expect("request content");
+            for (media_type, media) in content {
+                assert!(
+                    has_example(&doc, media),
+                    "{id}: {media_type} request body without an example"
+                );
+                if let Some(examples) = media.get("examples").and_then(Value::as_object) {
+                    assert!(
+                        examples.values().all(|e| e.get("value").is_some()),
+                        "{id}: an example without a value"
+                    );
+                }
+            }
         }
         let responses = op["responses"].as_object().expect("responses");
         for (status, resp) in responses {

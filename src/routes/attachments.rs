@@ -1,0 +1,353 @@
+//! Evidence on hazards: photos and documents, typed by their bytes, stored by content.
+
+use actix_web::http::header::{self, ContentDisposition, DispositionType};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use serde::Serialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+use crate::auth::{policy, Principal};
+use crate::db::audit::{self, Actor};
+use crate::db::hazards::{self, AttachmentRow, NewAttachment};
+use crate::db::{page, to_utc};
+use crate::domain::hazard::AttachmentStage;
+use crate::domain::validate::FieldError;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::evidence::{too_large, Received};
+use crate::http::idempotency::{self, Created};
+use crate::http::IdempotencyKey;
+use crate::routes::hazards::{visible_hazard, PageQuery};
+use crate::state::AppState;
+
+/// The upload form (`multipart/form-data`).
+#[derive(ToSchema)]
+#[schema(example = json!({"file": "(the bytes of a JPEG, PNG, WebP or PDF file)", "stage": "after"}))]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// JPEG, PNG, WebP or PDF — recognised by its bytes, whatever its name or declared type.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    stage: AttachmentStage,
+}
+
+/// The raw bytes of a file.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct FileBytes(Vec<u8>);
+
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 11, "hazard_id": 7,
+    "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    "size": 482113, "content_type": "image/jpeg", "stage": "after", "file_name": "配电室整改后.jpg",
+    "uploaded_by": 12, "created_at": "2026-12-03T06:30:00Z"
+}))]
+pub struct AttachmentResponse {
+    pub id: i64,
+    pub hazard_id: i64,
+    pub sha256: String,
+    pub size: i64,
+    /// Sniffed from the bytes: `image/jpeg`, `image/png`, `image/webp` or `application/pdf`.
+    pub content_type: String,
+    pub stage: AttachmentStage,
+    pub file_name: Option<String>,
+    pub uploaded_by: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<AttachmentRow> for AttachmentResponse {
+    fn from(r: AttachmentRow) -> Self {
+        AttachmentResponse {
+            id: r.id,
+            hazard_id: r.hazard_id,
+            sha256: r.sha256,
+            size: r.size,
+            content_type: r.content_type,
+            stage: AttachmentStage::parse(&r.stage).unwrap_or(AttachmentStage::Other),
+            file_name: r.file_name,
+            uploaded_by: r.uploaded_by,
+            created_at: to_utc(r.created_at),
+        }
+    }
+}
+
+/// The hazard is visible, the caller may add evidence, and the hazard is still open.
+fn check_can_add(c: &mut crate::db::AnyConnection, p: &Principal, id: i64) -> ApiResult<()> {
+    let hazard = visible_hazard(c, p, id)?;
+    policy::work_on_hazards(p)?;
+    let status = hazard.status();
+    if !status.is_open() {
+        return Err(ApiError::conflict(
+            "not_editable",
+            format!("A {status} hazard takes no more evidence"),
+        )
+        .with_context(json!({"status": status})));
+    }
+    Ok(())
+}
+
+fn unsupported(detail: &str) -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        detail,
+    )
+}
+
+/// Keeps a client's file name for display only: no path, no control characters, bounded.
+fn clean_file_name(name: &str) -> Option<String> {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
+    Some(cleaned).filter(|s| !s.trim().is_empty())
+}
+
+struct Upload {
+    file: Option<(Received, Option<String>)>,
+    stage: Option<String>,
+}
+
+async fn read_form(
+    state: &AppState,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> ApiResult<Upload> {
+    let limit = state.config.upload_max_bytes;
+    let mut form = actix_multipart::Multipart::new(req.headers(), payload);
+    let mut upload = Upload {
+        file: None,
+        stage: None,
+    };
+    while let Some(field) = form.next().await {
+        let mut field = field.map_err(|e| match e {
+            actix_multipart::MultipartError::ContentTypeMissing
+            | actix_multipart::MultipartError::ContentTypeParse
+            | actix_multipart::MultipartError::ContentTypeIncompatible => {
+                unsupported("Send the upload as multipart/form-data with the fields file and stage")
+            }
+            other => ApiError::bad_request("malformed_multipart", other.to_string()),
+        })?;
+        match field.name().unwrap_or("") {
+            "file" if upload.file.is_none() => {
+                let name = field
+                    .content_disposition()
+                    .and_then(|cd| cd.get_filename())
+                    .and_then(clean_file_name);
+                upload.file = Some((state.evidence.receive(field, limit).await?, name));
+            }
+            "stage" if upload.stage.is_none() => {
+                let mut value = Vec::new();
+                while let Some(chunk) = field.next().await {
+                    let chunk = chunk
+                        .map_err(|e| ApiError::bad_request("malformed_multipart", e.to_string()))?;
+                    value.extend_from_slice(&chunk);
+                    if value.len() > 64 {
+                        break;
+                    }
+                }
+                upload.stage = Some(String::from_utf8_lossy(&value).trim().to_string());
+            }
+            other => {
+                return Err(ApiError::validation(vec![FieldError::new(
+                    format!("/{other}"),
+                    "unexpected form field (send one `file` and one `stage`)",
+                )]))
+            }
+        }
+    }
+    Ok(upload)
+}
+
+/// Adds evidence to a hazard. The type is sniffed from the bytes (JPEG, PNG, WebP, PDF;
+/// anything else `415`), the size is limited (`HAZREG_UPLOAD_MAX_BYTES`, default 20 MiB; `413`
+/// as soon as the limit is passed), and the file is stored by its SHA-256.
+#[utoipa::path(
+    tag = "hazards", context_path = "/api/v1", operation_id = "upload_attachment",
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    params(
+        ("id" = i64, Path, description = "Hazard id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for the same key and file"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Stored; `Location` names the file", body = AttachmentResponse,
+         headers(("Location" = String, description = "URL of the file"))),
+        (status = 403, description = "Auditors cannot add evidence", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such hazard in your scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The hazard is closed or void (`not_editable`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/hazards/{id}/attachments")]
+pub async fn upload_attachment(
+    p: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    key: IdempotencyKey,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let limit = state.config.upload_max_bytes;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    // Refuse before reading a byte when we can.
+    let p2 = p.clone();
+    state.db.run(move |c| check_can_add(c, &p2, id)).await?;
+    if declared.is_some_and(|n| n > limit + 64 * 1024) {
+        return Err(too_large(limit));
+    }
+    let upload = read_form(&state, &req, payload).await;
+    let (received, file_name, stage) = match upload {
+        Ok(Upload {
+            file: Some((r, name)),
+            stage,
+        }) => (r, name, stage),
+        Ok(Upload { file: None, .. }) => {
+            return Err(ApiError::validation(vec![FieldError::new(
+                "/file",
+                "a file is required",
+            )]))
+        }
+        Err(e) => return Err(e),
+    };
+    let checked = (|| {
+        let stage = stage
+            .as_deref()
+            .and_then(AttachmentStage::parse)
+            .ok_or_else(|| {
+                ApiError::validation(vec![FieldError::new(
+                    "/stage",
+                    "one of before, after, plan, acceptance, other",
+                )])
+            })?;
+        let content_type = received.content_type.ok_or_else(|| {
+            unsupported("Only JPEG, PNG, WebP and PDF files are accepted (judged by their content)")
+        })?;
+        Ok::<_, ApiError>((stage, content_type))
+    })();
+    let (stage, content_type) = match checked {
+        Ok(v) => v,
+        Err(e) => {
+            state.evidence.discard(&received).await;
+            return Err(e);
+        }
+    };
+    // The file is in place before its row exists.
+    state.evidence.store(&received).await?;
+    let actor = Actor::from(&p);
+    let (sha256, size) = (received.sha256.clone(), received.size as i64);
+    let request_hash = format!("{sha256}:{stage}");
+    idempotency::create(&state.db, p.account_id, key, "upload_attachment", request_hash, move |c| {
+        check_can_add(c, &p, id)?;
+        let row = hazards::insert_attachment(
+            c,
+            &NewAttachment {
+                hazard_id: id,
+                sha256: &sha256,
+                content_type,
+                size,
+                stage: stage.as_str(),
+                file_name: file_name.as_deref(),
+                uploaded_by: p.account_id,
+            },
+        )?;
+        audit::record(
+            c,
+            &actor,
+            "attachment_added",
+            "hazard",
+            &id.to_string(),
+            &json!({"attachment_id": row.id, "stage": stage, "sha256": sha256, "content_type": content_type, "size": size}),
+        )?;
+        Created::new(format!("/api/v1/attachments/{}", row.id), &AttachmentResponse::from(row))
+    })
+    .await
+}
+
+/// The evidence of a hazard, oldest first.
+#[utoipa::path(
+    tag = "hazards", context_path = "/api/v1", operation_id = "list_attachments",
+    params(("id" = i64, Path, description = "Hazard id"), PageQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of attachments", body = page::Page<AttachmentResponse>),
+        (status = 404, description = "No such hazard in your scope", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/hazards/{id}/attachments")]
+pub async fn list_attachments(
+    p: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    query: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let limit = page::limit(query.limit)?;
+    let after = page::decode_id_cursor(query.cursor.as_deref())?;
+    let rows = state
+        .db
+        .run(move |c| {
+            visible_hazard(c, &p, id)?;
+            Ok(hazards::attachments_of(c, id, after, limit)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(page::finish(
+        rows,
+        limit,
+        |r| r.id,
+        AttachmentResponse::from,
+    )))
+}
+
+/// The bytes of an attachment, with its sniffed `Content-Type` (scope-checked through its hazard).
+#[utoipa::path(
+    tag = "hazards", context_path = "/api/v1", operation_id = "get_attachment",
+    params(("id" = i64, Path, description = "Attachment id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The file", content(
+            (FileBytes = "image/jpeg"), (FileBytes = "image/png"), (FileBytes = "image/webp"), (FileBytes = "application/pdf"),
+        )),
+        (status = 404, description = "No such attachment in your scope", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/attachments/{id}")]
+pub async fn get_attachment(
+    p: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let row = state
+        .db
+        .run(move |c| {
+            hazards::attachment_visible(c, &p.scope(), id)?.ok_or_else(ApiError::not_found)
+        })
+        .await?;
+    let mime: actix_web::mime::Mime = row.content_type.parse().map_err(ApiError::internal)?;
+    let file = actix_files::NamedFile::open_async(state.evidence.path_of(&row.sha256))
+        .await
+        .map_err(ApiError::internal)?
+        .set_content_type(mime)
+        .set_content_disposition(ContentDisposition {
+            disposition: DispositionType::Inline,
+            parameters: vec![],
+        })
+        .use_last_modified(false);
+    let mut res = file.into_response(&req);
+    res.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("private, max-age=86400, immutable"),
+    );
+    Ok(res)
+}

@@ -1,0 +1,783 @@
+//! Hazards (隐患): recording, editing, listing, the lifecycle transitions and the timeline.
+
+use actix_web::{get, patch, post, web, HttpResponse};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::{policy, Principal};
+use crate::db::audit::{self, Actor, AuditFilter};
+use crate::db::hazards::{
+    self, HazardCursor, HazardListFilter, HazardRow, HazardSort, LifecycleChange, NewHazard,
+};
+use crate::db::scope::{county_level_code, jurisdiction_path};
+use crate::db::{enterprises, page, to_utc, write_tx, AnyConnection};
+use crate::domain::hazard::{
+    deadline_key, overdue_days, Action, HazardFields, HazardLevel, HazardSource, HazardStatus,
+};
+use crate::domain::role::Role;
+use crate::domain::validate::FieldError;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::idempotency::{self, Created};
+use crate::http::json::from_value;
+use crate::http::{patch as merge_patch, ApiJson, IdempotencyKey, IfMatch};
+use crate::routes::audit::AuditEvent;
+use crate::routes::{parse_timestamp, with_etag};
+use crate::state::AppState;
+
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 7, "code": "431302-2026-00017", "enterprise_id": 42,
+    "title": "配电室未配置绝缘垫", "description": "1# 配电室高压柜前未铺设绝缘垫",
+    "location": "1# 配电室", "level": "general", "source": "regulator_inspection",
+    "nature": "unsafe_condition", "standard_ref": "GB 50054-2011 第 4.2 条", "major_reason": null,
+    "discovered_on": "2026-11-20", "responsible_person": "张伟（设备部经理）",
+    "rectification_deadline": "2026-12-05", "measures": "采购并铺设绝缘垫；整改前挂警示牌",
+    "funds_10k_yuan": 0.5, "acceptance_criteria": "绝缘垫覆盖柜前操作区",
+    "major_report": null, "governance_plan": null,
+    "jurisdiction_code": "431302", "sector_code": "industry_trade", "status": "rectifying",
+    "overdue": false, "overdue_days": 0, "listed": false, "rectification_note": null,
+    "reported_by": 3, "submitted_by": null,
+    "created_at": "2026-11-20T02:00:00Z", "updated_at": "2026-11-20T02:00:00Z", "closed_at": null,
+    "version": 1
+}))]
+pub struct HazardResponse {
+    pub id: i64,
+    /// `<county-level code>-<year>-<5-digit sequence>`, never reused.
+    pub code: String,
+    #[serde(flatten)]
+    pub fields: HazardFields,
+    /// From the enterprise at creation.
+    pub jurisdiction_code: String,
+    pub sector_code: String,
+    pub status: HazardStatus,
+    /// Today (Asia/Shanghai) is after the deadline and the hazard is `reported` or `rectifying`.
+    pub overdue: bool,
+    /// 0 when not overdue.
+    pub overdue_days: i64,
+    /// Under active listed supervision (挂牌督办).
+    pub listed: bool,
+    /// The note of the last `submit_for_acceptance`.
+    pub rectification_note: Option<String>,
+    pub reported_by: i64,
+    /// Who submitted the current rectification for acceptance.
+    pub submitted_by: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub version: i64,
+}
+
+impl HazardResponse {
+    pub fn new(r: &HazardRow, today: NaiveDate) -> HazardResponse {
+        let days = overdue_days(r.status(), r.rectification_deadline, today);
+        HazardResponse {
+            id: r.id,
+            code: r.code.clone(),
+            fields: r.fields(),
+            jurisdiction_code: r.jurisdiction_code.clone(),
+            sector_code: r.sector_code.clone(),
+            status: r.status(),
+            overdue: days > 0,
+            overdue_days: days,
+            listed: r.listed,
+            rectification_note: r.rectification_note.clone(),
+            reported_by: r.reported_by,
+            submitted_by: r.submitted_by,
+            created_at: to_utc(r.created_at),
+            updated_at: to_utc(r.updated_at),
+            closed_at: r.closed_at.map(to_utc),
+            version: r.version,
+        }
+    }
+}
+
+/// The hazard, if the caller can see it (else 404).
+pub fn visible_hazard(c: &mut AnyConnection, p: &Principal, id: i64) -> ApiResult<HazardRow> {
+    hazards::get_visible(c, &p.scope(), id)?.ok_or_else(ApiError::not_found)
+}
+
+/// Enterprises self-inspect; regulators inspect. Neither may claim the other's source.
+fn resolve_source(p: &Principal, given: Option<HazardSource>) -> ApiResult<HazardSource> {
+    let (default, refused) = if p.role == Role::Enterprise {
+        (
+            HazardSource::SelfInspection,
+            HazardSource::RegulatorInspection,
+        )
+    } else {
+        (
+            HazardSource::RegulatorInspection,
+            HazardSource::SelfInspection,
+        )
+    };
+    match given {
+        Some(s) if s == refused => Err(ApiError::validation(vec![FieldError::new(
+            "/source",
+            format!("a {} cannot record a hazard as {}", p.role, s),
+        )])),
+        Some(s) => Ok(s),
+        None => Ok(default),
+    }
+}
+
+/// Records a hazard. An enterprise account records hazards of its own enterprise (the
+/// enterprise is implied); regulators record hazards of enterprises in their scope. A hazard
+/// recorded with the complete 五定 block (and, for `major`, the report and plan) starts in
+/// `rectifying`, otherwise in `reported`.
+#[utoipa::path(
+    tag = "hazards", context_path = "/api/v1", operation_id = "create_hazard", request_body = HazardFields,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for the same key and body")),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Recorded; `Location` names the new hazard", body = HazardResponse,
+         headers(("Location" = String, description = "URL of the new hazard"), ("ETag" = String, description = "Version tag"))),
+        (status = 403, description = "Auditors cannot record hazards", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The enterprise is not in your scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The enterprise is closed (`enterprise_closed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/hazards")]
+pub async fn create_hazard(
+    p: Principal,
+    state: web::Data<AppState>,
+    key: IdempotencyKey,
+    body: ApiJson<HazardFields>,
+) -> ApiResult<HttpResponse> {
+    let mut fields = body.body;
+    let (now, today) = (state.clock.now(), state.clock.today());
+    let year = crate::clock::shanghai_date(now).year();
+    let actor = Actor::from(&p);
+    idempotency::create(
+        &state.db,
+        p.account_id,
+        key,
+        "create_hazard",
+        body.sha256,
+        move |c| {
+            let enterprise_id = match (p.enterprise_id, fields.enterprise_id) {
+                (Some(own), Some(named)) if named != own => return Err(ApiError::not_found()),
+                (Some(own), _) => own,
+                (None, Some(named)) => named,
+                (None, None) => {
+                    return Err(ApiError::validation(vec![FieldError::new(
+                        "/enterprise_id",
+                        "required: the enterprise the hazard was found at",
+                    )]))
+                }
+            };
+            let enterprise = enterprises::get_visible(c, &p.scope(), enterprise_id)?
+                .ok_or_else(ApiError::not_found)?;
+            policy::work_on_hazards(&p)?;
+            if enterprise.status == "closed" {
+                return Err(ApiError::conflict(
+                    "enterprise_closed",
+                    "The enterprise is closed; reopen it before recording hazards",
+                ));
+            }
+            fields.enterprise_id = Some(enterprise_id);
+            fields.source = Some(resolve_source(&p, fields.source)?);
+            let fields = fields.validate(today).map_err(ApiError::validation)?;
+            let status = if fields.missing_for_rectification().is_empty() {
+                HazardStatus::Rectifying
+            } else {
+                HazardStatus::Reported
+            };
+            let prefix = format!(
+                "{}-{year}",
+                county_level_code(c, &enterprise.jurisdiction_code)?
+            );
+            let code = hazards::next_code(c, &prefix)?;
+            let row = hazards::insert(
+                c,
+                &NewHazard {
+                    code: &code,
+                    enterprise_id,
+                    jurisdiction_code: &enterprise.jurisdiction_code,
+                    sector_code: &enterprise.sector_code,
+                    status,
+                    reported_by: p.account_id,
+                },
+                &fields,
+            )?;
+            let response = HazardResponse::new(&row, today);
+            audit::created(c, &actor, "hazard", row.id, &response)?;
+            Created::new(format!("/api/v1/hazards/{}", row.id), &response)
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct HazardQuery {
+    /// One or more statuses, comma-separated (`reported,rectifying`).
+    pub status: Option<String>,
+    pub level: Option<HazardLevel>,
+    pub source: Option<HazardSource>,
+    pub enterprise_id: Option<i64>,
+    /// This jurisdiction and everything below it.
+    pub jurisdiction_code: Option<String>,
+    pub sector_code: Option<String>,
+    /// Overdue today (Asia/Shanghai), or not.
+    pub overdue: Option<bool>,
+    /// Deadline strictly before this date.
+    pub deadline_before: Option<NaiveDate>,
+    /// Deadline strictly after this date.
+    pub deadline_after: Option<NaiveDate>,
+    /// Under active listed supervision, or not.
+    pub listed: Option<bool>,
+    /// Part of the code, title or description (case-insensitive).
+    pub q: Option<String>,
+    /// RFC 3339; only hazards changed at or after this instant.
+    pub updated_since: Option<String>,
+    /// `rectification_deadline` or `updated_at`, ascending; prefix `-` for descending. Default:
+    /// oldest first. Hazards without a deadline sort after all others.
+    pub sort: Option<String>,
+    /// 1–200, default 50.
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page (valid only with the same `sort`).
+    pub cursor: Option<String>,
+}
+
+fn parse_sort(raw: Option<&str>) -> ApiResult<HazardSort> {
+    Ok(match raw {
+        None | Some("") => HazardSort::Id,
+        Some("rectification_deadline") => HazardSort::DeadlineAsc,
+        Some("-rectification_deadline") => HazardSort::DeadlineDesc,
+        Some("updated_at") => HazardSort::UpdatedAsc,
+        Some("-updated_at") => HazardSort::UpdatedDesc,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                format!("sort must be rectification_deadline, updated_at, or either with a leading -; got {other}"),
+            ))
+        }
+    })
+}
+
+fn cursor_of(sort: HazardSort, r: &HazardRow) -> String {
+    page::encode_cursor(&match sort {
+        HazardSort::Id => format!("id:{}", r.id),
+        HazardSort::DeadlineAsc | HazardSort::DeadlineDesc => {
+            format!("d:{}:{}", r.deadline_key, r.id)
+        }
+        HazardSort::UpdatedAsc | HazardSort::UpdatedDesc => {
+            format!("u:{}:{}", r.updated_at.and_utc().timestamp_micros(), r.id)
+        }
+    })
+}
+
+fn parse_cursor(sort: HazardSort, raw: Option<&str>) -> ApiResult<Option<HazardCursor>> {
+    let Some(raw) = raw else { return Ok(None) };
+    let key = page::decode_cursor(raw)?;
+    let parts: Vec<&str> = key.split(':').collect();
+    let cursor = match (sort, parts.as_slice()) {
+        (HazardSort::Id, ["id", id]) => id.parse().ok().map(HazardCursor::Id),
+        (HazardSort::DeadlineAsc | HazardSort::DeadlineDesc, ["d", date, id]) => {
+            match (date.parse().ok(), id.parse().ok()) {
+                (Some(d), Some(i)) => Some(HazardCursor::Deadline(d, i)),
+                _ => None,
+            }
+        }
+        (HazardSort::UpdatedAsc | HazardSort::UpdatedDesc, ["u", micros, id]) => {
+            match (
+                micros
+                    .parse()
+                    .ok()
+                    .and_then(DateTime::<Utc>::from_timestamp_micros),
+                id.parse().ok(),
+            ) {
+                (Some(t), Some(i)) => Some(HazardCursor::Updated(t.naive_utc(), i)),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    cursor.map(Some).ok_or_else(page::invalid_cursor)
+}
+
+fn parse_statuses(raw: Option<&str>) -> ApiResult<Vec<String>> {
+    raw.map(|s| {
+        s.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                HazardStatus::parse(s)
+                    .map(|st| st.as_str().to_string())
+                    .ok_or_else(|| {
+                        ApiError::bad_request("invalid_query", format!("unknown status {s}"))
+                    })
+            })
+            .collect()
+    })
+    .unwrap_or(Ok(Vec::new()))
+}
+
+/// Hazards in your scope, filtered and sorted, with keyset pagination that stays correct for
+/// every sort.
+#[utoipa::path(
+    tag = "hazards", context_path = "/api/v1", operation_id = "list_hazards", params(HazardQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page of hazards", body = page::Page<HazardResponse>))
+)]
+#[get("/hazards")]
+pub async fn list_hazards(
+    p: Principal,
+    state: web::Data<AppState>,
+    query: web::Query<HazardQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = query.into_inner();
+    let sort = parse_sort(q.sort.as_deref())?;
+    let today = state.clock.today();
+    let limit = page::limit(q.limit)?;
+    let mut filter = HazardListFilter {
+        statuses: parse_statuses(q.status.as_deref())?,
+        level: q.level.map(|l| l.as_str().to_string()),
+        source: q.source.map(|s| s.as_str().to_string()),
+        enterprise_id: q.enterprise_id,
+        jurisdiction_path: None,
+        sector_code: q.sector_code,
+        overdue: q.overdue,
+        today,
+        deadline_before: q.deadline_before,
+        deadline_after: q.deadline_after,
+        listed: q.listed,
+        q: q.q.filter(|s| !s.trim().is_empty()),
+        updated_since: parse_timestamp("updated_since", q.updated_since.as_deref())?,
+        sort,
+        after: parse_cursor(sort, q.cursor.as_deref())?,
+        limit,
+    };
+    let jurisdiction = q.jurisdiction_code;
+    let rows = state
+        .db
+        .run(move |c| {
+            if let Some(code) = &jurisdiction {
+                filter.jurisdiction_path = Some(
+                    jurisdiction_path(c, code)?
+                        .ok_or_else(|| {
+                            ApiError::bad_request(
+                                "invalid_query",
+                                format!("Unknown jurisdiction_code {code}"),
+                            )
+                        })?
+                        .0,
+                );
+            }
+            Ok(hazards::list_visible(c, &p.scope(), &filter)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(page::finish_with(
+        rows,
+        limit,
+        |r| cursor_of(sort, r),
+        |r| HazardResponse::new(&r, today),
+    )))
+}
+
+/// One hazard (with its `ETag`).
+#[utoipa::path(
+    tag = "hazards", context_path = "/api/v1", operation_id = "get_hazard",
+    params(("id" = i64, Path, description = "Hazard id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The hazard", body = HazardResponse, headers(("ETag" = String, description = "Version tag for If-Match"))),
+        (status = 404, description = "No such hazard in your scope", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/hazards/{id}")]
+pub async fn get_hazard(
+    p: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let row = state.db.run(move |c| visible_hazard(c, &p, id)).await?;
+    Ok(with_etag(
+        row.version,
+        &HazardResponse::new(&row, state.clock.today()),
+    ))
+}
+
+fn not_editable(status: HazardStatus) -> ApiError {
+    ApiError::conflict(
+        "not_editable",
+        format!("A {status} hazard cannot be changed; reopen it first"),
+    )
+    .with_context(json!({"status": status}))
+}
+
+/// Changes a hazard's fields (JSON merge patch; needs `If-Match`). The deadline can be changed
+/// only while `reported`; from `rectifying` on it is locked (`409 deadline_locked`) and moves
+/// only through an approved extension. The level changes only through the `regrade` transition.
+#[utoipa::path(
+    tag = "hazards", context_path = "/api/v1", operation_id = "update_hazard", request_body = HazardFields,
+    params(
+        ("id" = i64, Path, description = "Hazard id"),
+        ("If-Match" = String, Header, description = "The ETag you last read"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The changed hazard", body = HazardResponse, headers(("ETag" = String, description = "New version tag"))),
+        (status = 403, description = "Auditors cannot change hazards", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such hazard in your scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`deadline_locked`, or the hazard is closed or void (`not_editable`)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The hazard changed since you read it", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/hazards/{id}")]
+pub async fn update_hazard(
+    p: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: ApiJson<Value>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let patch = body.body;
+    if !patch.is_object() {
+        return Err(ApiError::invalid_field(
+            "invalid_body",
+            "",
+            "A JSON object is required",
+        ));
+    }
+    let today = state.clock.today();
+    let actor = Actor::from(&p);
+    let response = state
+        .db
+        .run(move |c| {
+            write_tx(c, |c| {
+                let row = visible_hazard(c, &p, id)?;
+                policy::work_on_hazards(&p)?;
+                if_match.check(row.version)?;
+                let status = row.status();
+                if !status.is_open() {
+                    return Err(not_editable(status));
+                }
+                let mut merged = serde_json::to_value(row.fields()).map_err(ApiError::internal)?;
+                merge_patch::merge(&mut merged, &patch);
+                let mut input: HazardFields = from_value(merged)?;
+                if input.enterprise_id != Some(row.enterprise_id) {
+                    return Err(ApiError::invalid_field("validation_failed", "/enterprise_id", "cannot change"));
+                }
+                if input.level != row.level() {
+                    return Err(ApiError::invalid_field(
+                        "validation_failed",
+                        "/level",
+                        "change the level with the regrade transition",
+                    ));
+                }
+                if input.rectification_deadline != row.rectification_deadline && status != HazardStatus::Reported {
+                    return Err(ApiError::conflict(
+                        "deadline_locked",
+                        "The deadline is locked once rectification has started; request an extension",
+                    )
+                    .with_context(json!({"status": status, "rectification_deadline": row.rectification_deadline})));
+                }
+                if patch.get("source").is_some() {
+                    input.source = Some(resolve_source(&p, input.source)?);
+                }
+                let fields = input.validate(today).map_err(ApiError::validation)?;
+                if status != HazardStatus::Reported {
+                    let missing = fields.missing_for_rectification();
+                    if !missing.is_empty() {
+                        return Err(ApiError::validation(missing));
+                    }
+                }
+                let before = HazardResponse::new(&row, today);
+                let updated = hazards::update_fields(c, id, row.version, &fields)?.ok_or_else(ApiError::precondition_failed)?;
+                let after = HazardResponse::new(&updated, today);
+                audit::updated(c, &actor, "hazard", id, &before, &after, None)?;
+                Ok(after)
+            })
+        })
+        .await?;
+    Ok(with_etag(response.version, &response))
+}
+
+/// A lifecycle action. `reason` is required for `reject`, `void`, `reopen` and `regrade`;
+/// `note` (the rectification note) for `submit_for_acceptance`; `level` for `regrade`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"action": "submit_for_acceptance", "note": "已铺设绝缘垫并挂牌，附整改后照片"}))]
+pub struct TransitionRequest {
+    pub action: Action,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+    /// The new level (`regrade` only).
+    #[serde(default)]
+    pub level: Option<HazardLevel>,
+}
+
+fn required_text(value: &Option<String>, pointer: &str, what: &str) -> ApiResult<String> {
+    match value.as_deref().map(str::trim) {
+        Some(v) if !v.is_empty() && v.chars().count() <= 2000 => Ok(v.to_string()),
+        _ => Err(ApiError::validation(vec![FieldError::new(
+            pointer,
+            format!("{what} (1–2000 characters) is required"),
+        )])),
+    }
+}
+
+fn invalid_transition(status: HazardStatus, action: Action) -> ApiError {
+    ApiError::conflict(
+        "invalid_transition",
+        format!(
+            "A {status} hazard cannot be {action}; allowed: {}",
+            list(&status.allowed_actions())
+        ),
+    )
+    .with_context(json!({"status": status, "allowed_actions": status.allowed_actions()}))
+}
+
+fn list(actions: &[Action]) -> String {
+    if actions.is_empty() {
+        return "none".into();
+    }
+    actions
+        .iter()
+        .map(|a| a.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Checks one action against the hazard and works out its effect (SPEC §3, §7):
+/// 403 (role) → 428/412 → 409 (state) → 403 (separation of duties) → 409 (listed) → 422.
+fn plan_transition(
+    c: &mut AnyConnection,
+    p: &Principal,
+    row: &HazardRow,
+    req: &TransitionRequest,
+) -> ApiResult<(LifecycleChange, Value)> {
+    let status = row.status();
+    let next = status
+        .after(req.action)
+        .ok_or_else(|| invalid_transition(status, req.action))?;
+    let mut change = LifecycleChange {
+        status: (next != status).then(|| next.as_str().to_string()),
+        ..Default::default()
+    };
+    let mut details = json!({"status": {"before": status, "after": next}});
+    match req.action {
+        Action::StartRectification => {
+            let missing = row.fields().missing_for_rectification();
+            if !missing.is_empty() {
+                let mut e = ApiError::validation(missing);
+                e.code = "prerequisites_missing";
+                e.detail = "Rectification needs the complete 五定 block (and, for a major hazard, its report and plan)".into();
+                return Err(e);
+            }
+        }
+        Action::SubmitForAcceptance => {
+            let note = required_text(&req.note, "/note", "the rectification note")?;
+            if !hazards::has_attachment(c, row.id, "after")? {
+                let mut e = ApiError::validation(vec![FieldError::new(
+                    "/attachments",
+                    "upload at least one attachment with stage `after` first",
+                )]);
+                e.code = "prerequisites_missing";
+                return Err(e);
+            }
+            details["note"] = json!(note);
+            change.rectification_note = Some(Some(note));
+            change.submitted_by = Some(Some(p.account_id));
+        }
+        Action::Accept => {
+            policy::not_the_same_user(p, row.submitted_by, "accept a rectification you submitted")?;
+            if row.listed {
+                return Err(ApiError::conflict(
+                    "hazard_listed",
+                    "This hazard is under listed supervision: it is closed by delisting (销号)",
+                ));
+            }
+            if let Some(note) = req.note.as_deref().filter(|n| !n.trim().is_empty()) {
+                details["note"] = json!(note);
+            }
+            change.closed_at = Some(Some(crate::db::now()));
+        }
+        Action::Reject => {
+            details["reason"] = json!(required_text(&req.reason, "/reason", "a reason")?);
+            change.submitted_by = Some(None);
+        }
+        Action::Void => {
+            details["reason"] = json!(required_text(&req.reason, "/reason", "a reason")?);
+        }
+        Action::Reopen => {
+            details["reason"] = json!(required_text(&req.reason, "/reason", "a reason")?);
+            change.closed_at = Some(None);
+            change.submitted_by = Some(None);
+        }
+        Action::Regrade => {
+            let level = req.level.ok_or_else(|| {
+                ApiError::validation(vec![FieldError::new("/level", "the new level is required")])
+            })?;
+            if level == row.level() {
+                return Err(ApiError::validation(vec![FieldError::new(
+                    "/level",
+                    format!("the hazard is already {level}"),
+                )]));
+            }
+            let reason = required_text(&req.reason, "/reason", "a reason")?;
+            let mut fields = row.fields();
+            fields.level = level;
+            let mut problems = match fields.clone().validate(NaiveDate::MAX) {
+                Ok(_) => Vec::new(),
+                Err(e) => e,
+            };
+            if level == HazardLevel::Major && status != HazardStatus::Reported {
+                problems.extend(fields.missing_major_documents());
+            }
+            if !problems.is_empty() {
+                return Err(ApiError::validation(problems));
+            }
+            details["level"] = json!({"before": row.level(), "after": level});
+            details["reason"] = json!(reason);
+            change.level = Some(level.as_str().to_string());
+        }
+    }
+    if req.note.is_some() && !matches!(req.action, Action::SubmitForAcceptance | Action::Accept) {
+        if let Some(note) = req.note.as_deref().filter(|n| !n.trim().is_empty()) {
+            details["note"] = json!(note);
+        }
+    }
+    Ok((change, details))
+}
+
+/// Moves a hazard through its lifecycle (needs `If-Match`; answers the updated hazard and its
+/// new `ETag`).
+///
+/// ```text
+/// reported ─start_rectification─▶ rectifying ─submit_for_acceptance─▶ pending_acceptance ─accept─▶ closed
+///                                   ▲─────────────── reject ──────────────────┘          closed ─reopen─▶ rectifying
+/// void: from any open state (regulator, reason)      regrade: level change with reason
+/// ```
+/// An action not allowed from the current state answers `409 invalid_transition` naming the
+/// state and the allowed actions; a missing prerequisite answers `422 prerequisites_missing`
+/// with pointers; the submitter accepting answers `403 separation_of_duties`; accepting a
+/// listed hazard answers `409 hazard_listed`.
+#[utoipa::path(
+    tag = "hazards", context_path = "/api/v1", operation_id = "transition_hazard",
+    request_body(content = TransitionRequest, examples(
+        ("start_rectification" = (summary = "Start rectification (needs the 五定 block)", value = json!({"action": "start_rectification"}))),
+        ("submit_for_acceptance" = (summary = "Submit the rectification (needs a note and an `after` attachment)", value = json!({"action": "submit_for_acceptance", "note": "已铺设绝缘垫并挂牌，附整改后照片"}))),
+        ("accept" = (summary = "Accept the rectification and close (never by the submitter)", value = json!({"action": "accept", "note": "现场复核合格"}))),
+        ("reject" = (summary = "Send back to rectifying", value = json!({"action": "reject", "reason": "绝缘垫规格不符，耐压等级不足"}))),
+        ("void" = (summary = "Void (regulator)", value = json!({"action": "void", "reason": "重复登记，与 431302-2026-00016 为同一隐患"}))),
+        ("reopen" = (summary = "Reopen a closed hazard (regulator)", value = json!({"action": "reopen", "reason": "复查发现问题反弹"}))),
+        ("regrade" = (summary = "Change the level", value = json!({"action": "regrade", "level": "major", "reason": "经专家论证属重大事故隐患"}))),
+    )),
+    params(
+        ("id" = i64, Path, description = "Hazard id"),
+        ("If-Match" = String, Header, description = "The ETag you last read"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The hazard after the action", body = HazardResponse, headers(("ETag" = String, description = "New version tag"))),
+        (status = 403, description = "Your role may not take this action (`forbidden`, `regulator_required`), or you submitted the rectification (`separation_of_duties`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such hazard in your scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_transition` (with `context.status` and `context.allowed_actions`) or `hazard_listed`", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The hazard changed since you read it", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A prerequisite is missing (`prerequisites_missing`, with pointers) or a field is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/hazards/{id}/transitions")]
+pub async fn transition_hazard(
+    p: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: ApiJson<TransitionRequest>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let req = body.body;
+    let today = state.clock.today();
+    let actor = Actor::from(&p);
+    let response = state
+        .db
+        .run(move |c| {
+            write_tx(c, |c| {
+                let row = visible_hazard(c, &p, id)?;
+                policy::hazard_action(&p, req.action, row.level(), req.level)?;
+                if_match.check(row.version)?;
+                let (change, details) = plan_transition(c, &p, &row, &req)?;
+                let updated = hazards::change(c, id, row.version, &change)?
+                    .ok_or_else(ApiError::precondition_failed)?;
+                audit::record(
+                    c,
+                    &actor,
+                    req.action.as_str(),
+                    "hazard",
+                    &id.to_string(),
+                    &details,
+                )?;
+                Ok(HazardResponse::new(&updated, today))
+            })
+        })
+        .await?;
+    Ok(with_etag(response.version, &response))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// 1–200, default 50.
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Everything that happened to a hazard, oldest first: its creation, each edit (before/after),
+/// each transition (actor, reason, note), each extension request and decision, each attachment.
+#[utoipa::path(
+    tag = "hazards", context_path = "/api/v1", operation_id = "list_hazard_timeline",
+    params(("id" = i64, Path, description = "Hazard id"), PageQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of the hazard's events", body = page::Page<AuditEvent>),
+        (status = 404, description = "No such hazard in your scope", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/hazards/{id}/timeline")]
+pub async fn list_hazard_timeline(
+    p: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    query: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let limit = page::limit(query.limit)?;
+    let after_seq = page::decode_id_cursor(query.cursor.as_deref())?;
+    let rows = state
+        .db
+        .run(move |c| {
+            visible_hazard(c, &p, id)?;
+            let filter = AuditFilter {
+                entity_type: Some("hazard".into()),
+                entity_id: Some(id.to_string()),
+                after_seq,
+                limit,
+                ..Default::default()
+            };
+            Ok(audit::list(c, &filter)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(page::finish(rows, limit, |r| r.seq, AuditEvent::from)))
+}
+
+/// `deadline_key` of a new deadline, for extension approvals.
+pub fn deadline_change(new_deadline: NaiveDate) -> LifecycleChange {
+    LifecycleChange {
+        rectification_deadline: Some(Some(new_deadline)),
+        deadline_key: Some(deadline_key(Some(new_deadline))),
+        ..Default::default()
+    }
+}
