@@ -158,7 +158,11 @@ pub fn hazard_action(
             "Only a regulator accepts or rejects the rectification of a major hazard",
         )),
         // An enterprise may raise its own hazard to major, never lower one.
-        Action::Regrade if new_level != Some(HazardLevel::General) => Ok(()),
+        Action::Regrade
+            if !(level == HazardLevel::Major && new_level == Some(HazardLevel::General)) =>
+        {
+            Ok(())
+        }
         Action::Regrade => Err(ApiError::forbidden(
             "regulator_required",
             "Only a regulator regrades a hazard from major to general",

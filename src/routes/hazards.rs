@@ -453,15 +453,16 @@ pub async fn update_hazard(
         .run(move |c| {
             write_tx(c, |c| {
                 let row = visible_hazard(c, &p, id)?;
+                // The shape of the patch first (unknown fields, wrong types, `status`).
+                let mut merged = serde_json::to_value(row.fields()).map_err(ApiError::internal)?;
+                merge_patch::merge(&mut merged, &patch);
+                let mut input: HazardFields = from_value(merged)?;
                 policy::work_on_hazards(&p)?;
                 if_match.check(row.version)?;
                 let status = row.status();
                 if !status.is_open() {
                     return Err(not_editable(status));
                 }
-                let mut merged = serde_json::to_value(row.fields()).map_err(ApiError::internal)?;
-                merge_patch::merge(&mut merged, &patch);
-                let mut input: HazardFields = from_value(merged)?;
                 if input.enterprise_id != Some(row.enterprise_id) {
                     return Err(ApiError::invalid_field("validation_failed", "/enterprise_id", "cannot change"));
                 }

@@ -6,6 +6,7 @@ mod accounts;
 mod auth;
 mod conventions;
 mod enterprises;
+mod hazards;
 mod matrix;
 mod openapi;
 mod operations;

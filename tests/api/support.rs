@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::sync::{Once, OnceLock};
+use std::sync::{Arc, Once, OnceLock};
 
 use diesel::prelude::*;
 use diesel::{Connection, PgConnection, RunQueryDsl};
@@ -14,6 +14,7 @@ use diesel_migrations::MigrationHarness;
 use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
 
+use hazard_registry::clock::ManualClock;
 use hazard_registry::config::Config;
 
 pub const ADMIN_PASSWORD: &str = "Loudi-Safety-2026";
@@ -175,6 +176,8 @@ pub struct TestApp {
     pub database_url: String,
     pub state_config: Config,
     server: actix_web::dev::ServerHandle,
+    /// "Now" for the server; starts at the real time, tests may move it.
+    pub clock: Arc<ManualClock>,
     _storage: Storage,
 }
 
@@ -295,9 +298,11 @@ impl TestApp {
             vars.insert(k.to_string(), v.to_string());
         }
         let config = Config::from_map(&vars).expect("test config");
-        let (app, server) = Self::start(config.clone()).await;
+        let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+        let (app, server) = Self::start(config.clone(), clock.clone()).await;
         Some(TestApp {
             server,
+            clock,
             base: app,
             backend,
             client: reqwest::Client::builder()
@@ -310,11 +315,15 @@ impl TestApp {
         })
     }
 
-    async fn start(config: Config) -> (String, actix_web::dev::ServerHandle) {
-        let boot = actix_web::web::block(move || hazard_registry::app::bootstrap(config))
+    async fn start(
+        config: Config,
+        clock: Arc<ManualClock>,
+    ) -> (String, actix_web::dev::ServerHandle) {
+        let mut boot = actix_web::web::block(move || hazard_registry::app::bootstrap(config))
             .await
             .expect("blocking pool")
             .expect("bootstrap");
+        boot.state.clock = clock;
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let server = hazard_registry::app::serve(boot.state, listener).expect("serve");
@@ -336,7 +345,73 @@ impl TestApp {
                 config.database_url = v.to_string();
             }
         }
-        Self::start(config).await.0
+        Self::start(config, self.clock.clone()).await.0
+    }
+
+    /// Pins the server's "now".
+    pub fn set_now(&self, rfc3339: &str) {
+        self.clock.set(rfc3339.parse().expect("RFC 3339 instant"));
+    }
+
+    /// Runs a statement directly on the test's database (fixtures for what has no API yet).
+    pub fn sql(&self, statement: &str) {
+        match self.backend {
+            Backend::Sqlite => {
+                let path = self.database_url.trim_start_matches("sqlite://");
+                let mut c = diesel::SqliteConnection::establish(path).expect("sqlite");
+                diesel::sql_query(statement)
+                    .execute(&mut c)
+                    .expect("fixture statement");
+            }
+            Backend::Postgres => {
+                let mut c = PgConnection::establish(&self.database_url).expect("postgres");
+                diesel::sql_query(statement)
+                    .execute(&mut c)
+                    .expect("fixture statement");
+            }
+        }
+    }
+
+    /// Uploads evidence to a hazard.
+    pub async fn upload(
+        &self,
+        token: &str,
+        hazard: i64,
+        stage: &str,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> Resp {
+        let form = reqwest::multipart::Form::new()
+            .text("stage", stage.to_string())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+            );
+        self.send(
+            self.client
+                .post(self.url(&format!("/api/v1/hazards/{hazard}/attachments")))
+                .bearer_auth(token)
+                .multipart(form),
+        )
+        .await
+    }
+
+    /// Takes a lifecycle action with the hazard's current ETag.
+    pub async fn act(&self, token: &str, hazard: i64, body: Value) -> Resp {
+        let path = format!("/api/v1/hazards/{hazard}");
+        let etag = self
+            .get(token, &path)
+            .await
+            .header("etag")
+            .unwrap_or_else(|| "\"0\"".into());
+        self.send(
+            self.client
+                .post(self.url(&format!("{path}/transitions")))
+                .bearer_auth(token)
+                .header("if-match", etag)
+                .json(&body),
+        )
+        .await
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -524,6 +599,53 @@ fn system() -> hazard_registry::auth::Principal {
         session_id: String::new(),
         request_id: "test".into(),
     }
+}
+
+/// A tiny valid PNG (1×1), and its first bytes are what the server sniffs.
+pub fn png() -> Vec<u8> {
+    let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
+    v.extend_from_slice(&[
+        0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1f, 0x15,
+        0xc4, 0x89,
+    ]);
+    v.extend_from_slice(b"rest of the image");
+    v
+}
+
+/// A complete 五定 block on top of a hazard body.
+pub fn five_fixes(mut body: Value, deadline: &str) -> Value {
+    let o = body.as_object_mut().expect("object");
+    o.insert("responsible_person".into(), json!("张伟"));
+    o.insert("rectification_deadline".into(), json!(deadline));
+    o.insert("measures".into(), json!("更换并加装防护；整改期间设警戒"));
+    o.insert("funds_10k_yuan".into(), json!(1.5));
+    o.insert("acceptance_criteria".into(), json!("防护装置齐全有效"));
+    body
+}
+
+pub fn hazard_body(enterprise_id: Option<i64>, level: &str, discovered_on: &str) -> Value {
+    let mut b = json!({
+        "title": "配电室未配置绝缘垫",
+        "description": "高压柜前未铺设绝缘垫",
+        "level": level,
+        "discovered_on": discovered_on,
+        "standard_ref": "GB 50054-2011 4.2",
+    });
+    if let Some(e) = enterprise_id {
+        b["enterprise_id"] = json!(e);
+    }
+    b
+}
+
+pub fn major_documents(mut body: Value) -> Value {
+    body["major_report"] =
+        json!({"situation_and_cause": "报警仪失效", "harm_and_difficulty": "可能引发爆炸"});
+    body["governance_plan"] = json!({
+        "goals_and_tasks": "恢复报警联锁", "methods_and_measures": "更换报警仪",
+        "funds_and_materials": "12 万元", "organization_and_personnel": "设备部",
+        "timeline_and_requirements": "30 日内完成", "safety_measures_and_emergency_plan": "人工巡检"
+    });
+    body
 }
 
 pub fn enterprise_body(uscc: &str, jurisdiction: &str, sector: &str) -> Value {
