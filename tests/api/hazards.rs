@@ -1078,7 +1078,10 @@ both!(listing_filters_sorts_and_pages, |app| {
         }
         assert_eq!(paged, full, "sort={sort}");
     }
-    // Touch one: it moves to the end of updated_at order.
+    // Touch one: it moves to the end of updated_at order, and sync clients see only it.
+    let since = chrono::Utc::now()
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+        .replace('+', "%2B");
     app.patch_fresh(
         &c.admin,
         &format!("/api/v1/hazards/{}", ids[0]),
@@ -1086,6 +1089,16 @@ both!(listing_filters_sorts_and_pages, |app| {
     )
     .await
     .assert_status(200);
+    assert_eq!(get(&format!("updated_since={since}")).await, vec![ids[0]]);
+    // No delete: regulated records stay.
+    let r = app
+        .send(
+            app.client
+                .delete(app.url(&format!("/api/v1/hazards/{}", ids[0])))
+                .bearer_auth(&c.admin),
+        )
+        .await;
+    r.assert_problem(405, "method_not_allowed");
     assert_eq!(get("sort=updated_at").await.last(), Some(&ids[0]));
     assert_eq!(get("sort=-updated_at").await.first(), Some(&ids[0]));
     let first = app
