@@ -113,6 +113,11 @@ impl Modify for Conventions {
             {
                 let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
                 let has_body = op.request_body.is_some();
+                let params = op.parameters.clone().unwrap_or_default();
+                let has_path_param = params
+                    .iter()
+                    .any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Path));
+                let needs_if_match = params.iter().any(|p| p.name == "If-Match");
                 let mut add = |status: &str, description: &str| {
                     op.responses
                         .responses
@@ -125,6 +130,19 @@ impl Modify for Conventions {
                         "401",
                         "No valid bearer token (`unauthorized`); see `WWW-Authenticate`",
                     );
+                }
+                if has_path_param {
+                    add(
+                        "404",
+                        "No such resource, or it is outside your scope (`not_found`)",
+                    );
+                }
+                if needs_if_match {
+                    add(
+                        "412",
+                        "The resource changed since you read it (`stale_etag`); read it again",
+                    );
+                    add("428", "`If-Match` is missing (`if_match_required`)");
                 }
                 if has_body {
                     add("413", "The body is larger than 1 MiB (`payload_too_large`)");

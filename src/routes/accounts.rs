@@ -417,7 +417,6 @@ pub async fn list_accounts(
     responses(
         (status = 200, description = "The account", body = AccountResponse, headers(("ETag" = String, description = "Version tag for If-Match"))),
         (status = 403, description = "Only administrators and auditors read accounts", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account within your reach", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/accounts/{id}")]
@@ -450,9 +449,6 @@ pub async fn get_account(
     responses(
         (status = 200, description = "The changed account", body = AccountResponse, headers(("ETag" = String, description = "New version tag"))),
         (status = 403, description = "You may not manage this account, or not make it what you asked", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account within your reach", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The account changed since you read it", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/accounts/{id}")]

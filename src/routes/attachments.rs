@@ -175,8 +175,10 @@ async fn read_form(
         (status = 201, description = "Stored; `Location` names the file", body = AttachmentResponse,
          headers(("Location" = String, description = "URL of the file"))),
         (status = 403, description = "Auditors cannot add evidence", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such hazard in your scope", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The hazard is closed or void (`not_editable`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The file is larger than `HAZREG_UPLOAD_MAX_BYTES` (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not `multipart/form-data`, or the file is not JPEG, PNG, WebP or PDF by its content (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No `file`, a missing or unknown `stage`, or an unexpected form field", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/hazards/{id}/attachments")]
@@ -276,7 +278,6 @@ pub async fn upload_attachment(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of attachments", body = page::Page<AttachmentResponse>),
-        (status = 404, description = "No such hazard in your scope", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/hazards/{id}/attachments")]
@@ -313,7 +314,6 @@ pub async fn list_attachments(
         (status = 200, description = "The file", content(
             (FileBytes = "image/jpeg"), (FileBytes = "image/png"), (FileBytes = "image/webp"), (FileBytes = "application/pdf"),
         )),
-        (status = 404, description = "No such attachment in your scope", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/attachments/{id}")]

@@ -295,7 +295,6 @@ pub async fn list_enterprises(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The enterprise", body = EnterpriseResponse, headers(("ETag" = String, description = "Version tag for If-Match"))),
-        (status = 404, description = "No such enterprise in your scope", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/enterprises/{id}")]
@@ -326,10 +325,7 @@ pub async fn get_enterprise(
     responses(
         (status = 200, description = "The changed enterprise", body = EnterpriseResponse, headers(("ETag" = String, description = "New version tag"))),
         (status = 403, description = "Read-only role, a field your role may not change (`field_not_allowed`), or a jurisdiction/sector outside your reach", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such enterprise in your scope", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The USCC is already registered (`duplicate_uscc`)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The enterprise changed since you read it", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/enterprises/{id}")]

@@ -107,7 +107,6 @@ fn text(value: &str, pointer: &str) -> ApiResult<String> {
         (status = 201, description = "Requested; `Location` names the request", body = ExtensionResponse,
          headers(("Location" = String, description = "URL of the extension request"))),
         (status = 403, description = "Auditors cannot request extensions", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such hazard in your scope", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The hazard is not under rectification (`invalid_transition`) or a request is pending (`extension_pending`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The new deadline is not later than the current one, or no reason", body = Problem, content_type = "application/problem+json"),
     )
@@ -162,7 +161,6 @@ pub async fn create_extension(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of extension requests", body = page::Page<ExtensionResponse>),
-        (status = 404, description = "No such hazard in your scope", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/hazards/{id}/extensions")]
@@ -192,7 +190,6 @@ pub async fn list_extensions(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The extension request", body = ExtensionResponse),
-        (status = 404, description = "No such hazard in your scope, or no such request", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/hazards/{id}/extensions/{extension_id}")]
@@ -221,7 +218,6 @@ pub async fn get_extension(
     responses(
         (status = 200, description = "The decided request", body = ExtensionResponse),
         (status = 403, description = "Not a regulator (`regulator_required`), or your own request (`separation_of_duties`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such hazard in your scope, or no such request", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already decided (`extension_decided`), or the hazard is closed or void", body = Problem, content_type = "application/problem+json"),
     )
 )]

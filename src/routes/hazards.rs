@@ -385,7 +385,6 @@ pub async fn list_hazards(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The hazard", body = HazardResponse, headers(("ETag" = String, description = "Version tag for If-Match"))),
-        (status = 404, description = "No such hazard in your scope", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/hazards/{id}")]
@@ -423,10 +422,7 @@ fn not_editable(status: HazardStatus) -> ApiError {
     responses(
         (status = 200, description = "The changed hazard", body = HazardResponse, headers(("ETag" = String, description = "New version tag"))),
         (status = 403, description = "Auditors cannot change hazards", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such hazard in your scope", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`deadline_locked`, or the hazard is closed or void (`not_editable`)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The hazard changed since you read it", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/hazards/{id}")]
@@ -682,11 +678,8 @@ fn plan_transition(
     responses(
         (status = 200, description = "The hazard after the action", body = HazardResponse, headers(("ETag" = String, description = "New version tag"))),
         (status = 403, description = "Your role may not take this action (`forbidden`, `regulator_required`), or you submitted the rectification (`separation_of_duties`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such hazard in your scope", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invalid_transition` (with `context.status` and `context.allowed_actions`) or `hazard_listed`", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The hazard changed since you read it", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A prerequisite is missing (`prerequisites_missing`, with pointers) or a field is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/hazards/{id}/transitions")]
@@ -744,7 +737,6 @@ pub struct PageQuery {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of the hazard's events", body = page::Page<AuditEvent>),
-        (status = 404, description = "No such hazard in your scope", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/hazards/{id}/timeline")]
