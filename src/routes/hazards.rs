@@ -527,7 +527,7 @@ fn invalid_transition(status: HazardStatus, action: Action) -> ApiError {
     ApiError::conflict(
         "invalid_transition",
         format!(
-            "A {status} hazard cannot be {action}; allowed: {}",
+            "`{action}` is not allowed on a {status} hazard; allowed: {}",
             list(&status.allowed_actions())
         ),
     )
