@@ -138,6 +138,43 @@ pub fn work_on_hazards(p: &Principal) -> ApiResult<()> {
     Ok(())
 }
 
+/// What a hazard's finder wrote down: an enterprise may not rewrite a finding a regulator
+/// recorded, only fill in the rectification (五定, report, plan).
+pub const HAZARD_FINDING_FIELDS: &[&str] = &[
+    "title",
+    "description",
+    "location",
+    "source",
+    "nature",
+    "standard_ref",
+    "major_reason",
+    "discovered_on",
+];
+
+/// Editing a hazard's fields. `found_by_regulator`: the hazard was recorded by a regulator.
+pub fn edit_hazard(p: &Principal, found_by_regulator: bool, changed: &[String]) -> ApiResult<()> {
+    work_on_hazards(p)?;
+    if p.role != Role::Enterprise || !found_by_regulator {
+        return Ok(());
+    }
+    let refused: Vec<&str> = changed
+        .iter()
+        .map(String::as_str)
+        .filter(|f| HAZARD_FINDING_FIELDS.contains(f))
+        .collect();
+    if refused.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "field_not_allowed",
+            format!(
+                "A regulator recorded this finding; your account may fill in the rectification but not change: {}",
+                refused.join(", ")
+            ),
+        ))
+    }
+}
+
 /// Who may take a lifecycle action on a hazard of `level` (SPEC §3). Separation of duties and
 /// the state machine are checked after this, where the hazard's state is known.
 pub fn hazard_action(

@@ -40,6 +40,14 @@ pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
     accounts::table.count().get_result(conn)
 }
 
+pub fn role_of(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<String>> {
+    accounts::table
+        .filter(accounts::id.eq(id))
+        .select(accounts::role)
+        .first(conn)
+        .optional()
+}
+
 pub fn find_by_username(
     conn: &mut AnyConnection,
     username: &str,

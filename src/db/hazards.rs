@@ -8,7 +8,9 @@ use super::schema::{
 };
 use super::scope::{hazards_visible, under_path, Scope};
 use super::{lower, AnyConnection};
-use crate::domain::hazard::{deadline_key, HazardFields, HazardLevel, HazardSource, HazardStatus};
+use crate::domain::hazard::{
+    deadline_key, HazardFields, HazardLevel, HazardSource, HazardStatus, NO_DEADLINE,
+};
 
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = h)]
@@ -251,6 +253,19 @@ pub fn change(
         .optional()
 }
 
+/// Moves the deadline (an approved extension). Not version-guarded: the decision is its own
+/// act and must not fail because someone edited the hazard meanwhile; the version still moves.
+pub fn move_deadline(conn: &mut AnyConnection, id: i64, deadline: NaiveDate) -> QueryResult<usize> {
+    diesel::update(h::table.filter(h::id.eq(id)))
+        .set((
+            h::rectification_deadline.eq(Some(deadline)),
+            h::deadline_key.eq(deadline_key(Some(deadline))),
+            h::updated_at.eq(super::now()),
+            h::version.eq(h::version + 1),
+        ))
+        .execute(conn)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HazardSort {
     Id,
@@ -332,11 +347,14 @@ pub fn list_visible(
         }
         None => {}
     }
+    // On the indexed sort key; "no deadline" (the sentinel) is never after a date.
     if let Some(d) = f.deadline_before {
-        q = q.filter(h::rectification_deadline.lt(d));
+        q = q.filter(h::deadline_key.lt(d));
     }
     if let Some(d) = f.deadline_after {
-        q = q.filter(h::rectification_deadline.gt(d));
+        q = q
+            .filter(h::deadline_key.gt(d))
+            .filter(h::deadline_key.lt(NO_DEADLINE));
     }
     if let Some(l) = f.listed {
         q = q.filter(h::listed.eq(l));
@@ -440,12 +458,16 @@ pub fn extensions(
     conn: &mut AnyConnection,
     hazard_id: i64,
     after_id: Option<i64>,
+    since: Option<NaiveDateTime>,
     limit: i64,
 ) -> QueryResult<Vec<ExtensionRow>> {
     let mut q = he::table
         .filter(he::hazard_id.eq(hazard_id))
         .select(ExtensionRow::as_select())
         .into_boxed();
+    if let Some(t) = since {
+        q = q.filter(he::requested_at.ge(t).or(he::decided_at.ge(t)));
+    }
     if let Some(a) = after_id {
         q = q.filter(he::id.gt(a));
     }
@@ -536,12 +558,16 @@ pub fn attachments_of(
     conn: &mut AnyConnection,
     hazard_id: i64,
     after_id: Option<i64>,
+    since: Option<NaiveDateTime>,
     limit: i64,
 ) -> QueryResult<Vec<AttachmentRow>> {
     let mut q = at::table
         .filter(at::hazard_id.eq(hazard_id))
         .select(AttachmentRow::as_select())
         .into_boxed();
+    if let Some(t) = since {
+        q = q.filter(at::created_at.ge(t));
+    }
     if let Some(a) = after_id {
         q = q.filter(at::id.gt(a));
     }

@@ -1,7 +1,7 @@
 //! The hazard (隐患) record and its lifecycle (SPEC §3): what each action needs, from which
 //! state, and what it leads to. No HTTP and no SQL here.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -239,9 +239,13 @@ impl HazardFields {
         );
         if self.discovered_on > today {
             e.add("/discovered_on", "must not be in the future");
+        } else if self.discovered_on.year() < 1900 {
+            e.add("/discovered_on", "must be in 1900 or later");
         }
         if let Some(d) = self.rectification_deadline {
-            if d < self.discovered_on {
+            if d >= NO_DEADLINE {
+                e.add("/rectification_deadline", "must be before 9999-12-31");
+            } else if d < self.discovered_on {
                 e.add(
                     "/rectification_deadline",
                     "must not be before discovered_on",

@@ -66,14 +66,17 @@ pub async fn create<F>(
     db: &Db,
     account_id: i64,
     key: IdempotencyKey,
-    scope: &'static str,
+    scope: impl Into<String>,
     body_sha256: String,
     f: F,
 ) -> ApiResult<HttpResponse>
 where
     F: FnOnce(&mut AnyConnection) -> ApiResult<Created> + Send + 'static,
 {
-    let request_hash = format!("{scope}:{body_sha256}");
+    // The scope names the endpoint and its target (e.g. the hazard), so one key cannot replay
+    // another endpoint's or another object's response.
+    let request_hash = format!("{}:{body_sha256}", scope.into());
+    let expected = request_hash.clone();
     let Some(key) = key.0 else {
         let created = db.run(move |conn| write_tx(conn, f)).await?;
         return Ok(respond(&created, false));
@@ -100,9 +103,7 @@ where
         .await?;
     match outcome {
         Ok(created) => Ok(respond(&created, false)),
-        Err(stored) if stored.request_hash == format!("{scope}:{body_sha256}") => {
-            Ok(respond(&stored.created, true))
-        }
+        Err(stored) if stored.request_hash == expected => Ok(respond(&stored.created, true)),
         Err(_) => Err(ApiError::invalid_field(
             "idempotency_key_reused",
             "/",

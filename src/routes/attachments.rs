@@ -114,12 +114,26 @@ async fn read_form(
     req: &HttpRequest,
     payload: web::Payload,
 ) -> ApiResult<Upload> {
-    let limit = state.config.upload_max_bytes;
-    let mut form = actix_multipart::Multipart::new(req.headers(), payload);
     let mut upload = Upload {
         file: None,
         stage: None,
     };
+    let result = read_fields(state, req, payload, &mut upload).await;
+    if let (Err(_), Some((received, _))) = (&result, &upload.file) {
+        // Nothing half-received stays behind.
+        state.evidence.discard(received).await;
+    }
+    result.map(|_| upload)
+}
+
+async fn read_fields(
+    state: &AppState,
+    req: &HttpRequest,
+    payload: web::Payload,
+    upload: &mut Upload,
+) -> ApiResult<()> {
+    let limit = state.config.upload_max_bytes;
+    let mut form = actix_multipart::Multipart::new(req.headers(), payload);
     while let Some(field) = form.next().await {
         let mut field = field.map_err(|e| match e {
             actix_multipart::MultipartError::ContentTypeMissing
@@ -144,7 +158,8 @@ async fn read_form(
                         .map_err(|e| ApiError::bad_request("malformed_multipart", e.to_string()))?;
                     value.extend_from_slice(&chunk);
                     if value.len() > 64 {
-                        break;
+                        // Stop reading at once: an endless field is refused, not drained.
+                        return Err(bad_stage());
                     }
                 }
                 upload.stage = Some(String::from_utf8_lossy(&value).trim().to_string());
@@ -157,7 +172,14 @@ async fn read_form(
             }
         }
     }
-    Ok(upload)
+    Ok(())
+}
+
+fn bad_stage() -> ApiError {
+    ApiError::validation(vec![FieldError::new(
+        "/stage",
+        "one of before, after, plan, acceptance, other",
+    )])
 }
 
 /// Adds evidence to a hazard. The type is sniffed from the bytes (JPEG, PNG, WebP, PDF;
@@ -221,12 +243,7 @@ pub async fn upload_attachment(
         let stage = stage
             .as_deref()
             .and_then(AttachmentStage::parse)
-            .ok_or_else(|| {
-                ApiError::validation(vec![FieldError::new(
-                    "/stage",
-                    "one of before, after, plan, acceptance, other",
-                )])
-            })?;
+            .ok_or_else(bad_stage)?;
         let content_type = received.content_type.ok_or_else(|| {
             unsupported("Only JPEG, PNG, WebP and PDF files are accepted (judged by their content)")
         })?;
@@ -244,7 +261,7 @@ pub async fn upload_attachment(
     let actor = Actor::from(&p);
     let (sha256, size) = (received.sha256.clone(), received.size as i64);
     let request_hash = format!("{sha256}:{stage}");
-    idempotency::create(&state.db, p.account_id, key, "upload_attachment", request_hash, move |c| {
+    idempotency::create(&state.db, p.account_id, key, format!("upload_attachment:{id}"), request_hash, move |c| {
         check_can_add(c, &p, id)?;
         let row = hazards::insert_attachment(
             c,
@@ -290,11 +307,12 @@ pub async fn list_attachments(
     let id = id.into_inner();
     let limit = page::limit(query.limit)?;
     let after = page::decode_id_cursor(query.cursor.as_deref())?;
+    let since = crate::routes::parse_timestamp("updated_since", query.updated_since.as_deref())?;
     let rows = state
         .db
         .run(move |c| {
             visible_hazard(c, &p, id)?;
-            Ok(hazards::attachments_of(c, id, after, limit)?)
+            Ok(hazards::attachments_of(c, id, after, since, limit)?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(page::finish(

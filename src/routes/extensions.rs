@@ -11,12 +11,12 @@ use crate::auth::{policy, Principal};
 use crate::db::audit::{self, Actor};
 use crate::db::hazards::{self, ExtensionRow};
 use crate::db::{page, to_utc, write_tx};
-use crate::domain::hazard::HazardStatus;
+use crate::domain::hazard::{HazardStatus, NO_DEADLINE};
 use crate::domain::validate::FieldError;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::idempotency::{self, Created};
 use crate::http::{ApiJson, IdempotencyKey};
-use crate::routes::hazards::{deadline_change, visible_hazard, PageQuery};
+use crate::routes::hazards::{visible_hazard, PageQuery};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -83,6 +83,13 @@ impl From<ExtensionRow> for ExtensionResponse {
     }
 }
 
+fn pending() -> ApiError {
+    ApiError::conflict(
+        "extension_pending",
+        "An extension request for this hazard is already pending",
+    )
+}
+
 fn text(value: &str, pointer: &str) -> ApiResult<String> {
     let v = value.trim();
     if v.is_empty() || v.chars().count() > 2000 {
@@ -122,7 +129,7 @@ pub async fn create_extension(
     let id = id.into_inner();
     let req = body.body;
     let actor = Actor::from(&p);
-    idempotency::create(&state.db, p.account_id, key, "create_extension", body.sha256, move |c| {
+    idempotency::create(&state.db, p.account_id, key, format!("create_extension:{id}"), body.sha256, move |c| {
         let hazard = visible_hazard(c, &p, id)?;
         policy::work_on_hazards(&p)?;
         let status = hazard.status();
@@ -134,13 +141,14 @@ pub async fn create_extension(
             .with_context(json!({"status": status})));
         }
         if hazards::pending_extension_exists(c, id)? {
-            return Err(ApiError::conflict("extension_pending", "An extension request for this hazard is already pending"));
+            return Err(pending());
         }
         let reason = text(&req.reason, "/reason")?;
-        if hazard.rectification_deadline.is_some_and(|d| req.new_deadline <= d) {
+        if hazard.rectification_deadline.is_some_and(|d| req.new_deadline <= d) || req.new_deadline >= NO_DEADLINE {
             return Err(ApiError::validation(vec![FieldError::new("/new_deadline", "must be later than the current deadline")]));
         }
-        let row = hazards::insert_extension(c, id, hazard.rectification_deadline, req.new_deadline, &reason, p.account_id)?;
+        let row = hazards::insert_extension(c, id, hazard.rectification_deadline, req.new_deadline, &reason, p.account_id)
+            .map_err(|e| crate::db::on_unique_violation(e, pending))?;
         audit::record(
             c,
             &actor,
@@ -173,11 +181,12 @@ pub async fn list_extensions(
     let id = id.into_inner();
     let limit = page::limit(query.limit)?;
     let after = page::decode_id_cursor(query.cursor.as_deref())?;
+    let since = crate::routes::parse_timestamp("updated_since", query.updated_since.as_deref())?;
     let rows = state
         .db
         .run(move |c| {
             visible_hazard(c, &p, id)?;
-            Ok(hazards::extensions(c, id, after, limit)?)
+            Ok(hazards::extensions(c, id, after, since, limit)?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(page::finish(rows, limit, |r| r.id, ExtensionResponse::from)))
@@ -267,8 +276,7 @@ pub async fn decide_extension(
                 let mut details =
                     json!({"extension_id": extension_id, "decision": req.decision, "note": note});
                 if approved {
-                    hazards::change(c, id, hazard.version, &deadline_change(row.new_deadline))?
-                        .ok_or_else(ApiError::precondition_failed)?;
+                    hazards::move_deadline(c, id, row.new_deadline)?;
                     details["rectification_deadline"] =
                         json!({"before": hazard.rectification_deadline, "after": row.new_deadline});
                 }

@@ -14,7 +14,7 @@ use crate::db::hazards::{
 use crate::db::scope::{county_level_code, jurisdiction_path};
 use crate::db::{enterprises, page, to_utc, write_tx, AnyConnection};
 use crate::domain::hazard::{
-    deadline_key, overdue_days, Action, HazardFields, HazardLevel, HazardSource, HazardStatus,
+    overdue_days, Action, HazardFields, HazardLevel, HazardSource, HazardStatus,
 };
 use crate::domain::role::Role;
 use crate::domain::validate::FieldError;
@@ -156,6 +156,8 @@ pub async fn create_hazard(
         "create_hazard",
         body.sha256,
         move |c| {
+            // Auditors never record hazards, whatever they name.
+            policy::work_on_hazards(&p)?;
             let enterprise_id = match (p.enterprise_id, fields.enterprise_id) {
                 (Some(own), Some(named)) if named != own => return Err(ApiError::not_found()),
                 (Some(own), _) => own,
@@ -169,7 +171,6 @@ pub async fn create_hazard(
             };
             let enterprise = enterprises::get_visible(c, &p.scope(), enterprise_id)?
                 .ok_or_else(ApiError::not_found)?;
-            policy::work_on_hazards(&p)?;
             if enterprise.status == "closed" {
                 return Err(ApiError::conflict(
                     "enterprise_closed",
@@ -234,7 +235,7 @@ pub struct HazardQuery {
     /// RFC 3339; only hazards changed at or after this instant.
     pub updated_since: Option<String>,
     /// `rectification_deadline` or `updated_at`, ascending; prefix `-` for descending. Default:
-    /// oldest first. Hazards without a deadline sort after all others.
+    /// oldest first. Hazards without a deadline come last in ascending and first in descending order.
     pub sort: Option<String>,
     /// 1–200, default 50.
     pub limit: Option<i64>,
@@ -452,12 +453,22 @@ pub async fn update_hazard(
                 // The shape of the patch first (unknown fields, wrong types, `status`).
                 let mut merged = serde_json::to_value(row.fields()).map_err(ApiError::internal)?;
                 merge_patch::merge(&mut merged, &patch);
-                let mut input: HazardFields = from_value(merged)?;
-                policy::work_on_hazards(&p)?;
+                let mut input: HazardFields = from_value(merged.clone())?;
+                let current = serde_json::to_value(row.fields()).map_err(ApiError::internal)?;
+                let changed = merge_patch::changed_fields(&current, &merged);
+                let reporter = crate::db::accounts::role_of(c, row.reported_by)?;
+                policy::edit_hazard(&p, reporter.as_deref() != Some("enterprise"), &changed)?;
                 if_match.check(row.version)?;
                 let status = row.status();
                 if !status.is_open() {
                     return Err(not_editable(status));
+                }
+                if input.rectification_deadline != row.rectification_deadline && status != HazardStatus::Reported {
+                    return Err(ApiError::conflict(
+                        "deadline_locked",
+                        "The deadline is locked once rectification has started; request an extension",
+                    )
+                    .with_context(json!({"status": status, "rectification_deadline": row.rectification_deadline})));
                 }
                 if input.enterprise_id != Some(row.enterprise_id) {
                     return Err(ApiError::invalid_field("validation_failed", "/enterprise_id", "cannot change"));
@@ -468,13 +479,6 @@ pub async fn update_hazard(
                         "/level",
                         "change the level with the regrade transition",
                     ));
-                }
-                if input.rectification_deadline != row.rectification_deadline && status != HazardStatus::Reported {
-                    return Err(ApiError::conflict(
-                        "deadline_locked",
-                        "The deadline is locked once rectification has started; request an extension",
-                    )
-                    .with_context(json!({"status": status, "rectification_deadline": row.rectification_deadline})));
                 }
                 if patch.get("source").is_some() {
                     input.source = Some(resolve_source(&p, input.source)?);
@@ -521,6 +525,13 @@ fn required_text(value: &Option<String>, pointer: &str, what: &str) -> ApiResult
             format!("{what} (1–2000 characters) is required"),
         )])),
     }
+}
+
+fn listed(what: &str) -> ApiError {
+    ApiError::conflict(
+        "hazard_listed",
+        format!("This hazard is under listed supervision (挂牌督办): {what}"),
+    )
 }
 
 fn invalid_transition(status: HazardStatus, action: Action) -> ApiError {
@@ -587,12 +598,8 @@ fn plan_transition(
             change.submitted_by = Some(Some(p.account_id));
         }
         Action::Accept => {
-            policy::not_the_same_user(p, row.submitted_by, "accept a rectification you submitted")?;
             if row.listed {
-                return Err(ApiError::conflict(
-                    "hazard_listed",
-                    "This hazard is under listed supervision: it is closed by delisting (销号)",
-                ));
+                return Err(listed("it is closed by delisting (销号)"));
             }
             if let Some(note) = req.note.as_deref().filter(|n| !n.trim().is_empty()) {
                 details["note"] = json!(note);
@@ -604,6 +611,9 @@ fn plan_transition(
             change.submitted_by = Some(None);
         }
         Action::Void => {
+            if row.listed {
+                return Err(listed("cancel the listing before voiding the hazard"));
+            }
             details["reason"] = json!(required_text(&req.reason, "/reason", "a reason")?);
         }
         Action::Reopen => {
@@ -615,6 +625,9 @@ fn plan_transition(
             let level = req.level.ok_or_else(|| {
                 ApiError::validation(vec![FieldError::new("/level", "the new level is required")])
             })?;
+            if row.listed && level == HazardLevel::General {
+                return Err(listed("a listed hazard stays major until its listing ends"));
+            }
             if level == row.level() {
                 return Err(ApiError::validation(vec![FieldError::new(
                     "/level",
@@ -700,6 +713,13 @@ pub async fn transition_hazard(
             write_tx(c, |c| {
                 let row = visible_hazard(c, &p, id)?;
                 policy::hazard_action(&p, req.action, row.level(), req.level)?;
+                if req.action == Action::Accept && row.status() == HazardStatus::PendingAcceptance {
+                    policy::not_the_same_user(
+                        &p,
+                        row.submitted_by,
+                        "accept a rectification you submitted",
+                    )?;
+                }
                 if_match.check(row.version)?;
                 let (change, details) = plan_transition(c, &p, &row, &req)?;
                 let updated = hazards::change(c, id, row.version, &change)?
@@ -723,6 +743,8 @@ pub async fn transition_hazard(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    /// RFC 3339; only entries added (or, for extensions, decided) at or after this instant.
+    pub updated_since: Option<String>,
     /// 1–200, default 50.
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
@@ -749,6 +771,7 @@ pub async fn list_hazard_timeline(
     let id = id.into_inner();
     let limit = page::limit(query.limit)?;
     let after_seq = page::decode_id_cursor(query.cursor.as_deref())?;
+    let since = parse_timestamp("updated_since", query.updated_since.as_deref())?;
     let rows = state
         .db
         .run(move |c| {
@@ -757,6 +780,7 @@ pub async fn list_hazard_timeline(
                 entity_type: Some("hazard".into()),
                 entity_id: Some(id.to_string()),
                 after_seq,
+                since,
                 limit,
                 ..Default::default()
             };
@@ -764,13 +788,4 @@ pub async fn list_hazard_timeline(
         })
         .await?;
     Ok(HttpResponse::Ok().json(page::finish(rows, limit, |r| r.seq, AuditEvent::from)))
-}
-
-/// `deadline_key` of a new deadline, for extension approvals.
-pub fn deadline_change(new_deadline: NaiveDate) -> LifecycleChange {
-    LifecycleChange {
-        rectification_deadline: Some(Some(new_deadline)),
-        deadline_key: Some(deadline_key(Some(new_deadline))),
-        ..Default::default()
-    }
 }

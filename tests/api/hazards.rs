@@ -1129,3 +1129,357 @@ both!(listing_filters_sorts_and_pages, |app| {
     let r = app.get(&c.ent_a, "/api/v1/hazards").await;
     assert_eq!(r.items().len(), 3);
 });
+
+both!(stale_etags_are_refused_and_change_nothing, |app| {
+    let c = cast(app).await;
+    let id = hazard_in(app, &c, "rectifying").await;
+    let path = format!("/api/v1/hazards/{id}");
+    let old = app.get(&c.admin, &path).await.etag();
+    app.patch(&c.admin, &path, Some(&old), &json!({"location": "A"}))
+        .await
+        .assert_status(200);
+    app.patch(&c.admin, &path, Some(&old), &json!({"location": "B"}))
+        .await
+        .assert_problem(412, "stale_etag");
+    let req = app
+        .client
+        .post(app.url(&format!("{path}/transitions")))
+        .bearer_auth(&c.admin)
+        .header("if-match", &old)
+        .json(&json!({"action": "void", "reason": "x"}));
+    app.send(req).await.assert_problem(412, "stale_etag");
+    let now = app.get(&c.admin, &path).await;
+    assert_eq!(
+        (now.body["location"].as_str(), now.body["status"].as_str()),
+        (Some("A"), Some("rectifying"))
+    );
+});
+
+both!(
+    department_officers_see_hazards_of_their_sectors_only,
+    |app| {
+        let c = cast(app).await;
+        let building = app
+            .enterprise(&c.admin, &uscc(2), "431302", "construction")
+            .await;
+        let dept = app
+            .department_id(&c.admin, "市住房和城乡建设局（市人防办）")
+            .await;
+        let (_, zj) = app
+            .account(
+                &c.admin,
+                "zj.officer",
+                "city_officer",
+                json!({"jurisdiction_code": "431300", "department_id": dept}),
+            )
+            .await;
+        let chem = report(
+            app,
+            &c.admin,
+            hazard_body(Some(c.enterprise), "general", "2026-11-20"),
+        )
+        .await;
+        let site = report(
+            app,
+            &zj,
+            hazard_body(Some(building), "general", "2026-11-20"),
+        )
+        .await;
+        let listed: Vec<i64> = app
+            .get(&zj, "/api/v1/hazards")
+            .await
+            .items()
+            .iter()
+            .map(|h| h["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(listed, vec![site]);
+        app.get(&zj, &format!("/api/v1/hazards/{chem}"))
+            .await
+            .assert_problem(404, "not_found");
+        app.post(
+            &zj,
+            "/api/v1/hazards",
+            &hazard_body(Some(c.enterprise), "general", "2026-11-20"),
+        )
+        .await
+        .assert_problem(404, "not_found");
+        // The city filter includes every county below it.
+        let all: Vec<i64> = app
+            .get(&c.admin, "/api/v1/hazards?jurisdiction_code=431300")
+            .await
+            .items()
+            .iter()
+            .map(|h| h["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(all, vec![chem, site]);
+    }
+);
+
+both!(idempotent_creates_spend_nothing_twice, |app| {
+    let c = cast(app).await;
+    let body = hazard_body(Some(c.enterprise), "general", "2026-11-20");
+    let send = |key: &str| {
+        let req = app
+            .client
+            .post(app.url("/api/v1/hazards"))
+            .bearer_auth(&c.officer)
+            .header("idempotency-key", key)
+            .json(&body);
+        app.send(req)
+    };
+    let first = send("h-1").await;
+    first.assert_status(201);
+    let replay = send("h-1").await;
+    assert_eq!(replay.body, first.body);
+    assert_eq!(
+        replay.header("idempotent-replayed").as_deref(),
+        Some("true")
+    );
+    let next = send("h-2").await;
+    assert_eq!(
+        next.body["code"], "431302-2026-00002",
+        "a replay must not use up a code"
+    );
+    // A key belongs to one request: reused on another hazard it is refused, never replayed
+    // with the first hazard's answer.
+    let upload = |hazard: i64| {
+        let form = reqwest::multipart::Form::new()
+            .text("stage", "before")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(png()).file_name("p.png"),
+            );
+        let req = app
+            .client
+            .post(app.url(&format!("/api/v1/hazards/{hazard}/attachments")))
+            .bearer_auth(&c.officer)
+            .header("idempotency-key", "photo-1")
+            .multipart(form);
+        app.send(req)
+    };
+    let a = upload(first.id()).await;
+    a.assert_status(201);
+    upload(next.id())
+        .await
+        .assert_problem(422, "idempotency_key_reused");
+    assert!(app
+        .get(
+            &c.admin,
+            &format!("/api/v1/hazards/{}/attachments", next.id())
+        )
+        .await
+        .items()
+        .is_empty());
+    assert_eq!(upload(first.id()).await.id(), a.id());
+});
+
+both!(concurrent_extension_requests_leave_one_pending, |app| {
+    let c = cast(app).await;
+    let id = hazard_in(app, &c, "rectifying").await;
+    let path = format!("/api/v1/hazards/{id}/extensions");
+    let b1 = json!({"new_deadline": "2026-12-25", "reason": "a"});
+    let b2 = json!({"new_deadline": "2026-12-31", "reason": "b"});
+    let (x, y) = futures_util::future::join(
+        app.post(&c.ent_a, &path, &b1),
+        app.post(&c.officer, &path, &b2),
+    )
+    .await;
+    let mut statuses = [x.status, y.status];
+    statuses.sort();
+    assert_eq!(statuses, [201, 409]);
+    let conflict = if x.status == 409 { &x } else { &y };
+    assert_eq!(conflict.code(), "extension_pending");
+    assert_eq!(app.get(&c.admin, &path).await.items().len(), 1);
+});
+
+both!(
+    every_accepted_type_uploads_and_a_chunked_flood_is_cut,
+    env = [("HAZREG_UPLOAD_MAX_BYTES", "65536")],
+    |app| {
+        let c = cast(app).await;
+        let id = hazard_in(app, &c, "rectifying").await;
+        let mut webp = b"RIFF\x24\x00\x00\x00WEBPVP8 ".to_vec();
+        webp.extend_from_slice(&[0u8; 32]);
+        for (name, bytes, ct) in [
+            (
+                "a.jpg",
+                b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00".to_vec(),
+                "image/jpeg",
+            ),
+            ("b.webp", webp, "image/webp"),
+            (
+                "c.pdf",
+                b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n".to_vec(),
+                "application/pdf",
+            ),
+            // The declared name does not matter; the bytes do.
+            ("scan.pdf", png(), "image/png"),
+        ] {
+            let r = app.upload(&c.ent_a, id, "plan", name, bytes.clone()).await;
+            r.assert_status(201);
+            assert_eq!(r.body["content_type"], ct, "{name}");
+            let file = app
+                .client
+                .get(app.url(&r.header("location").unwrap()))
+                .bearer_auth(&c.ent_a)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(file.headers()["content-type"], ct);
+            assert_eq!(file.headers()["x-content-type-options"], "nosniff");
+            assert_eq!(file.bytes().await.unwrap().to_vec(), bytes);
+        }
+        // A chunked body (no Content-Length) that goes on past the limit is cut off with 413.
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr = app.base.trim_start_matches("http://").to_string();
+        let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let head = format!(
+        "POST /api/v1/hazards/{id}/attachments HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: multipart/form-data; boundary=XYZ\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        c.ent_a
+    );
+        s.write_all(head.as_bytes()).await.unwrap();
+        let mut part = b"--XYZ\r\nContent-Disposition: form-data; name=\"stage\"\r\n\r\nafter\r\n--XYZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.png\"\r\nContent-Type: image/png\r\n\r\n".to_vec();
+        part.extend_from_slice(&png());
+        let chunk = |data: &[u8]| {
+            let mut v = format!("{:x}\r\n", data.len()).into_bytes();
+            v.extend_from_slice(data);
+            v.extend_from_slice(b"\r\n");
+            v
+        };
+        let _ = s.write_all(&chunk(&part)).await;
+        let filler = vec![0u8; 8192];
+        for _ in 0..20 {
+            if s.write_all(&chunk(&filler)).await.is_err() {
+                break;
+            }
+        }
+        let _ = s.write_all(b"0\r\n\r\n").await;
+        let mut response = Vec::new();
+        let _ = s.read_to_end(&mut response).await;
+        let text = String::from_utf8_lossy(&response);
+        assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+        assert!(text.contains("payload_too_large"), "{text}");
+        assert_eq!(
+            app.get(&c.ent_a, &format!("/api/v1/hazards/{id}/attachments"))
+                .await
+                .items()
+                .len(),
+            4
+        );
+    }
+);
+
+both!(
+    enterprises_fill_in_rectification_but_keep_regulator_findings,
+    |app| {
+        let c = cast(app).await;
+        let found = report(
+            app,
+            &c.officer,
+            hazard_body(Some(c.enterprise), "general", "2026-11-20"),
+        )
+        .await;
+        let path = format!("/api/v1/hazards/{found}");
+        for change in [
+            json!({"title": "改写"}),
+            json!({"source": "other"}),
+            json!({"discovered_on": "2026-11-21"}),
+        ] {
+            app.patch_fresh(&c.ent_a, &path, &change)
+                .await
+                .assert_problem(403, "field_not_allowed");
+        }
+        let r = app
+            .patch_fresh(&c.ent_a, &path, &five_fixes(json!({}), "2026-12-10"))
+            .await;
+        r.assert_status(200);
+        assert_eq!(r.body["title"], "配电室未配置绝缘垫");
+        // Its own report it may reword.
+        let own = report(app, &c.ent_a, hazard_body(None, "general", "2026-11-20")).await;
+        app.patch_fresh(
+            &c.ent_a,
+            &format!("/api/v1/hazards/{own}"),
+            &json!({"title": "更准确的标题"}),
+        )
+        .await
+        .assert_status(200);
+    }
+);
+
+both!(listed_hazards_are_not_voided_or_downgraded, |app| {
+    let c = cast(app).await;
+    let id = report(
+        app,
+        &c.admin,
+        major_documents(five_fixes(
+            hazard_body(Some(c.enterprise), "major", "2026-11-20"),
+            "2026-12-20",
+        )),
+    )
+    .await;
+    app.sql(&format!("UPDATE hazards SET listed = TRUE WHERE id = {id}"));
+    app.act(&c.admin, id, json!({"action": "void", "reason": "x"}))
+        .await
+        .assert_problem(409, "hazard_listed");
+    app.act(
+        &c.admin,
+        id,
+        json!({"action": "regrade", "level": "general", "reason": "x"}),
+    )
+    .await
+    .assert_problem(409, "hazard_listed");
+    assert_eq!(
+        app.get(&c.admin, &format!("/api/v1/hazards/{id}"))
+            .await
+            .body["status"],
+        "rectifying"
+    );
+});
+
+both!(dates_stay_in_range_and_sub_collections_sync, |app| {
+    let c = cast(app).await;
+    let r = app
+        .post(
+            &c.ent_a,
+            "/api/v1/hazards",
+            &five_fixes(hazard_body(None, "general", "2026-11-20"), "9999-12-31"),
+        )
+        .await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(r.body["errors"][0]["pointer"], "/rectification_deadline");
+    app.post(
+        &c.ent_a,
+        "/api/v1/hazards",
+        &hazard_body(None, "general", "1899-12-31"),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    let id = hazard_in(app, &c, "rectifying").await;
+    let since = chrono::Utc::now()
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+        .replace('+', "%2B");
+    app.upload(&c.ent_a, id, "after", "a.png", png())
+        .await
+        .assert_status(201);
+    let t = app
+        .get(
+            &c.admin,
+            &format!("/api/v1/hazards/{id}/timeline?updated_since={since}"),
+        )
+        .await;
+    assert_eq!(events(&t), ["attachment_added"]);
+    let a = app
+        .get(
+            &c.admin,
+            &format!("/api/v1/hazards/{id}/attachments?updated_since={since}"),
+        )
+        .await;
+    assert_eq!(a.items().len(), 1);
+    app.get(
+        &c.admin,
+        &format!("/api/v1/hazards/{id}/extensions?updated_since={since}"),
+    )
+    .await
+    .assert_status(200);
+});

@@ -46,6 +46,8 @@ CREATE INDEX hazards_enterprise_id ON hazards (enterprise_id, id);
 CREATE INDEX hazards_status_deadline ON hazards (status, deadline_key, id);
 CREATE INDEX hazards_deadline ON hazards (deadline_key, id);
 CREATE INDEX hazards_updated_at ON hazards (updated_at, id);
+CREATE INDEX hazards_sector_id ON hazards (sector_code, id);
+CREATE INDEX hazards_listed_id ON hazards (listed, id);
 
 CREATE TABLE hazard_extensions (
     id            BIGSERIAL PRIMARY KEY,
@@ -61,6 +63,8 @@ CREATE TABLE hazard_extensions (
     decision_note TEXT
 );
 CREATE INDEX hazard_extensions_hazard ON hazard_extensions (hazard_id, id);
+-- At most one pending request per hazard, even when two clients ask at once.
+CREATE UNIQUE INDEX hazard_extensions_one_pending ON hazard_extensions (hazard_id) WHERE status = 'pending';
 
 CREATE TABLE attachments (
     id           BIGSERIAL PRIMARY KEY,
