@@ -3,9 +3,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::schema::{
-    attachments as at, hazard_code_counters as hcc, hazard_extensions as he, hazards as h,
-};
+use super::schema::{attachments as at, hazard_code_counters as hcc, hazards as h};
 use super::scope::{hazards_visible, under_path, Scope};
 use super::{lower, AnyConnection};
 use crate::domain::hazard::{
@@ -19,6 +17,7 @@ pub struct HazardRow {
     pub code: String,
     pub enterprise_id: i64,
     pub jurisdiction_code: String,
+    pub county_code: String,
     pub sector_code: String,
     pub title: String,
     pub description: String,
@@ -164,6 +163,7 @@ pub struct NewHazard<'a> {
     pub code: &'a str,
     pub enterprise_id: i64,
     pub jurisdiction_code: &'a str,
+    pub county_code: &'a str,
     pub sector_code: &'a str,
     pub status: HazardStatus,
     pub reported_by: i64,
@@ -181,6 +181,7 @@ pub fn insert(
             h::code.eq(n.code),
             h::enterprise_id.eq(n.enterprise_id),
             h::jurisdiction_code.eq(n.jurisdiction_code),
+            h::county_code.eq(n.county_code),
             h::sector_code.eq(n.sector_code),
             h::status.eq(n.status.as_str()),
             h::listed.eq(false),
@@ -404,110 +405,6 @@ pub fn list_visible(
         HazardSort::UpdatedDesc => q.order((h::updated_at.desc(), h::id.desc())),
     };
     q.limit(f.limit + 1).load(conn)
-}
-
-// ---- extensions ----
-
-#[derive(Queryable, Selectable, Debug, Clone)]
-#[diesel(table_name = he)]
-pub struct ExtensionRow {
-    pub id: i64,
-    pub hazard_id: i64,
-    pub old_deadline: Option<NaiveDate>,
-    pub new_deadline: NaiveDate,
-    pub reason: String,
-    pub status: String,
-    pub requested_by: i64,
-    pub requested_at: NaiveDateTime,
-    pub decided_by: Option<i64>,
-    pub decided_at: Option<NaiveDateTime>,
-    pub decision_note: Option<String>,
-}
-
-pub fn insert_extension(
-    conn: &mut AnyConnection,
-    hazard_id: i64,
-    old_deadline: Option<NaiveDate>,
-    new_deadline: NaiveDate,
-    reason: &str,
-    requested_by: i64,
-) -> QueryResult<ExtensionRow> {
-    diesel::insert_into(he::table)
-        .values((
-            he::hazard_id.eq(hazard_id),
-            he::old_deadline.eq(old_deadline),
-            he::new_deadline.eq(new_deadline),
-            he::reason.eq(reason),
-            he::status.eq("pending"),
-            he::requested_by.eq(requested_by),
-            he::requested_at.eq(super::now()),
-        ))
-        .get_result(conn)
-}
-
-pub fn pending_extension_exists(conn: &mut AnyConnection, hazard_id: i64) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        he::table
-            .filter(he::hazard_id.eq(hazard_id))
-            .filter(he::status.eq("pending")),
-    ))
-    .get_result(conn)
-}
-
-pub fn extensions(
-    conn: &mut AnyConnection,
-    hazard_id: i64,
-    after_id: Option<i64>,
-    since: Option<NaiveDateTime>,
-    limit: i64,
-) -> QueryResult<Vec<ExtensionRow>> {
-    let mut q = he::table
-        .filter(he::hazard_id.eq(hazard_id))
-        .select(ExtensionRow::as_select())
-        .into_boxed();
-    if let Some(t) = since {
-        q = q.filter(he::requested_at.ge(t).or(he::decided_at.ge(t)));
-    }
-    if let Some(a) = after_id {
-        q = q.filter(he::id.gt(a));
-    }
-    q.order(he::id.asc()).limit(limit + 1).load(conn)
-}
-
-pub fn extension(
-    conn: &mut AnyConnection,
-    hazard_id: i64,
-    id: i64,
-) -> QueryResult<Option<ExtensionRow>> {
-    he::table
-        .filter(he::hazard_id.eq(hazard_id))
-        .filter(he::id.eq(id))
-        .select(ExtensionRow::as_select())
-        .first(conn)
-        .optional()
-}
-
-/// Records a decision on a pending extension; `None` if it was decided meanwhile.
-pub fn decide_extension(
-    conn: &mut AnyConnection,
-    id: i64,
-    approved: bool,
-    decided_by: i64,
-    note: &str,
-) -> QueryResult<Option<ExtensionRow>> {
-    diesel::update(
-        he::table
-            .filter(he::id.eq(id))
-            .filter(he::status.eq("pending")),
-    )
-    .set((
-        he::status.eq(if approved { "approved" } else { "denied" }),
-        he::decided_by.eq(decided_by),
-        he::decided_at.eq(super::now()),
-        he::decision_note.eq(note),
-    ))
-    .get_result(conn)
-    .optional()
 }
 
 // ---- attachments ----

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod enterprises;
+pub mod extensions;
 pub mod hazards;
 pub mod idempotency;
 pub mod page;

@@ -142,6 +142,7 @@ diesel::table! {
         code -> Text,
         enterprise_id -> BigInt,
         jurisdiction_code -> Text,
+        county_code -> Text,
         sector_code -> Text,
         title -> Text,
         description -> Text,
@@ -173,9 +174,10 @@ diesel::table! {
 }
 
 diesel::table! {
-    hazard_extensions (id) {
+    deadline_extensions (id) {
         id -> BigInt,
-        hazard_id -> BigInt,
+        subject_type -> Text,
+        subject_id -> BigInt,
         old_deadline -> Nullable<Date>,
         new_deadline -> Date,
         reason -> Text,
@@ -203,7 +205,6 @@ diesel::table! {
 }
 
 diesel::joinable!(hazards -> enterprises (enterprise_id));
-diesel::joinable!(hazard_extensions -> hazards (hazard_id));
 diesel::joinable!(attachments -> hazards (hazard_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -219,6 +220,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     hazard_code_counters,
     hazards,
-    hazard_extensions,
+    deadline_extensions,
     attachments,
 );

@@ -1,5 +1,6 @@
-//! Deadline extensions (延期): once rectification has started the deadline is locked; it moves
-//! only when a regulator in scope approves an extension request.
+//! Deadline extensions (延期): a locked deadline (a hazard under rectification, an active
+//! listing) moves only when an authorised regulator approves a request. The rules live here
+//! once; the hazard and listing endpoints supply their subject.
 
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -9,7 +10,8 @@ use utoipa::ToSchema;
 
 use crate::auth::{policy, Principal};
 use crate::db::audit::{self, Actor};
-use crate::db::hazards::{self, ExtensionRow};
+use crate::db::extensions::{self, ExtensionRow, Subject};
+use crate::db::{hazards, AnyConnection};
 use crate::db::{page, to_utc, write_tx};
 use crate::domain::hazard::{HazardStatus, NO_DEADLINE};
 use crate::domain::validate::FieldError;
@@ -45,14 +47,16 @@ pub struct DecisionRequest {
 
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({
-    "id": 3, "hazard_id": 7, "old_deadline": "2026-12-05", "new_deadline": "2026-12-20",
+    "id": 3, "subject_type": "hazard", "subject_id": 7, "old_deadline": "2026-12-05", "new_deadline": "2026-12-20",
     "reason": "绝缘垫供货延迟", "status": "approved", "requested_by": 12,
     "requested_at": "2026-12-01T03:00:00Z", "decided_by": 4, "decided_at": "2026-12-02T01:00:00Z",
     "decision_note": "同意延期"
 }))]
 pub struct ExtensionResponse {
     pub id: i64,
-    pub hazard_id: i64,
+    /// `hazard` or `listing`.
+    pub subject_type: String,
+    pub subject_id: i64,
     pub old_deadline: Option<NaiveDate>,
     pub new_deadline: NaiveDate,
     pub reason: String,
@@ -69,7 +73,8 @@ impl From<ExtensionRow> for ExtensionResponse {
     fn from(r: ExtensionRow) -> Self {
         ExtensionResponse {
             id: r.id,
-            hazard_id: r.hazard_id,
+            subject_type: r.subject_type,
+            subject_id: r.subject_id,
             old_deadline: r.old_deadline,
             new_deadline: r.new_deadline,
             reason: r.reason,
@@ -101,6 +106,132 @@ fn text(value: &str, pointer: &str) -> ApiResult<String> {
     Ok(v.to_string())
 }
 
+/// A subject whose deadline an extension moves, as loaded for one request.
+pub struct Target {
+    pub subject: Subject,
+    pub deadline: Option<NaiveDate>,
+    /// Why requests are not taken now (409), if they are not.
+    pub closed_to_requests: Option<ApiError>,
+    /// Whether a decision still matters (the subject is still open).
+    pub open: bool,
+    /// Timelines the events go on: (entity_type, entity_id).
+    pub timelines: Vec<(&'static str, i64)>,
+}
+
+fn record(
+    c: &mut AnyConnection,
+    actor: &Actor,
+    t: &Target,
+    action: &str,
+    details: &serde_json::Value,
+) -> ApiResult<()> {
+    for (entity, id) in &t.timelines {
+        audit::record(c, actor, action, entity, &id.to_string(), details)?;
+    }
+    Ok(())
+}
+
+/// Files a request against `target` (the caller's right to ask is checked by the caller).
+pub fn request(
+    c: &mut AnyConnection,
+    p: &Principal,
+    target: Target,
+    req: &ExtensionRequest,
+    location: impl FnOnce(i64) -> String,
+) -> ApiResult<Created> {
+    if let Some(e) = target.closed_to_requests {
+        return Err(e);
+    }
+    if extensions::pending_exists(c, target.subject)? {
+        return Err(pending());
+    }
+    let reason = text(&req.reason, "/reason")?;
+    if target.deadline.is_some_and(|d| req.new_deadline <= d) || req.new_deadline >= NO_DEADLINE {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "/new_deadline",
+            "must be later than the current deadline",
+        )]));
+    }
+    let row = extensions::insert(
+        c,
+        target.subject,
+        target.deadline,
+        req.new_deadline,
+        &reason,
+        p.account_id,
+    )
+    .map_err(|e| crate::db::on_unique_violation(e, pending))?;
+    let details =
+        json!({"extension_id": row.id, "new_deadline": row.new_deadline, "reason": reason});
+    record(c, &Actor::from(p), &target, "extension_requested", &details)?;
+    Created::new(location(row.id), &ExtensionResponse::from(row))
+}
+
+/// Decides a request on `target`: never by the one who asked; approval moves the deadline
+/// through `apply` in the same transaction. `may_decide` is the subject's authority rule.
+pub fn decide(
+    c: &mut AnyConnection,
+    p: &Principal,
+    target: Target,
+    extension_id: i64,
+    req: &DecisionRequest,
+    may_decide: impl FnOnce(&Principal) -> ApiResult<()>,
+    apply: impl FnOnce(&mut AnyConnection, NaiveDate) -> ApiResult<()>,
+) -> ApiResult<ExtensionRow> {
+    let ext = extensions::get(c, target.subject, extension_id)?.ok_or_else(ApiError::not_found)?;
+    may_decide(p)?;
+    policy::not_the_same_user(
+        p,
+        Some(ext.requested_by),
+        "decide an extension you requested",
+    )?;
+    let decided =
+        || ApiError::conflict("extension_decided", "This request has already been decided");
+    if ext.status != "pending" {
+        return Err(decided());
+    }
+    if !target.open {
+        return Err(ApiError::conflict(
+            "invalid_transition",
+            "The subject is no longer open; its deadline no longer matters",
+        ));
+    }
+    let note = text(&req.note, "/note")?;
+    let approved = req.decision == Decision::Approve;
+    let row =
+        extensions::decide(c, extension_id, approved, p.account_id, &note)?.ok_or_else(decided)?;
+    let mut details = json!({"extension_id": extension_id, "decision": req.decision, "note": note});
+    if approved {
+        apply(c, row.new_deadline)?;
+        details["deadline"] = json!({"before": target.deadline, "after": row.new_deadline});
+    }
+    let action = if approved {
+        "extension_approved"
+    } else {
+        "extension_denied"
+    };
+    record(c, &Actor::from(p), &target, action, &details)?;
+    Ok(row)
+}
+
+fn hazard_target(c: &mut AnyConnection, p: &Principal, id: i64) -> ApiResult<Target> {
+    let hazard = visible_hazard(c, p, id)?;
+    let status = hazard.status();
+    Ok(Target {
+        subject: Subject { kind: "hazard", id },
+        deadline: hazard.rectification_deadline,
+        closed_to_requests: (status != HazardStatus::Rectifying).then(|| {
+            ApiError::conflict(
+                "invalid_transition",
+                format!("A {status} hazard's deadline is not locked; extensions are for hazards under rectification"),
+            )
+            .with_context(json!({"status": status}))
+        }),
+        open: status.is_open(),
+        timelines: vec![("hazard", id)],
+    })
+}
+
 /// Asks to move the deadline of a hazard under rectification. One request may be pending at a
 /// time. The enterprise and regulators in scope may ask.
 #[utoipa::path(
@@ -128,37 +259,20 @@ pub async fn create_extension(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let req = body.body;
-    let actor = Actor::from(&p);
-    idempotency::create(&state.db, p.account_id, key, format!("create_extension:{id}"), body.sha256, move |c| {
-        let hazard = visible_hazard(c, &p, id)?;
-        policy::work_on_hazards(&p)?;
-        let status = hazard.status();
-        if status != HazardStatus::Rectifying {
-            return Err(ApiError::conflict(
-                "invalid_transition",
-                format!("A {status} hazard's deadline is not locked; extensions are for hazards under rectification"),
-            )
-            .with_context(json!({"status": status})));
-        }
-        if hazards::pending_extension_exists(c, id)? {
-            return Err(pending());
-        }
-        let reason = text(&req.reason, "/reason")?;
-        if hazard.rectification_deadline.is_some_and(|d| req.new_deadline <= d) || req.new_deadline >= NO_DEADLINE {
-            return Err(ApiError::validation(vec![FieldError::new("/new_deadline", "must be later than the current deadline")]));
-        }
-        let row = hazards::insert_extension(c, id, hazard.rectification_deadline, req.new_deadline, &reason, p.account_id)
-            .map_err(|e| crate::db::on_unique_violation(e, pending))?;
-        audit::record(
-            c,
-            &actor,
-            "extension_requested",
-            "hazard",
-            &id.to_string(),
-            &json!({"extension_id": row.id, "new_deadline": row.new_deadline, "reason": reason}),
-        )?;
-        Created::new(format!("/api/v1/hazards/{id}/extensions/{}", row.id), &ExtensionResponse::from(row))
-    })
+    idempotency::create(
+        &state.db,
+        p.account_id,
+        key,
+        format!("create_extension:{id}"),
+        body.sha256,
+        move |c| {
+            let target = hazard_target(c, &p, id)?;
+            policy::work_on_hazards(&p)?;
+            request(c, &p, target, &req, |e| {
+                format!("/api/v1/hazards/{id}/extensions/{e}")
+            })
+        },
+    )
     .await
 }
 
@@ -167,9 +281,7 @@ pub async fn create_extension(
     tag = "hazards", context_path = "/api/v1", operation_id = "list_extensions",
     params(("id" = i64, Path, description = "Hazard id"), PageQuery),
     security(("bearer" = [])),
-    responses(
-        (status = 200, description = "A page of extension requests", body = page::Page<ExtensionResponse>),
-    )
+    responses((status = 200, description = "A page of extension requests", body = page::Page<ExtensionResponse>))
 )]
 #[get("/hazards/{id}/extensions")]
 pub async fn list_extensions(
@@ -179,17 +291,45 @@ pub async fn list_extensions(
     query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
+    list_page(&state, query.into_inner(), move |c| {
+        Ok(hazard_target(c, &p, id)?.subject)
+    })
+    .await
+}
+
+/// A page of a subject's requests (`subject` loads it within the caller's scope).
+pub async fn list_page(
+    state: &AppState,
+    query: PageQuery,
+    subject: impl FnOnce(&mut AnyConnection) -> ApiResult<Subject> + Send + 'static,
+) -> ApiResult<HttpResponse> {
     let limit = page::limit(query.limit)?;
     let after = page::decode_id_cursor(query.cursor.as_deref())?;
     let since = crate::routes::parse_timestamp("updated_since", query.updated_since.as_deref())?;
     let rows = state
         .db
         .run(move |c| {
-            visible_hazard(c, &p, id)?;
-            Ok(hazards::extensions(c, id, after, since, limit)?)
+            let s = subject(c)?;
+            Ok(extensions::list(c, s, after, since, limit)?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(page::finish(rows, limit, |r| r.id, ExtensionResponse::from)))
+}
+
+/// One request of a subject.
+pub async fn get_one(
+    state: &AppState,
+    extension_id: i64,
+    subject: impl FnOnce(&mut AnyConnection) -> ApiResult<Subject> + Send + 'static,
+) -> ApiResult<HttpResponse> {
+    let row = state
+        .db
+        .run(move |c| {
+            let s = subject(c)?;
+            extensions::get(c, s, extension_id)?.ok_or_else(ApiError::not_found)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(ExtensionResponse::from(row)))
 }
 
 /// One extension request.
@@ -197,9 +337,7 @@ pub async fn list_extensions(
     tag = "hazards", context_path = "/api/v1", operation_id = "get_extension",
     params(("id" = i64, Path, description = "Hazard id"), ("extension_id" = i64, Path, description = "Extension request id")),
     security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The extension request", body = ExtensionResponse),
-    )
+    responses((status = 200, description = "The extension request", body = ExtensionResponse))
 )]
 #[get("/hazards/{id}/extensions/{extension_id}")]
 pub async fn get_extension(
@@ -208,14 +346,10 @@ pub async fn get_extension(
     path: web::Path<(i64, i64)>,
 ) -> ApiResult<HttpResponse> {
     let (id, extension_id) = path.into_inner();
-    let row = state
-        .db
-        .run(move |c| {
-            visible_hazard(c, &p, id)?;
-            hazards::extension(c, id, extension_id)?.ok_or_else(ApiError::not_found)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(ExtensionResponse::from(row)))
+    get_one(&state, extension_id, move |c| {
+        Ok(hazard_target(c, &p, id)?.subject)
+    })
+    .await
 }
 
 /// Decides an extension request: a regulator in scope, never the one who asked. Approval moves
@@ -239,54 +373,23 @@ pub async fn decide_extension(
 ) -> ApiResult<HttpResponse> {
     let (id, extension_id) = path.into_inner();
     let req = body.body;
-    let actor = Actor::from(&p);
     let row = state
         .db
         .run(move |c| {
             write_tx(c, |c| {
-                let hazard = visible_hazard(c, &p, id)?;
-                let ext =
-                    hazards::extension(c, id, extension_id)?.ok_or_else(ApiError::not_found)?;
-                policy::decide_extension(&p)?;
-                policy::not_the_same_user(
+                let target = hazard_target(c, &p, id)?;
+                decide(
+                    c,
                     &p,
-                    Some(ext.requested_by),
-                    "decide an extension you requested",
-                )?;
-                let decided = || {
-                    ApiError::conflict("extension_decided", "This request has already been decided")
-                };
-                if ext.status != "pending" {
-                    return Err(decided());
-                }
-                if !hazard.status().is_open() {
-                    return Err(ApiError::conflict(
-                        "invalid_transition",
-                        format!(
-                            "The hazard is {}; its deadline no longer matters",
-                            hazard.status()
-                        ),
-                    ));
-                }
-                let note = text(&req.note, "/note")?;
-                let approved = req.decision == Decision::Approve;
-                let row =
-                    hazards::decide_extension(c, extension_id, approved, p.account_id, &note)?
-                        .ok_or_else(decided)?;
-                let mut details =
-                    json!({"extension_id": extension_id, "decision": req.decision, "note": note});
-                if approved {
-                    hazards::move_deadline(c, id, row.new_deadline)?;
-                    details["rectification_deadline"] =
-                        json!({"before": hazard.rectification_deadline, "after": row.new_deadline});
-                }
-                let action = if approved {
-                    "extension_approved"
-                } else {
-                    "extension_denied"
-                };
-                audit::record(c, &actor, action, "hazard", &id.to_string(), &details)?;
-                Ok(row)
+                    target,
+                    extension_id,
+                    &req,
+                    policy::decide_extension,
+                    |c, d| {
+                        hazards::move_deadline(c, id, d)?;
+                        Ok(())
+                    },
+                )
             })
         })
         .await?;

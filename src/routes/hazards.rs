@@ -185,10 +185,8 @@ pub async fn create_hazard(
             } else {
                 HazardStatus::Reported
             };
-            let prefix = format!(
-                "{}-{year}",
-                county_level_code(c, &enterprise.jurisdiction_code)?
-            );
+            let county = county_level_code(c, &enterprise.jurisdiction_code)?;
+            let prefix = format!("{county}-{year}");
             let code = hazards::next_code(c, &prefix)?;
             let row = hazards::insert(
                 c,
@@ -196,6 +194,7 @@ pub async fn create_hazard(
                     code: &code,
                     enterprise_id,
                     jurisdiction_code: &enterprise.jurisdiction_code,
+                    county_code: &county,
                     sector_code: &enterprise.sector_code,
                     status,
                     reported_by: p.account_id,

@@ -683,7 +683,7 @@ both!(deadlines_lock_and_move_only_by_extension, |app| {
         .find(|e| e["action"] == "extension_approved")
         .unwrap();
     assert_eq!(
-        approved["changes"]["rectification_deadline"],
+        approved["changes"]["deadline"],
         json!({"before": "2026-12-05", "after": "2026-12-20"})
     );
 });

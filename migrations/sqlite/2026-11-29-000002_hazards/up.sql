@@ -12,6 +12,8 @@ CREATE TABLE hazards (
     code                   TEXT NOT NULL UNIQUE,
     enterprise_id          BIGINT NOT NULL REFERENCES enterprises (id),
     jurisdiction_code      TEXT NOT NULL REFERENCES jurisdictions (code),
+    -- The county-level unit (the prefix of the code): statistics group by it.
+    county_code            TEXT NOT NULL REFERENCES jurisdictions (code),
     sector_code            TEXT NOT NULL REFERENCES sectors (code),
     title                  TEXT NOT NULL,
     description            TEXT NOT NULL,
@@ -49,9 +51,11 @@ CREATE INDEX hazards_updated_at ON hazards (updated_at, id);
 CREATE INDEX hazards_sector_id ON hazards (sector_code, id);
 CREATE INDEX hazards_listed_id ON hazards (listed, id);
 
-CREATE TABLE hazard_extensions (
+-- Deadline extension requests, for hazards and (later) listings alike.
+CREATE TABLE deadline_extensions (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
-    hazard_id     BIGINT NOT NULL REFERENCES hazards (id),
+    subject_type  TEXT NOT NULL CHECK (subject_type IN ('hazard', 'listing')),
+    subject_id    BIGINT NOT NULL,
     old_deadline  DATE,
     new_deadline  DATE NOT NULL,
     reason        TEXT NOT NULL,
@@ -62,9 +66,9 @@ CREATE TABLE hazard_extensions (
     decided_at    TIMESTAMP,
     decision_note TEXT
 );
-CREATE INDEX hazard_extensions_hazard ON hazard_extensions (hazard_id, id);
--- At most one pending request per hazard, even when two clients ask at once.
-CREATE UNIQUE INDEX hazard_extensions_one_pending ON hazard_extensions (hazard_id) WHERE status = 'pending';
+CREATE INDEX deadline_extensions_subject ON deadline_extensions (subject_type, subject_id, id);
+-- At most one pending request per subject, even when two clients ask at once.
+CREATE UNIQUE INDEX deadline_extensions_one_pending ON deadline_extensions (subject_type, subject_id) WHERE status = 'pending';
 
 CREATE TABLE attachments (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
