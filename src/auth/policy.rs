@@ -233,3 +233,21 @@ pub fn decide_extension(p: &Principal) -> ApiResult<()> {
     }
     Ok(())
 }
+
+/// Listing, delisting and cancelling (挂牌督办 / 销号): an administrator of the authority
+/// jurisdiction or of an ancestor. A county admin therefore lists at county level in its own
+/// county only; the city admin at city (and records province) level.
+pub fn listing_authority(p: &Principal, authority_path: &str) -> ApiResult<()> {
+    if !matches!(p.role, Role::CityAdmin | Role::CountyAdmin) {
+        return Err(deny(
+            "Only administrators list, delist or cancel listed supervision",
+        ));
+    }
+    if !p.reaches(authority_path) {
+        return Err(ApiError::forbidden(
+            "out_of_jurisdiction",
+            "The listing authority is outside your jurisdiction",
+        ));
+    }
+    Ok(())
+}

@@ -496,3 +496,33 @@ pub fn attachment_visible(
         _ => Ok(None),
     }
 }
+
+/// Marks a hazard as under (or no longer under) listed supervision.
+pub fn set_listed(conn: &mut AnyConnection, id: i64, listed: bool) -> QueryResult<usize> {
+    diesel::update(h::table.filter(h::id.eq(id)))
+        .set((
+            h::listed.eq(listed),
+            h::updated_at.eq(super::now()),
+            h::version.eq(h::version + 1),
+        ))
+        .execute(conn)
+}
+
+/// Closes a hazard by delisting (销号); `false` if it is no longer pending acceptance.
+pub fn close_by_delisting(conn: &mut AnyConnection, id: i64) -> QueryResult<bool> {
+    let now = super::now();
+    let n = diesel::update(
+        h::table
+            .filter(h::id.eq(id))
+            .filter(h::status.eq(HazardStatus::PendingAcceptance.as_str())),
+    )
+    .set((
+        h::status.eq(HazardStatus::Closed.as_str()),
+        h::closed_at.eq(Some(now)),
+        h::listed.eq(false),
+        h::updated_at.eq(now),
+        h::version.eq(h::version + 1),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}

@@ -11,6 +11,7 @@ pub mod enterprises;
 pub mod extensions;
 pub mod hazards;
 pub mod idempotency;
+pub mod listings;
 pub mod page;
 pub mod reference;
 pub mod schema;

@@ -207,6 +207,101 @@ diesel::table! {
 diesel::joinable!(hazards -> enterprises (enterprise_id));
 diesel::joinable!(attachments -> hazards (hazard_id));
 
+diesel::table! {
+    listings (id) {
+        id -> BigInt,
+        hazard_id -> BigInt,
+        level -> Text,
+        authority_code -> Text,
+        notice_no -> Text,
+        requirements -> Text,
+        responsible_unit -> Text,
+        deadline -> Date,
+        status -> Text,
+        enterprise_id -> BigInt,
+        jurisdiction_code -> Text,
+        sector_code -> Text,
+        listed_by -> BigInt,
+        listed_at -> Timestamp,
+        delisted_by -> Nullable<BigInt>,
+        delisted_at -> Nullable<Timestamp>,
+        delisting_note -> Nullable<Text>,
+        cancelled_by -> Nullable<BigInt>,
+        cancelled_at -> Nullable<Timestamp>,
+        cancel_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    problem_items (id) {
+        id -> BigInt,
+        owner_jurisdiction_code -> Text,
+        department_id -> Nullable<BigInt>,
+        sector_code -> Nullable<Text>,
+        title -> Text,
+        description -> Text,
+        responsible_unit -> Text,
+        deadline -> Date,
+        status -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    problem_item_hazards (problem_item_id, hazard_id) {
+        problem_item_id -> BigInt,
+        hazard_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    measure_items (id) {
+        id -> BigInt,
+        owner_jurisdiction_code -> Text,
+        department_id -> Nullable<BigInt>,
+        title -> Text,
+        kind -> Text,
+        doc_no -> Nullable<Text>,
+        lead_unit -> Text,
+        target_date -> Date,
+        status -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    measure_item_problems (measure_item_id, problem_item_id) {
+        measure_item_id -> BigInt,
+        problem_item_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    list_submissions (id) {
+        id -> BigInt,
+        owner_jurisdiction_code -> Text,
+        department_id -> Nullable<BigInt>,
+        period -> Text,
+        status -> Text,
+        content -> Text,
+        content_sha256 -> Text,
+        submitted_by -> BigInt,
+        submitted_at -> Timestamp,
+        reviewed_by -> Nullable<BigInt>,
+        reviewed_at -> Nullable<Timestamp>,
+        review_opinion -> Nullable<Text>,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     jurisdictions,
     sectors,
@@ -222,4 +317,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     hazards,
     deadline_extensions,
     attachments,
+    listings,
+    problem_items,
+    problem_item_hazards,
+    measure_items,
+    measure_item_problems,
+    list_submissions,
 );

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 use diesel::BoxableExpression;
 
-use super::schema::{accounts, enterprises, hazards, jurisdictions};
+use super::schema::{accounts, enterprises, hazards, jurisdictions, listings};
 use super::AnyConnection;
 use crate::auth::Principal;
 
@@ -109,6 +109,17 @@ pub fn enterprises_visible(scope: &Scope) -> EnterpriseFilter {
     )
 }
 
+pub type ListingFilter = Box<dyn BoxableExpression<listings::table, Backend, SqlType = Bool>>;
+
+pub fn listings_visible(scope: &Scope) -> ListingFilter {
+    visible_rows!(
+        scope,
+        listings::enterprise_id,
+        listings::jurisdiction_code,
+        listings::sector_code
+    )
+}
+
 pub type HazardFilter = Box<dyn BoxableExpression<hazards::table, Backend, SqlType = Bool>>;
 
 pub fn hazards_visible(scope: &Scope) -> HazardFilter {
@@ -171,6 +182,26 @@ pub fn county_level_code(conn: &mut AnyConnection, code: &str) -> QueryResult<St
             .any(|(code, level)| code == *c && (level == "county" || level == "zone"))
     });
     Ok(county
+        .or(chain.first())
+        .cloned()
+        .unwrap_or_else(|| code.to_string()))
+}
+
+/// The city a jurisdiction belongs to (the first `city` on its path; the root otherwise).
+pub fn city_code(conn: &mut AnyConnection, code: &str) -> QueryResult<String> {
+    let (path, _) = jurisdiction_path(conn, code)?.ok_or(diesel::result::Error::NotFound)?;
+    let chain: Vec<String> = path
+        .trim_matches('/')
+        .split('/')
+        .map(str::to_string)
+        .collect();
+    let cities: Vec<String> = jurisdictions::table
+        .filter(jurisdictions::code.eq_any(&chain))
+        .filter(jurisdictions::level.eq("city"))
+        .select(jurisdictions::code)
+        .load(conn)?;
+    let city = chain.iter().find(|c| cities.contains(c));
+    Ok(city
         .or(chain.first())
         .cloned()
         .unwrap_or_else(|| code.to_string()))

@@ -35,6 +35,7 @@ pub(crate) use text_enum;
 pub mod account;
 pub mod enterprise;
 pub mod hazard;
+pub mod listing;
 pub mod role;
 pub mod uscc;
 pub mod validate;

@@ -99,3 +99,33 @@ pub async fn list_audit_events(
     let rows = state.db.run(move |c| Ok(audit::list(c, &filter)?)).await?;
     Ok(HttpResponse::Ok().json(page::finish(rows, limit, |r| r.seq, AuditEvent::from)))
 }
+
+/// The events of one entity, oldest first (a timeline or history), after `check` confirms the
+/// caller may see the entity.
+pub async fn entity_events(
+    state: &AppState,
+    entity_type: &'static str,
+    id: i64,
+    query: crate::routes::PageQuery,
+    check: impl FnOnce(&mut crate::db::AnyConnection) -> crate::error::ApiResult<()> + Send + 'static,
+) -> ApiResult<HttpResponse> {
+    let limit = page::limit(query.limit)?;
+    let after_seq = page::decode_id_cursor(query.cursor.as_deref())?;
+    let since = parse_timestamp("updated_since", query.updated_since.as_deref())?;
+    let rows = state
+        .db
+        .run(move |c| {
+            check(c)?;
+            let filter = AuditFilter {
+                entity_type: Some(entity_type.into()),
+                entity_id: Some(id.to_string()),
+                after_seq,
+                since,
+                limit,
+                ..Default::default()
+            };
+            Ok(audit::list(c, &filter)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(page::finish(rows, limit, |r| r.seq, AuditEvent::from)))
+}

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{policy, Principal};
-use crate::db::audit::{self, Actor, AuditFilter};
+use crate::db::audit::{self, Actor};
 use crate::db::hazards::{
     self, HazardCursor, HazardListFilter, HazardRow, HazardSort, LifecycleChange, NewHazard,
 };
@@ -738,17 +738,7 @@ pub async fn transition_hazard(
     Ok(with_etag(response.version, &response))
 }
 
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// RFC 3339; only entries added (or, for extensions, decided) at or after this instant.
-    pub updated_since: Option<String>,
-    /// 1–200, default 50.
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
+pub use crate::routes::PageQuery;
 
 /// Everything that happened to a hazard, oldest first: its creation, each edit (before/after),
 /// each transition (actor, reason, note), each extension request and decision, each attachment.
@@ -768,23 +758,8 @@ pub async fn list_hazard_timeline(
     query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let limit = page::limit(query.limit)?;
-    let after_seq = page::decode_id_cursor(query.cursor.as_deref())?;
-    let since = parse_timestamp("updated_since", query.updated_since.as_deref())?;
-    let rows = state
-        .db
-        .run(move |c| {
-            visible_hazard(c, &p, id)?;
-            let filter = AuditFilter {
-                entity_type: Some("hazard".into()),
-                entity_id: Some(id.to_string()),
-                after_seq,
-                since,
-                limit,
-                ..Default::default()
-            };
-            Ok(audit::list(c, &filter)?)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(page::finish(rows, limit, |r| r.seq, AuditEvent::from)))
+    crate::routes::audit::entity_events(&state, "hazard", id, query.into_inner(), move |c| {
+        visible_hazard(c, &p, id).map(|_| ())
+    })
+    .await
 }

@@ -9,9 +9,12 @@ pub mod enterprises;
 pub mod extensions;
 pub mod hazards;
 pub mod health;
+pub mod listings;
 pub mod reference;
 
 use actix_web::web;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::error::ApiResult;
 
@@ -48,6 +51,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(attachments::upload_attachment)
                 .service(attachments::list_attachments)
                 .service(attachments::get_attachment)
+                .service(listings::create_listing)
+                .service(listings::list_listings)
+                .service(listings::get_listing)
+                .service(listings::delist_listing)
+                .service(listings::cancel_listing)
+                .service(listings::list_listing_timeline)
+                .service(listings::create_listing_extension)
+                .service(listings::list_listing_extensions)
+                .service(listings::get_listing_extension)
+                .service(listings::decide_listing_extension)
                 .service(audit::list_audit_events),
         );
 }
@@ -72,4 +85,18 @@ pub fn with_etag<T: serde::Serialize>(version: i64, body: &T) -> actix_web::Http
     actix_web::HttpResponse::Ok()
         .insert_header((actix_web::http::header::ETAG, crate::http::etag(version)))
         .json(body)
+}
+
+/// Paging (and sync) parameters of sub-collections: timelines, histories, attachments,
+/// extensions.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// RFC 3339; only entries added (or, for extensions, decided) at or after this instant.
+    pub updated_since: Option<String>,
+    /// 1–200, default 50.
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }

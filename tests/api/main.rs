@@ -7,6 +7,7 @@ mod auth;
 mod conventions;
 mod enterprises;
 mod hazards;
+mod listings;
 mod matrix;
 mod openapi;
 mod operations;
