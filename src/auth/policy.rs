@@ -251,3 +251,11 @@ pub fn listing_authority(p: &Principal, authority_path: &str) -> ApiResult<()> {
     }
     Ok(())
 }
+
+/// Editing the two lists: regulators (within reach, checked with the owner); auditors read.
+pub fn edit_lists(p: &Principal) -> ApiResult<()> {
+    if !p.role.is_regulator() {
+        return Err(deny("Only regulators edit the two lists"));
+    }
+    Ok(())
+}

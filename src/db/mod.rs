@@ -12,12 +12,14 @@ pub mod extensions;
 pub mod hazards;
 pub mod idempotency;
 pub mod listings;
+pub mod lists;
 pub mod page;
 pub mod reference;
 pub mod schema;
 pub mod scope;
 pub mod seed;
 pub mod sessions;
+pub mod stats;
 
 use std::time::Duration;
 

@@ -10,7 +10,10 @@ pub mod extensions;
 pub mod hazards;
 pub mod health;
 pub mod listings;
+pub mod lists;
 pub mod reference;
+pub mod stats;
+pub mod submissions;
 
 use actix_web::web;
 use serde::Deserialize;
@@ -61,6 +64,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(listings::list_listing_extensions)
                 .service(listings::get_listing_extension)
                 .service(listings::decide_listing_extension)
+                .service(lists::create_problem_item)
+                .service(lists::list_problem_items)
+                .service(lists::get_problem_item)
+                .service(lists::update_problem_item)
+                .service(lists::list_problem_item_history)
+                .service(lists::create_measure_item)
+                .service(lists::list_measure_items)
+                .service(lists::get_measure_item)
+                .service(lists::update_measure_item)
+                .service(lists::list_measure_item_history)
+                .service(submissions::create_submission)
+                .service(submissions::list_submissions)
+                .service(submissions::get_submission)
+                .service(submissions::review_submission)
+                .service(stats::hazard_stats)
+                .service(stats::listing_stats)
                 .service(audit::list_audit_events),
         );
 }

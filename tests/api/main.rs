@@ -8,6 +8,7 @@ mod conventions;
 mod enterprises;
 mod hazards;
 mod listings;
+mod lists;
 mod matrix;
 mod openapi;
 mod operations;

@@ -1,0 +1,711 @@
+//! The two lists (两个清单): 问题隐患清单 (problem items, linked to hazards) and 制度措施清单
+//! (measure items, linked to problems), kept by a county-level or city unit, optionally for one
+//! department. Regulators edit the lists of units in their reach; auditors read; enterprise
+//! accounts have no access (404). Every change is kept in the item's history.
+
+use actix_web::{get, patch, post, web, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::{policy, Principal};
+use crate::db::audit::{self, Actor};
+use crate::db::lists::{self, ItemFilter, MeasureRow, MeasureValues, ProblemRow, ProblemValues};
+use crate::db::scope::jurisdiction_path;
+use crate::db::{page, reference, to_utc, write_tx, AnyConnection};
+use crate::domain::listing::{MeasureKind, MeasureStatus, ProblemStatus};
+use crate::domain::validate::Errors;
+use crate::error::{ApiError, ApiResult};
+use crate::http::idempotency::{self, Created};
+use crate::http::json::from_value;
+use crate::http::{patch as merge_patch, ApiJson, IdempotencyKey, IfMatch};
+use crate::routes::{parse_timestamp, with_etag, PageQuery};
+use crate::state::AppState;
+
+/// A problem item (问题隐患清单): the create body and the shape a `PATCH` merges into.
+#[derive(Deserialize, Serialize, ToSchema, Clone)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "owner_jurisdiction_code": "431302", "department_id": null, "sector_code": "hazardous_chemicals",
+    "title": "加油站油气回收装置普遍失修", "description": "辖区 12 座加油站中 5 座油气回收装置失效",
+    "responsible_unit": "娄星区应急管理局", "deadline": "2026-12-31", "status": "in_progress",
+    "hazard_ids": [7, 9]
+}))]
+pub struct ProblemInput {
+    /// The unit keeping the list: a county-level unit or the city.
+    pub owner_jurisdiction_code: String,
+    /// Optional: the department (of the owner's jurisdiction) whose list it is.
+    #[serde(default)]
+    pub department_id: Option<i64>,
+    #[serde(default)]
+    pub sector_code: Option<String>,
+    pub title: String,
+    pub description: String,
+    pub responsible_unit: String,
+    pub deadline: NaiveDate,
+    #[serde(default = "problem_open")]
+    pub status: ProblemStatus,
+    /// Hazards in the owner's jurisdiction this problem covers.
+    #[serde(default)]
+    pub hazard_ids: Vec<i64>,
+}
+
+fn problem_open() -> ProblemStatus {
+    ProblemStatus::Open
+}
+
+/// A measure item (制度措施清单).
+#[derive(Deserialize, Serialize, ToSchema, Clone)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "owner_jurisdiction_code": "431302", "department_id": null,
+    "title": "加油站油气回收装置定期检测制度", "kind": "normative_document", "doc_no": "娄星应急发〔2026〕12号",
+    "lead_unit": "娄星区应急管理局", "target_date": "2026-12-31", "status": "drafting", "problem_ids": [3]
+}))]
+pub struct MeasureInput {
+    pub owner_jurisdiction_code: String,
+    #[serde(default)]
+    pub department_id: Option<i64>,
+    pub title: String,
+    pub kind: MeasureKind,
+    /// 文号, once issued.
+    #[serde(default)]
+    pub doc_no: Option<String>,
+    pub lead_unit: String,
+    pub target_date: NaiveDate,
+    #[serde(default = "measure_planned")]
+    pub status: MeasureStatus,
+    /// Problem items (of units in the owner's jurisdiction) this measure addresses.
+    #[serde(default)]
+    pub problem_ids: Vec<i64>,
+}
+
+fn measure_planned() -> MeasureStatus {
+    MeasureStatus::Planned
+}
+
+#[derive(Serialize, ToSchema, Clone)]
+#[schema(example = json!({
+    "id": 3, "owner_jurisdiction_code": "431302", "department_id": null, "sector_code": "hazardous_chemicals",
+    "title": "加油站油气回收装置普遍失修", "description": "辖区 12 座加油站中 5 座油气回收装置失效",
+    "responsible_unit": "娄星区应急管理局", "deadline": "2026-12-31", "status": "in_progress", "hazard_ids": [7, 9],
+    "created_at": "2026-11-20T02:00:00Z", "updated_at": "2026-11-28T02:00:00Z", "version": 2
+}))]
+pub struct ProblemItem {
+    pub id: i64,
+    #[serde(flatten)]
+    pub fields: ProblemInput,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+#[derive(Serialize, ToSchema, Clone)]
+#[schema(example = json!({
+    "id": 5, "owner_jurisdiction_code": "431302", "department_id": null,
+    "title": "加油站油气回收装置定期检测制度", "kind": "normative_document", "doc_no": null,
+    "lead_unit": "娄星区应急管理局", "target_date": "2026-12-31", "status": "drafting", "problem_ids": [3],
+    "created_at": "2026-11-20T02:00:00Z", "updated_at": "2026-11-20T02:00:00Z", "version": 1
+}))]
+pub struct MeasureItem {
+    pub id: i64,
+    #[serde(flatten)]
+    pub fields: MeasureInput,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+fn links_of(links: &[(i64, i64)], id: i64) -> Vec<i64> {
+    links
+        .iter()
+        .filter(|(owner, _)| *owner == id)
+        .map(|(_, l)| *l)
+        .collect()
+}
+
+pub fn problem_items(c: &mut AnyConnection, rows: Vec<ProblemRow>) -> ApiResult<Vec<ProblemItem>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let links = lists::hazard_links(c, &ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ProblemItem {
+            id: r.id,
+            fields: ProblemInput {
+                hazard_ids: links_of(&links, r.id),
+                owner_jurisdiction_code: r.owner_jurisdiction_code,
+                department_id: r.department_id,
+                sector_code: r.sector_code,
+                title: r.title,
+                description: r.description,
+                responsible_unit: r.responsible_unit,
+                deadline: r.deadline,
+                status: ProblemStatus::parse(&r.status).unwrap_or(ProblemStatus::Open),
+            },
+            created_at: to_utc(r.created_at),
+            updated_at: to_utc(r.updated_at),
+            version: r.version,
+        })
+        .collect())
+}
+
+pub fn measure_items(c: &mut AnyConnection, rows: Vec<MeasureRow>) -> ApiResult<Vec<MeasureItem>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let links = lists::problem_links(c, &ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| MeasureItem {
+            id: r.id,
+            fields: MeasureInput {
+                problem_ids: links_of(&links, r.id),
+                owner_jurisdiction_code: r.owner_jurisdiction_code,
+                department_id: r.department_id,
+                title: r.title,
+                kind: MeasureKind::parse(&r.kind).unwrap_or(MeasureKind::Mechanism),
+                doc_no: r.doc_no,
+                lead_unit: r.lead_unit,
+                target_date: r.target_date,
+                status: MeasureStatus::parse(&r.status).unwrap_or(MeasureStatus::Planned),
+            },
+            created_at: to_utc(r.created_at),
+            updated_at: to_utc(r.updated_at),
+            version: r.version,
+        })
+        .collect())
+}
+
+fn one<T>(mut v: Vec<T>) -> ApiResult<T> {
+    v.pop().ok_or_else(|| ApiError::internal("item vanished"))
+}
+
+/// The caller's reach over lists: regulators and auditors see the lists of units at or below
+/// their jurisdiction; enterprise accounts see none (404).
+pub fn lists_path(p: &Principal) -> ApiResult<String> {
+    lists::owner_path(&p.scope())
+        .map(str::to_string)
+        .ok_or_else(ApiError::not_found)
+}
+
+/// Checks an owner (jurisdiction and optional department) and returns its tree path:
+/// it must exist and be a county-level unit or a city (422), and be within reach (403).
+pub fn check_owner(
+    c: &mut AnyConnection,
+    p: &Principal,
+    owner: &str,
+    department: Option<i64>,
+    errors: &mut Errors,
+) -> ApiResult<Option<String>> {
+    let Some((path, level)) = jurisdiction_path(c, owner)? else {
+        errors.add("/owner_jurisdiction_code", "unknown jurisdiction");
+        return Ok(None);
+    };
+    if !p.reaches(&path) {
+        return Err(ApiError::forbidden(
+            "out_of_jurisdiction",
+            "The owner is outside your jurisdiction",
+        ));
+    }
+    if level == "township" {
+        errors.add(
+            "/owner_jurisdiction_code",
+            "lists are kept by a county-level unit or the city",
+        );
+    }
+    if let Some(d) = department {
+        let dept = reference::departments(c, Some(owner))?;
+        if !dept.iter().any(|x| x.id == d) {
+            errors.add(
+                "/department_id",
+                "not a department of the owner's jurisdiction",
+            );
+        }
+    }
+    Ok(Some(path))
+}
+
+/// Points at every linked id outside the owner's jurisdiction.
+fn check_links(pointer: &str, wanted: &[i64], found: &[i64], errors: &mut Errors) {
+    for (i, id) in wanted.iter().enumerate() {
+        if !found.contains(id) {
+            errors.add(
+                &format!("{pointer}/{i}"),
+                format!("{id} is not in the owner's jurisdiction"),
+            );
+        }
+    }
+}
+
+fn dedup(ids: &mut Vec<i64>) {
+    ids.sort_unstable();
+    ids.dedup();
+}
+
+/// Validates a problem item for `p` and returns what to store.
+fn checked_problem(
+    c: &mut AnyConnection,
+    p: &Principal,
+    mut input: ProblemInput,
+) -> ApiResult<ProblemInput> {
+    let mut e = Errors::default();
+    let owner_path = check_owner(
+        c,
+        p,
+        &input.owner_jurisdiction_code,
+        input.department_id,
+        &mut e,
+    )?;
+    policy::edit_lists(p)?;
+    input.title = e.text("/title", &input.title, 200);
+    input.description = e.text("/description", &input.description, 5000);
+    input.responsible_unit = e.text("/responsible_unit", &input.responsible_unit, 200);
+    if let Some(s) = &input.sector_code {
+        if !reference::sector_exists(c, s)? {
+            e.add("/sector_code", "unknown sector");
+        }
+    }
+    if let Some(path) = owner_path {
+        let found = lists::hazards_under(c, &path, &input.hazard_ids)?;
+        check_links("/hazard_ids", &input.hazard_ids, &found, &mut e);
+    }
+    e.into_result().map_err(ApiError::validation)?;
+    dedup(&mut input.hazard_ids);
+    Ok(input)
+}
+
+fn checked_measure(
+    c: &mut AnyConnection,
+    p: &Principal,
+    mut input: MeasureInput,
+) -> ApiResult<MeasureInput> {
+    let mut e = Errors::default();
+    let owner_path = check_owner(
+        c,
+        p,
+        &input.owner_jurisdiction_code,
+        input.department_id,
+        &mut e,
+    )?;
+    policy::edit_lists(p)?;
+    input.title = e.text("/title", &input.title, 200);
+    input.lead_unit = e.text("/lead_unit", &input.lead_unit, 200);
+    input.doc_no = e.opt_text("/doc_no", input.doc_no.as_deref(), 100);
+    if let Some(path) = owner_path {
+        let found = lists::problems_under(c, &path, &input.problem_ids)?;
+        check_links("/problem_ids", &input.problem_ids, &found, &mut e);
+    }
+    e.into_result().map_err(ApiError::validation)?;
+    dedup(&mut input.problem_ids);
+    Ok(input)
+}
+
+fn problem_values(i: &ProblemInput) -> ProblemValues<'_> {
+    ProblemValues {
+        owner_jurisdiction_code: &i.owner_jurisdiction_code,
+        department_id: i.department_id,
+        sector_code: i.sector_code.as_deref(),
+        title: &i.title,
+        description: &i.description,
+        responsible_unit: &i.responsible_unit,
+        deadline: i.deadline,
+        status: i.status.as_str(),
+    }
+}
+
+fn measure_values(i: &MeasureInput) -> MeasureValues<'_> {
+    MeasureValues {
+        owner_jurisdiction_code: &i.owner_jurisdiction_code,
+        department_id: i.department_id,
+        title: &i.title,
+        kind: i.kind.as_str(),
+        doc_no: i.doc_no.as_deref(),
+        lead_unit: &i.lead_unit,
+        target_date: i.target_date,
+        status: i.status.as_str(),
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ItemQuery {
+    /// Items of exactly this owner jurisdiction.
+    pub owner_jurisdiction_code: Option<String>,
+    pub department_id: Option<i64>,
+    /// Problem items only.
+    pub sector_code: Option<String>,
+    pub status: Option<String>,
+    /// Deadline (problems) or target date (measures) strictly before this date.
+    pub deadline_before: Option<NaiveDate>,
+    /// Deadline (problems) or target date (measures) strictly after this date.
+    pub deadline_after: Option<NaiveDate>,
+    /// RFC 3339; only items changed at or after this instant.
+    pub updated_since: Option<String>,
+    /// 1–200, default 50.
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+fn item_filter(q: ItemQuery, valid_status: impl Fn(&str) -> bool) -> ApiResult<ItemFilter> {
+    if let Some(s) = &q.status {
+        if !valid_status(s) {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                format!("unknown status {s}"),
+            ));
+        }
+    }
+    Ok(ItemFilter {
+        owner: q.owner_jurisdiction_code,
+        department_id: q.department_id,
+        sector_code: q.sector_code,
+        status: q.status,
+        due_before: q.deadline_before,
+        due_after: q.deadline_after,
+        updated_since: parse_timestamp("updated_since", q.updated_since.as_deref())?,
+        after_id: page::decode_id_cursor(q.cursor.as_deref())?,
+        limit: page::limit(q.limit)?,
+    })
+}
+
+/// Adds a problem item (问题隐患清单).
+#[utoipa::path(
+    tag = "lists", context_path = "/api/v1", operation_id = "create_problem_item", request_body = ProblemInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for the same key and body")),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Added", body = ProblemItem, headers(("Location" = String, description = "URL of the item"))),
+        (status = 403, description = "Not a regulator, or the owner is outside your jurisdiction", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Enterprise accounts have no access to the lists", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or a linked hazard outside the owner's jurisdiction (pointer `/hazard_ids/N`)", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/problem-items")]
+pub async fn create_problem_item(
+    p: Principal,
+    state: web::Data<AppState>,
+    key: IdempotencyKey,
+    body: ApiJson<ProblemInput>,
+) -> ApiResult<HttpResponse> {
+    let input = body.body;
+    let actor = Actor::from(&p);
+    idempotency::create(
+        &state.db,
+        p.account_id,
+        key,
+        "create_problem_item",
+        body.sha256,
+        move |c| {
+            lists_path(&p)?;
+            let input = checked_problem(c, &p, input)?;
+            let row = lists::insert_problem(c, &problem_values(&input), &input.hazard_ids)?;
+            let item = one(problem_items(c, vec![row])?)?;
+            audit::created(c, &actor, "problem_item", item.id, &item)?;
+            Created::new(format!("/api/v1/problem-items/{}", item.id), &item)
+        },
+    )
+    .await
+}
+
+/// Problem items of units in your reach, oldest first.
+#[utoipa::path(
+    tag = "lists", context_path = "/api/v1", operation_id = "list_problem_items", params(ItemQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page of problem items", body = page::Page<ProblemItem>))
+)]
+#[get("/problem-items")]
+pub async fn list_problem_items(
+    p: Principal,
+    state: web::Data<AppState>,
+    query: web::Query<ItemQuery>,
+) -> ApiResult<HttpResponse> {
+    let f = item_filter(query.into_inner(), |s| ProblemStatus::parse(s).is_some())?;
+    let limit = f.limit;
+    let (rows, more) = state
+        .db
+        .run(move |c| {
+            let path = lists_path(&p)?;
+            let mut rows = lists::list_problems(c, &path, &f)?;
+            let more = rows.len() as i64 > limit;
+            rows.truncate(limit as usize);
+            Ok((problem_items(c, rows)?, more))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(page_of(rows, more, |i| i.id)))
+}
+
+fn page_of<T>(items: Vec<T>, more: bool, id: impl Fn(&T) -> i64) -> page::Page<T> {
+    let next_cursor = if more {
+        items.last().map(|i| page::encode_id_cursor(id(i)))
+    } else {
+        None
+    };
+    page::Page { items, next_cursor }
+}
+
+/// One problem item (with its `ETag`).
+#[utoipa::path(
+    tag = "lists", context_path = "/api/v1", operation_id = "get_problem_item",
+    params(("id" = i64, Path, description = "Problem item id")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The item", body = ProblemItem, headers(("ETag" = String, description = "Version tag"))))
+)]
+#[get("/problem-items/{id}")]
+pub async fn get_problem_item(
+    p: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let item = state
+        .db
+        .run(move |c| {
+            let row =
+                lists::problem_visible(c, &lists_path(&p)?, id)?.ok_or_else(ApiError::not_found)?;
+            one(problem_items(c, vec![row])?)
+        })
+        .await?;
+    Ok(with_etag(item.version, &item))
+}
+
+/// Changes a problem item (JSON merge patch; needs `If-Match`). `hazard_ids` is replaced whole.
+#[utoipa::path(
+    tag = "lists", context_path = "/api/v1", operation_id = "update_problem_item", request_body = ProblemInput,
+    params(("id" = i64, Path, description = "Problem item id"), ("If-Match" = String, Header, description = "The ETag you last read")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The changed item", body = ProblemItem, headers(("ETag" = String, description = "New version tag"))),
+        (status = 403, description = "Auditors read only; the owner must stay within your jurisdiction", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/problem-items/{id}")]
+pub async fn update_problem_item(
+    p: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: ApiJson<Value>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let patch = body.body;
+    let actor = Actor::from(&p);
+    let item = state
+        .db
+        .run(move |c| {
+            write_tx(c, |c| {
+                let row = lists::problem_visible(c, &lists_path(&p)?, id)?
+                    .ok_or_else(ApiError::not_found)?;
+                let before = one(problem_items(c, vec![row])?)?;
+                let mut merged =
+                    serde_json::to_value(&before.fields).map_err(ApiError::internal)?;
+                merge_patch::merge(&mut merged, &patch);
+                let input: ProblemInput = from_value(merged)?;
+                policy::edit_lists(&p)?;
+                if_match.check(before.version)?;
+                let input = checked_problem(c, &p, input)?;
+                let row = lists::update_problem(
+                    c,
+                    id,
+                    before.version,
+                    &problem_values(&input),
+                    &input.hazard_ids,
+                )?
+                .ok_or_else(ApiError::precondition_failed)?;
+                let after = one(problem_items(c, vec![row])?)?;
+                audit::updated(c, &actor, "problem_item", id, &before, &after, None)?;
+                Ok(after)
+            })
+        })
+        .await?;
+    Ok(with_etag(item.version, &item))
+}
+
+/// Who changed what, and when: the item's history, oldest first.
+#[utoipa::path(
+    tag = "lists", context_path = "/api/v1", operation_id = "list_problem_item_history",
+    params(("id" = i64, Path, description = "Problem item id"), PageQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page of the item's events", body = page::Page<crate::routes::audit::AuditEvent>))
+)]
+#[get("/problem-items/{id}/history")]
+pub async fn list_problem_item_history(
+    p: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    query: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    crate::routes::audit::entity_events(&state, "problem_item", id, query.into_inner(), move |c| {
+        lists::problem_visible(c, &lists_path(&p)?, id)?
+            .map(|_| ())
+            .ok_or_else(ApiError::not_found)
+    })
+    .await
+}
+
+/// Adds a measure item (制度措施清单).
+#[utoipa::path(
+    tag = "lists", context_path = "/api/v1", operation_id = "create_measure_item", request_body = MeasureInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for the same key and body")),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Added", body = MeasureItem, headers(("Location" = String, description = "URL of the item"))),
+        (status = 403, description = "Not a regulator, or the owner is outside your jurisdiction", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Enterprise accounts have no access to the lists", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or a linked problem outside the owner's jurisdiction (pointer `/problem_ids/N`)", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/measure-items")]
+pub async fn create_measure_item(
+    p: Principal,
+    state: web::Data<AppState>,
+    key: IdempotencyKey,
+    body: ApiJson<MeasureInput>,
+) -> ApiResult<HttpResponse> {
+    let input = body.body;
+    let actor = Actor::from(&p);
+    idempotency::create(
+        &state.db,
+        p.account_id,
+        key,
+        "create_measure_item",
+        body.sha256,
+        move |c| {
+            lists_path(&p)?;
+            let input = checked_measure(c, &p, input)?;
+            let row = lists::insert_measure(c, &measure_values(&input), &input.problem_ids)?;
+            let item = one(measure_items(c, vec![row])?)?;
+            audit::created(c, &actor, "measure_item", item.id, &item)?;
+            Created::new(format!("/api/v1/measure-items/{}", item.id), &item)
+        },
+    )
+    .await
+}
+
+/// Measure items of units in your reach, oldest first.
+#[utoipa::path(
+    tag = "lists", context_path = "/api/v1", operation_id = "list_measure_items", params(ItemQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page of measure items", body = page::Page<MeasureItem>))
+)]
+#[get("/measure-items")]
+pub async fn list_measure_items(
+    p: Principal,
+    state: web::Data<AppState>,
+    query: web::Query<ItemQuery>,
+) -> ApiResult<HttpResponse> {
+    let f = item_filter(query.into_inner(), |s| MeasureStatus::parse(s).is_some())?;
+    let limit = f.limit;
+    let (rows, more) = state
+        .db
+        .run(move |c| {
+            let path = lists_path(&p)?;
+            let mut rows = lists::list_measures(c, &path, &f)?;
+            let more = rows.len() as i64 > limit;
+            rows.truncate(limit as usize);
+            Ok((measure_items(c, rows)?, more))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(page_of(rows, more, |i| i.id)))
+}
+
+/// One measure item (with its `ETag`).
+#[utoipa::path(
+    tag = "lists", context_path = "/api/v1", operation_id = "get_measure_item",
+    params(("id" = i64, Path, description = "Measure item id")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The item", body = MeasureItem, headers(("ETag" = String, description = "Version tag"))))
+)]
+#[get("/measure-items/{id}")]
+pub async fn get_measure_item(
+    p: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let item = state
+        .db
+        .run(move |c| {
+            let row =
+                lists::measure_visible(c, &lists_path(&p)?, id)?.ok_or_else(ApiError::not_found)?;
+            one(measure_items(c, vec![row])?)
+        })
+        .await?;
+    Ok(with_etag(item.version, &item))
+}
+
+/// Changes a measure item (JSON merge patch; needs `If-Match`). `problem_ids` is replaced whole.
+#[utoipa::path(
+    tag = "lists", context_path = "/api/v1", operation_id = "update_measure_item", request_body = MeasureInput,
+    params(("id" = i64, Path, description = "Measure item id"), ("If-Match" = String, Header, description = "The ETag you last read")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The changed item", body = MeasureItem, headers(("ETag" = String, description = "New version tag"))),
+        (status = 403, description = "Auditors read only; the owner must stay within your jurisdiction", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/measure-items/{id}")]
+pub async fn update_measure_item(
+    p: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: ApiJson<Value>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let patch = body.body;
+    let actor = Actor::from(&p);
+    let item = state
+        .db
+        .run(move |c| {
+            write_tx(c, |c| {
+                let row = lists::measure_visible(c, &lists_path(&p)?, id)?
+                    .ok_or_else(ApiError::not_found)?;
+                let before = one(measure_items(c, vec![row])?)?;
+                let mut merged =
+                    serde_json::to_value(&before.fields).map_err(ApiError::internal)?;
+                merge_patch::merge(&mut merged, &patch);
+                let input: MeasureInput = from_value(merged)?;
+                policy::edit_lists(&p)?;
+                if_match.check(before.version)?;
+                let input = checked_measure(c, &p, input)?;
+                let row = lists::update_measure(
+                    c,
+                    id,
+                    before.version,
+                    &measure_values(&input),
+                    &input.problem_ids,
+                )?
+                .ok_or_else(ApiError::precondition_failed)?;
+                let after = one(measure_items(c, vec![row])?)?;
+                audit::updated(c, &actor, "measure_item", id, &before, &after, None)?;
+                Ok(after)
+            })
+        })
+        .await?;
+    Ok(with_etag(item.version, &item))
+}
+
+/// Who changed what, and when: the item's history, oldest first.
+#[utoipa::path(
+    tag = "lists", context_path = "/api/v1", operation_id = "list_measure_item_history",
+    params(("id" = i64, Path, description = "Measure item id"), PageQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page of the item's events", body = page::Page<crate::routes::audit::AuditEvent>))
+)]
+#[get("/measure-items/{id}/history")]
+pub async fn list_measure_item_history(
+    p: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    query: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    crate::routes::audit::entity_events(&state, "measure_item", id, query.into_inner(), move |c| {
+        lists::measure_visible(c, &lists_path(&p)?, id)?
+            .map(|_| ())
+            .ok_or_else(ApiError::not_found)
+    })
+    .await
+}

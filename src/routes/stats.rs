@@ -1,0 +1,338 @@
+//! The regulators' statistics: hazards found, closed, open, overdue and the rectification rate,
+//! major hazards listed and delisted, extensions granted — per group, over the caller's scope,
+//! computed by the database.
+
+use actix_web::{get, web, HttpResponse};
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Principal;
+use crate::db::schema::{jurisdictions, sectors};
+use crate::db::stats::{self, HazardGroup, HazardGrouping, ListingGroup};
+use crate::db::AnyConnection;
+use crate::domain::role::Role;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::state::AppState;
+use diesel::prelude::*;
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct StatsQuery {
+    /// Hazards: `jurisdiction` (county-level unit), `sector`, `level`, `source` or `month`.
+    /// Listings: `level` or `jurisdiction`.
+    pub group_by: String,
+    /// First day (Asia/Shanghai), inclusive; default 1 January of this year.
+    pub from: Option<NaiveDate>,
+    /// Last day, inclusive; default 31 December of this year.
+    pub to: Option<NaiveDate>,
+}
+
+#[derive(Serialize, ToSchema, Default, Clone)]
+pub struct HazardFigures {
+    /// Non-void hazards discovered in [from, to].
+    pub found: i64,
+    pub closed: i64,
+    /// Not closed.
+    pub open: i64,
+    /// Overdue today.
+    pub overdue: i64,
+    /// closed ÷ found, to 4 decimals (0 when nothing was found).
+    pub rectification_rate: f64,
+    pub major_found: i64,
+    /// Ever listed.
+    pub major_listed: i64,
+    /// With a delisted listing.
+    pub major_delisted: i64,
+    /// Approved deadline extensions of these hazards.
+    pub extensions_granted: i64,
+}
+
+impl HazardFigures {
+    fn from_group(g: &HazardGroup) -> Self {
+        HazardFigures {
+            found: g.found,
+            closed: g.closed,
+            open: g.found - g.closed,
+            overdue: g.overdue,
+            rectification_rate: rate(g.closed, g.found),
+            major_found: g.major_found,
+            major_listed: g.major_listed,
+            major_delisted: g.major_delisted,
+            extensions_granted: g.extensions_granted,
+        }
+    }
+}
+
+fn rate(part: i64, whole: i64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        (part as f64 / whole as f64 * 10_000.0).round() / 10_000.0
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HazardStatsRow {
+    pub key: String,
+    pub label: String,
+    #[serde(flatten)]
+    pub figures: HazardFigures,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "group_by": "jurisdiction", "from": "2026-01-01", "to": "2026-12-31",
+    "rows": [{"key": "431302", "label": "娄星区", "found": 3, "closed": 1, "open": 2, "overdue": 1,
+              "rectification_rate": 0.3333, "major_found": 1, "major_listed": 1, "major_delisted": 0,
+              "extensions_granted": 1}],
+    "totals": {"found": 3, "closed": 1, "open": 2, "overdue": 1, "rectification_rate": 0.3333,
+               "major_found": 1, "major_listed": 1, "major_delisted": 0, "extensions_granted": 1}
+}))]
+pub struct HazardStats {
+    pub group_by: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub rows: Vec<HazardStatsRow>,
+    pub totals: HazardFigures,
+}
+
+#[derive(Serialize, ToSchema, Default, Clone)]
+pub struct ListingFigures {
+    pub total: i64,
+    pub listed: i64,
+    pub delisted: i64,
+    pub cancelled: i64,
+    /// Still listed and past the deadline today.
+    pub overdue: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ListingStatsRow {
+    pub key: String,
+    pub label: String,
+    #[serde(flatten)]
+    pub figures: ListingFigures,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "group_by": "level", "from": "2026-01-01", "to": "2026-12-31",
+    "rows": [{"key": "county", "label": "县级挂牌", "total": 2, "listed": 1, "delisted": 1, "cancelled": 0, "overdue": 0}],
+    "totals": {"total": 2, "listed": 1, "delisted": 1, "cancelled": 0, "overdue": 0}
+}))]
+pub struct ListingStats {
+    pub group_by: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub rows: Vec<ListingStatsRow>,
+    pub totals: ListingFigures,
+}
+
+fn period(state: &AppState, q: &StatsQuery) -> ApiResult<(NaiveDate, NaiveDate)> {
+    let year = state.clock.today().year();
+    let from = q
+        .from
+        .or(NaiveDate::from_ymd_opt(year, 1, 1))
+        .ok_or_else(|| ApiError::internal("date"))?;
+    let to =
+        q.to.or(NaiveDate::from_ymd_opt(year, 12, 31))
+            .ok_or_else(|| ApiError::internal("date"))?;
+    if from > to {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "from must not be after to",
+        ));
+    }
+    Ok((from, to))
+}
+
+fn regulators_only(p: &Principal) -> ApiResult<()> {
+    if p.role == Role::Enterprise {
+        return Err(ApiError::forbidden(
+            "forbidden",
+            "Statistics are for regulators and auditors",
+        ));
+    }
+    Ok(())
+}
+
+/// Human labels for group keys (names of jurisdictions and sectors, Chinese terms otherwise).
+fn labels(c: &mut AnyConnection, kind: &str, keys: &[String]) -> ApiResult<Vec<String>> {
+    let named: Vec<(String, String)> = match kind {
+        "jurisdiction" => jurisdictions::table
+            .filter(jurisdictions::code.eq_any(keys))
+            .select((jurisdictions::code, jurisdictions::name))
+            .load(c)?,
+        "sector" => sectors::table
+            .filter(sectors::code.eq_any(keys))
+            .select((sectors::code, sectors::name))
+            .load(c)?,
+        _ => Vec::new(),
+    };
+    Ok(keys
+        .iter()
+        .map(|k| {
+            let fixed = match (kind, k.as_str()) {
+                ("level", "general") => Some("一般隐患"),
+                ("level", "major") => Some("重大隐患"),
+                ("level", "county") => Some("县级挂牌"),
+                ("level", "city") => Some("市级挂牌"),
+                ("level", "province") => Some("省级挂牌"),
+                ("source", "self_inspection") => Some("企业自查"),
+                ("source", "regulator_inspection") => Some("监管检查"),
+                ("source", "public_report") => Some("群众举报"),
+                ("source", "other") => Some("其他"),
+                _ => None,
+            };
+            fixed
+                .map(str::to_string)
+                .or_else(|| named.iter().find(|(c, _)| c == k).map(|(_, n)| n.clone()))
+                .unwrap_or_else(|| k.clone())
+        })
+        .collect())
+}
+
+/// Hazard statistics per group over your scope, with a totals row.
+#[utoipa::path(
+    tag = "stats", context_path = "/api/v1", operation_id = "hazard_stats", params(StatsQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Figures per group and in total", body = HazardStats),
+        (status = 403, description = "Enterprise accounts have no statistics", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/stats/hazards")]
+pub async fn hazard_stats(
+    p: Principal,
+    state: web::Data<AppState>,
+    query: web::Query<StatsQuery>,
+) -> ApiResult<HttpResponse> {
+    regulators_only(&p)?;
+    let q = query.into_inner();
+    let grouping =
+        match q.group_by.as_str() {
+            "jurisdiction" => HazardGrouping::Jurisdiction,
+            "sector" => HazardGrouping::Sector,
+            "level" => HazardGrouping::Level,
+            "source" => HazardGrouping::Source,
+            "month" => HazardGrouping::Month,
+            other => return Err(ApiError::bad_request(
+                "invalid_query",
+                format!(
+                    "group_by must be jurisdiction, sector, level, source or month; got {other}"
+                ),
+            )),
+        };
+    let (from, to) = period(&state, &q)?;
+    let today = state.clock.today();
+    let kind = q.group_by.clone();
+    let (groups, names) = state
+        .db
+        .run(move |c| {
+            let groups = stats::hazards(c, &p.scope(), grouping, from, to, today)?;
+            let keys: Vec<String> = groups.iter().map(|g| g.key.clone()).collect();
+            let names = labels(c, &kind, &keys)?;
+            Ok((groups, names))
+        })
+        .await?;
+    let mut total = HazardGroup::default();
+    for g in &groups {
+        total.found += g.found;
+        total.closed += g.closed;
+        total.overdue += g.overdue;
+        total.major_found += g.major_found;
+        total.major_listed += g.major_listed;
+        total.major_delisted += g.major_delisted;
+        total.extensions_granted += g.extensions_granted;
+    }
+    let rows = groups
+        .iter()
+        .zip(names)
+        .map(|(g, label)| HazardStatsRow {
+            key: g.key.clone(),
+            label,
+            figures: HazardFigures::from_group(g),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(HazardStats {
+        group_by: q.group_by,
+        from,
+        to,
+        rows,
+        totals: HazardFigures::from_group(&total),
+    }))
+}
+
+/// Listing statistics per level or county-level unit over your scope (listed in [from, to]).
+#[utoipa::path(
+    tag = "stats", context_path = "/api/v1", operation_id = "listing_stats", params(StatsQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Figures per group and in total", body = ListingStats),
+        (status = 403, description = "Enterprise accounts have no statistics", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/stats/listings")]
+pub async fn listing_stats(
+    p: Principal,
+    state: web::Data<AppState>,
+    query: web::Query<StatsQuery>,
+) -> ApiResult<HttpResponse> {
+    regulators_only(&p)?;
+    let q = query.into_inner();
+    let by_level = match q.group_by.as_str() {
+        "level" => true,
+        "jurisdiction" => false,
+        other => {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                format!("group_by must be level or jurisdiction; got {other}"),
+            ))
+        }
+    };
+    let (from, to) = period(&state, &q)?;
+    let today = state.clock.today();
+    let kind = q.group_by.clone();
+    let (groups, names) = state
+        .db
+        .run(move |c| {
+            let groups = stats::listings(c, &p.scope(), by_level, from, to, today)?;
+            let keys: Vec<String> = groups.iter().map(|g| g.key.clone()).collect();
+            let names = labels(c, &kind, &keys)?;
+            Ok((groups, names))
+        })
+        .await?;
+    let figures = |g: &ListingGroup| ListingFigures {
+        total: g.total,
+        listed: g.listed,
+        delisted: g.delisted,
+        cancelled: g.cancelled,
+        overdue: g.overdue,
+    };
+    let mut totals = ListingFigures::default();
+    for g in &groups {
+        totals.total += g.total;
+        totals.listed += g.listed;
+        totals.delisted += g.delisted;
+        totals.cancelled += g.cancelled;
+        totals.overdue += g.overdue;
+    }
+    let rows = groups
+        .iter()
+        .zip(names)
+        .map(|(g, label)| ListingStatsRow {
+            key: g.key.clone(),
+            label,
+            figures: figures(g),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(ListingStats {
+        group_by: q.group_by,
+        from,
+        to,
+        rows,
+        totals,
+    }))
+}

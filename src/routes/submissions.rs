@@ -1,0 +1,327 @@
+//! Period submissions of the two lists (双月一调度一通报): an owner freezes its current items
+//! into an immutable snapshot with a SHA-256; the city reviews it.
+
+use actix_web::{get, post, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Principal;
+use crate::db::audit::{self, Actor};
+use crate::db::lists::{self, SubmissionFilter, SubmissionRow};
+use crate::db::{page, to_utc, write_tx, AnyConnection};
+use crate::domain::listing::{period_start, ReviewDecision};
+use crate::domain::role::Role;
+use crate::domain::validate::Errors;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::idempotency::{self, Created};
+use crate::http::{ApiJson, IdempotencyKey};
+use crate::routes::lists::{
+    check_owner, lists_path, measure_items, problem_items, MeasureItem, ProblemItem,
+};
+use crate::routes::{parse_timestamp, with_etag};
+use crate::state::AppState;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"owner_jurisdiction_code": "431302", "department_id": null, "period": "2026-B6"}))]
+pub struct SubmissionRequest {
+    pub owner_jurisdiction_code: String,
+    #[serde(default)]
+    pub department_id: Option<i64>,
+    /// `YYYY-Bn` (bi-monthly, n = 1–6) or `YYYY-MM`; not in the future.
+    pub period: String,
+}
+
+/// The frozen lists, exactly as submitted (the hashed document).
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SubmittedItems {
+    pub problem_items: Vec<ProblemItemSnapshot>,
+    pub measure_items: Vec<MeasureItemSnapshot>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+#[schema(value_type = Object)]
+pub struct ProblemItemSnapshot(serde_json::Value);
+
+#[derive(Serialize, Deserialize, ToSchema)]
+#[schema(value_type = Object)]
+pub struct MeasureItemSnapshot(serde_json::Value);
+
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 4, "owner_jurisdiction_code": "431302", "department_id": null, "period": "2026-B6",
+    "status": "submitted", "content_sha256": "5f2b…", "items": {"problem_items": [], "measure_items": []},
+    "submitted_by": 5, "submitted_at": "2026-11-29T02:00:00Z", "reviewed_by": null, "reviewed_at": null,
+    "review_opinion": null, "version": 1
+}))]
+pub struct SubmissionResponse {
+    pub id: i64,
+    pub owner_jurisdiction_code: String,
+    pub department_id: Option<i64>,
+    pub period: String,
+    /// `submitted`, `accepted` or `returned`.
+    pub status: String,
+    /// SHA-256 of the frozen document (hex); the same on every read.
+    pub content_sha256: String,
+    pub items: SubmittedItems,
+    pub submitted_by: i64,
+    pub submitted_at: DateTime<Utc>,
+    pub reviewed_by: Option<i64>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+    pub review_opinion: Option<String>,
+    pub version: i64,
+}
+
+impl TryFrom<SubmissionRow> for SubmissionResponse {
+    type Error = ApiError;
+    fn try_from(r: SubmissionRow) -> ApiResult<Self> {
+        Ok(SubmissionResponse {
+            id: r.id,
+            items: serde_json::from_str(&r.content).map_err(ApiError::internal)?,
+            owner_jurisdiction_code: r.owner_jurisdiction_code,
+            department_id: r.department_id,
+            period: r.period,
+            status: r.status,
+            content_sha256: r.content_sha256,
+            submitted_by: r.submitted_by,
+            submitted_at: to_utc(r.submitted_at),
+            reviewed_by: r.reviewed_by,
+            reviewed_at: r.reviewed_at.map(to_utc),
+            review_opinion: r.review_opinion,
+            version: r.version,
+        })
+    }
+}
+
+/// The owner's items, serialised once: these bytes are stored and hashed.
+fn snapshot(c: &mut AnyConnection, owner: &str, department: Option<i64>) -> ApiResult<String> {
+    #[derive(Serialize)]
+    struct Doc {
+        problem_items: Vec<ProblemItem>,
+        measure_items: Vec<MeasureItem>,
+    }
+    let (problems, measures) = lists::owner_items(c, owner, department)?;
+    let doc = Doc {
+        problem_items: problem_items(c, problems)?,
+        measure_items: measure_items(c, measures)?,
+    };
+    serde_json::to_string(&doc).map_err(ApiError::internal)
+}
+
+/// Freezes an owner's current lists for a period. Made by an administrator or officer of the
+/// owner's own jurisdiction; one live submission per owner and period unless it was returned.
+#[utoipa::path(
+    tag = "lists", context_path = "/api/v1", operation_id = "create_submission", request_body = SubmissionRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for the same key and body")),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Submitted; the items exactly as frozen", body = SubmissionResponse,
+         headers(("Location" = String, description = "URL of the submission"))),
+        (status = 403, description = "Not an administrator or officer of the owner's jurisdiction", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Enterprise accounts have no access to the lists", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already submitted for this period (`already_submitted`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown owner, a malformed or future period", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/list-submissions")]
+pub async fn create_submission(
+    p: Principal,
+    state: web::Data<AppState>,
+    key: IdempotencyKey,
+    body: ApiJson<SubmissionRequest>,
+) -> ApiResult<HttpResponse> {
+    let req = body.body;
+    let today = state.clock.today();
+    let actor = Actor::from(&p);
+    idempotency::create(&state.db, p.account_id, key, "create_submission", body.sha256, move |c| {
+        lists_path(&p)?;
+        let mut e = Errors::default();
+        check_owner(c, &p, &req.owner_jurisdiction_code, req.department_id, &mut e)?;
+        if !p.role.is_regulator() || p.jurisdiction_code.as_deref() != Some(req.owner_jurisdiction_code.as_str()) {
+            return Err(ApiError::forbidden(
+                "forbidden",
+                "A submission is made by an administrator or officer of the owner's own jurisdiction",
+            ));
+        }
+        match period_start(&req.period) {
+            None => e.add("/period", "must be YYYY-Bn (n = 1–6) or YYYY-MM"),
+            Some(start) if start > today => e.add("/period", "must not be in the future"),
+            Some(_) => {}
+        }
+        e.into_result().map_err(ApiError::validation)?;
+        let already = || ApiError::conflict("already_submitted", "This owner has already submitted for this period");
+        if lists::live_submission_exists(c, &req.owner_jurisdiction_code, req.department_id, &req.period)? {
+            return Err(already());
+        }
+        let content = snapshot(c, &req.owner_jurisdiction_code, req.department_id)?;
+        let sha = crate::auth::token::hex(&Sha256::digest(content.as_bytes()));
+        let row = lists::insert_submission(c, &req.owner_jurisdiction_code, req.department_id, &req.period, &content, &sha, p.account_id)
+            .map_err(|e| crate::db::on_unique_violation(e, already))?;
+        audit::record(
+            c,
+            &actor,
+            "submit",
+            "list_submission",
+            &row.id.to_string(),
+            &json!({"owner_jurisdiction_code": row.owner_jurisdiction_code, "period": row.period, "content_sha256": sha}),
+        )?;
+        let id = row.id;
+        Created::new(format!("/api/v1/list-submissions/{id}"), &SubmissionResponse::try_from(row)?)
+    })
+    .await
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SubmissionQuery {
+    pub owner_jurisdiction_code: Option<String>,
+    pub period: Option<String>,
+    /// `submitted`, `accepted` or `returned`.
+    pub status: Option<String>,
+    /// RFC 3339; only submissions changed at or after this instant.
+    pub updated_since: Option<String>,
+    /// 1–200, default 50.
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Submissions of units in your reach, oldest first.
+#[utoipa::path(
+    tag = "lists", context_path = "/api/v1", operation_id = "list_submissions", params(SubmissionQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page of submissions", body = page::Page<SubmissionResponse>))
+)]
+#[get("/list-submissions")]
+pub async fn list_submissions(
+    p: Principal,
+    state: web::Data<AppState>,
+    query: web::Query<SubmissionQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = query.into_inner();
+    let f = SubmissionFilter {
+        owner: q.owner_jurisdiction_code,
+        period: q.period,
+        status: q.status,
+        updated_since: parse_timestamp("updated_since", q.updated_since.as_deref())?,
+        after_id: page::decode_id_cursor(q.cursor.as_deref())?,
+        limit: page::limit(q.limit)?,
+    };
+    let limit = f.limit;
+    let rows = state
+        .db
+        .run(move |c| Ok(lists::list_submissions(c, &lists_path(&p)?, &f)?))
+        .await?;
+    let more = rows.len() as i64 > limit;
+    let items = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(SubmissionResponse::try_from)
+        .collect::<ApiResult<Vec<_>>>()?;
+    let next_cursor = if more {
+        items.last().map(|s| page::encode_id_cursor(s.id))
+    } else {
+        None
+    };
+    Ok(HttpResponse::Ok().json(page::Page { items, next_cursor }))
+}
+
+/// One submission with its items exactly as frozen.
+#[utoipa::path(
+    tag = "lists", context_path = "/api/v1", operation_id = "get_submission",
+    params(("id" = i64, Path, description = "Submission id")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The submission", body = SubmissionResponse, headers(("ETag" = String, description = "Version tag"))))
+)]
+#[get("/list-submissions/{id}")]
+pub async fn get_submission(
+    p: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let row = state
+        .db
+        .run(move |c| {
+            lists::submission_visible(c, &lists_path(&p)?, id)?.ok_or_else(ApiError::not_found)
+        })
+        .await?;
+    let version = row.version;
+    Ok(with_etag(version, &SubmissionResponse::try_from(row)?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"decision": "returned", "opinion": "问题清单未关联重大隐患 431302-2026-00017，请补充后重报"}))]
+pub struct ReviewRequest {
+    pub decision: ReviewDecision,
+    pub opinion: String,
+}
+
+/// The city reviews a submission (`city_admin` or `city_officer` in scope): accepted, or
+/// returned (the owner may then submit the period again).
+#[utoipa::path(
+    tag = "lists", context_path = "/api/v1", operation_id = "review_submission", request_body = ReviewRequest,
+    params(("id" = i64, Path, description = "Submission id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Reviewed", body = SubmissionResponse),
+        (status = 403, description = "Only the city reviews submissions", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already reviewed (`already_reviewed`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/list-submissions/{id}/review")]
+pub async fn review_submission(
+    p: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: ApiJson<ReviewRequest>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let req = body.body;
+    let actor = Actor::from(&p);
+    let row = state
+        .db
+        .run(move |c| {
+            write_tx(c, |c| {
+                let row = lists::submission_visible(c, &lists_path(&p)?, id)?
+                    .ok_or_else(ApiError::not_found)?;
+                if !matches!(p.role, Role::CityAdmin | Role::CityOfficer) {
+                    return Err(ApiError::forbidden(
+                        "forbidden",
+                        "Only the city reviews submissions",
+                    ));
+                }
+                let reviewed = || {
+                    ApiError::conflict(
+                        "already_reviewed",
+                        "This submission has already been reviewed",
+                    )
+                };
+                if row.status != "submitted" {
+                    return Err(reviewed());
+                }
+                let mut e = Errors::default();
+                let opinion = e.text("/opinion", &req.opinion, 5000);
+                e.into_result().map_err(ApiError::validation)?;
+                let row = lists::review(c, id, req.decision.as_str(), p.account_id, &opinion)?
+                    .ok_or_else(reviewed)?;
+                audit::record(
+                    c,
+                    &actor,
+                    "review",
+                    "list_submission",
+                    &id.to_string(),
+                    &json!({"decision": req.decision, "opinion": opinion}),
+                )?;
+                Ok(row)
+            })
+        })
+        .await?;
+    let version = row.version;
+    Ok(with_etag(version, &SubmissionResponse::try_from(row)?))
+}
