@@ -410,7 +410,6 @@ pub fn live_submission_exists(
     Ok(q.first::<i64>(conn).optional()?.is_some())
 }
 
-#[allow(clippy::too_many_arguments)]
 pub fn insert_submission(
     conn: &mut AnyConnection,
     owner: &str,

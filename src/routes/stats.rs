@@ -211,20 +211,21 @@ pub async fn hazard_stats(
 ) -> ApiResult<HttpResponse> {
     regulators_only(&p)?;
     let q = query.into_inner();
-    let grouping =
-        match q.group_by.as_str() {
-            "jurisdiction" => HazardGrouping::Jurisdiction,
-            "sector" => HazardGrouping::Sector,
-            "level" => HazardGrouping::Level,
-            "source" => HazardGrouping::Source,
-            "month" => HazardGrouping::Month,
-            other => return Err(ApiError::bad_request(
+    let grouping = match q.group_by.as_str() {
+        "jurisdiction" => HazardGrouping::Jurisdiction,
+        "sector" => HazardGrouping::Sector,
+        "level" => HazardGrouping::Level,
+        "source" => HazardGrouping::Source,
+        "month" => HazardGrouping::Month,
+        other => {
+            return Err(ApiError::bad_request(
                 "invalid_query",
                 format!(
                     "group_by must be jurisdiction, sector, level, source or month; got {other}"
                 ),
-            )),
-        };
+            ))
+        }
+    };
     let (from, to) = period(&state, &q)?;
     let today = state.clock.today();
     let kind = q.group_by.clone();

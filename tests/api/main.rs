@@ -12,3 +12,4 @@ mod lists;
 mod matrix;
 mod openapi;
 mod operations;
+mod stats;
