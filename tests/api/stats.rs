@@ -159,6 +159,11 @@ both!(hazard_statistics_match_hand_computed_figures, |app| {
         .get(&city, "/api/v1/stats/hazards?group_by=jurisdiction")
         .await;
     r.assert_status(200);
+    // Shown with `cargo test stats -- --nocapture`: a sample answer.
+    eprintln!(
+        "{}",
+        serde_json::to_string_pretty(&r.body).unwrap_or_default()
+    );
     assert_eq!(r.body["from"], "2026-01-01");
     assert_eq!(r.body["to"], "2026-12-31");
     assert_eq!(
