@@ -250,6 +250,14 @@ impl From<diesel::result::Error> for ApiError {
                 "write_conflict",
                 "A concurrent write got there first; retry the request",
             ),
+            // A value the database cannot hold (a date in year -5000, say) is bad input.
+            Error::DatabaseError(_, info) if info.message().contains("out of range") => {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "value_out_of_range",
+                    "A value in the request is outside the range the server stores",
+                )
+            }
             Error::DatabaseError(_, info)
                 if info.message().contains("database is locked")
                     || info.message().contains("terminating connection")

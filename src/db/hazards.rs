@@ -497,15 +497,27 @@ pub fn attachment_visible(
     }
 }
 
-/// Marks a hazard as under (or no longer under) listed supervision.
-pub fn set_listed(conn: &mut AnyConnection, id: i64, listed: bool) -> QueryResult<usize> {
-    diesel::update(h::table.filter(h::id.eq(id)))
-        .set((
-            h::listed.eq(listed),
-            h::updated_at.eq(super::now()),
-            h::version.eq(h::version + 1),
-        ))
-        .execute(conn)
+/// Marks a hazard as under (or no longer under) listed supervision. With `version`, only if the
+/// hazard is still at that version (a listing must not land on a hazard closed meanwhile).
+pub fn set_listed(
+    conn: &mut AnyConnection,
+    id: i64,
+    listed: bool,
+    version: Option<i64>,
+) -> QueryResult<usize> {
+    let changes = (
+        h::listed.eq(listed),
+        h::updated_at.eq(super::now()),
+        h::version.eq(h::version + 1),
+    );
+    match version {
+        Some(v) => diesel::update(h::table.filter(h::id.eq(id)).filter(h::version.eq(v)))
+            .set(changes)
+            .execute(conn),
+        None => diesel::update(h::table.filter(h::id.eq(id)))
+            .set(changes)
+            .execute(conn),
+    }
 }
 
 /// Closes a hazard by delisting (销号); `false` if it is no longer pending acceptance.

@@ -93,26 +93,16 @@ pub struct Ending {
     pub cancel_reason: Option<Option<String>>,
 }
 
-/// Ends an active listing if it is still at `version` and still listed.
-pub fn end(
-    conn: &mut AnyConnection,
-    id: i64,
-    version: i64,
-    e: &Ending,
-) -> QueryResult<Option<ListingRow>> {
-    diesel::update(
-        l::table
-            .filter(l::id.eq(id))
-            .filter(l::version.eq(version))
-            .filter(l::status.eq("listed")),
-    )
-    .set((
-        e,
-        l::updated_at.eq(super::now()),
-        l::version.eq(version + 1),
-    ))
-    .get_result(conn)
-    .optional()
+/// Ends a listing if it is still listed (a concurrent end makes this `None`).
+pub fn end(conn: &mut AnyConnection, id: i64, e: &Ending) -> QueryResult<Option<ListingRow>> {
+    diesel::update(l::table.filter(l::id.eq(id)).filter(l::status.eq("listed")))
+        .set((
+            e,
+            l::updated_at.eq(super::now()),
+            l::version.eq(l::version + 1),
+        ))
+        .get_result(conn)
+        .optional()
 }
 
 pub fn move_deadline(conn: &mut AnyConnection, id: i64, deadline: NaiveDate) -> QueryResult<usize> {

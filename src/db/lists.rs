@@ -208,13 +208,15 @@ pub fn problem_links(
         .load(conn)
 }
 
-/// Of `ids`, the hazards inside the owner's jurisdiction subtree.
+/// Of `ids`, the hazards inside the owner's jurisdiction subtree that the caller can see.
 pub fn hazards_under(
     conn: &mut AnyConnection,
+    scope: &Scope,
     owner_path: &str,
     ids: &[i64],
 ) -> QueryResult<Vec<i64>> {
     hazards::table
+        .filter(super::scope::hazards_visible(scope))
         .filter(hazards::id.eq_any(ids))
         .filter(under_path!(hazards::jurisdiction_code, owner_path))
         .select(hazards::id)

@@ -169,6 +169,17 @@ where
     }
 }
 
+/// Makes the current PostgreSQL transaction REPEATABLE READ (call first in the transaction);
+/// SQLite transactions are serializable already.
+pub fn repeatable_read(conn: &mut AnyConnection) -> QueryResult<()> {
+    match conn {
+        AnyConnection::Postgresql(c) => {
+            c.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        }
+        AnyConnection::Sqlite(_) => Ok(()),
+    }
+}
+
 /// Maps a unique-constraint violation to a client-facing error; anything else passes through.
 pub fn on_unique_violation(
     e: diesel::result::Error,

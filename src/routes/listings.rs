@@ -223,7 +223,9 @@ pub async fn create_listing(
             },
         )
         .map_err(|e| crate::db::on_unique_violation(e, already))?;
-        hazards::set_listed(c, hazard.id, true)?;
+        if hazards::set_listed(c, hazard.id, true, Some(hazard.version))? != 1 {
+            return Err(ApiError::conflict("write_conflict", "The hazard changed while it was being listed; retry"));
+        }
         let response = ListingResponse::new(&row, today);
         audit::created(c, &actor, "listing", row.id, &response)?;
         audit::record(
@@ -346,6 +348,13 @@ pub struct CancelRequest {
     pub reason: String,
 }
 
+fn ended_meanwhile() -> ApiError {
+    ApiError::conflict(
+        "invalid_transition",
+        "The listing was ended by someone else meanwhile",
+    )
+}
+
 fn required(value: &str, pointer: &str) -> ApiResult<String> {
     let mut e = Errors::default();
     let v = e.text(pointer, value, 2000);
@@ -414,6 +423,7 @@ pub async fn delist_listing(
                 if hazard.status() != HazardStatus::PendingAcceptance {
                     return Err(not_pending(hazard.status()));
                 }
+                policy::not_the_same_user(&p, hazard.submitted_by, "delist a rectification you submitted")?;
                 let note = required(&note, "/note")?;
                 let now = crate::db::now();
                 let ending = Ending {
@@ -424,7 +434,7 @@ pub async fn delist_listing(
                     ..Default::default()
                 };
                 // Listing first, hazard second: if closing the hazard fails, neither changes.
-                let ended = listings::end(c, id, row.version, &ending)?.ok_or_else(ApiError::precondition_failed)?;
+                let ended = listings::end(c, id, &ending)?.ok_or_else(ended_meanwhile)?;
                 if !hazards::close_by_delisting(c, row.hazard_id)? {
                     return Err(not_pending(hazard.status()));
                 }
@@ -474,9 +484,8 @@ pub async fn cancel_listing(
                     cancel_reason: Some(Some(reason.clone())),
                     ..Default::default()
                 };
-                let ended = listings::end(c, id, row.version, &ending)?
-                    .ok_or_else(ApiError::precondition_failed)?;
-                hazards::set_listed(c, row.hazard_id, false)?;
+                let ended = listings::end(c, id, &ending)?.ok_or_else(ended_meanwhile)?;
+                hazards::set_listed(c, row.hazard_id, false, None)?;
                 record_both(
                     c,
                     &actor,

@@ -224,6 +224,13 @@ pub fn check_owner(
     Ok(Some(path))
 }
 
+fn check_date(e: &mut Errors, pointer: &str, d: NaiveDate) {
+    use chrono::Datelike;
+    if !(1900..=9998).contains(&d.year()) {
+        e.add(pointer, "must be a date between 1900 and 9998");
+    }
+}
+
 /// Points at every linked id outside the owner's jurisdiction.
 fn check_links(pointer: &str, wanted: &[i64], found: &[i64], errors: &mut Errors) {
     for (i, id) in wanted.iter().enumerate() {
@@ -259,13 +266,14 @@ fn checked_problem(
     input.title = e.text("/title", &input.title, 200);
     input.description = e.text("/description", &input.description, 5000);
     input.responsible_unit = e.text("/responsible_unit", &input.responsible_unit, 200);
+    check_date(&mut e, "/deadline", input.deadline);
     if let Some(s) = &input.sector_code {
         if !reference::sector_exists(c, s)? {
             e.add("/sector_code", "unknown sector");
         }
     }
     if let Some(path) = owner_path {
-        let found = lists::hazards_under(c, &path, &input.hazard_ids)?;
+        let found = lists::hazards_under(c, &p.scope(), &path, &input.hazard_ids)?;
         check_links("/hazard_ids", &input.hazard_ids, &found, &mut e);
     }
     e.into_result().map_err(ApiError::validation)?;
@@ -290,6 +298,7 @@ fn checked_measure(
     input.title = e.text("/title", &input.title, 200);
     input.lead_unit = e.text("/lead_unit", &input.lead_unit, 200);
     input.doc_no = e.opt_text("/doc_no", input.doc_no.as_deref(), 100);
+    check_date(&mut e, "/target_date", input.target_date);
     if let Some(path) = owner_path {
         let found = lists::problems_under(c, &path, &input.problem_ids)?;
         check_links("/problem_ids", &input.problem_ids, &found, &mut e);

@@ -145,6 +145,12 @@ fn period(state: &AppState, q: &StatsQuery) -> ApiResult<(NaiveDate, NaiveDate)>
             "from must not be after to",
         ));
     }
+    if !(1900..=9998).contains(&from.year()) || !(1900..=9998).contains(&to.year()) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "from and to must be between 1900 and 9998",
+        ));
+    }
     Ok((from, to))
 }
 

@@ -108,7 +108,31 @@ fn snapshot(c: &mut AnyConnection, owner: &str, department: Option<i64>) -> ApiR
         problem_items: problem_items(c, problems)?,
         measure_items: measure_items(c, measures)?,
     };
-    serde_json::to_string(&doc).map_err(ApiError::internal)
+    Ok(canonical(
+        &serde_json::to_value(&doc).map_err(ApiError::internal)?,
+    ))
+}
+
+/// Canonical JSON: object keys sorted at every level, no insignificant white space. Anyone can
+/// re-serialise the returned `items` this way and get the bytes `content_sha256` is over.
+pub fn canonical(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let parts: Vec<String> = keys
+                .into_iter()
+                .map(|k| format!("{}:{}", Value::String(k.clone()), canonical(&map[k])))
+                .collect();
+            format!("{{{}}}", parts.join(","))
+        }
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(canonical).collect::<Vec<_>>().join(",")
+        ),
+        other => other.to_string(),
+    }
 }
 
 /// Freezes an owner's current lists for a period. Made by an administrator or officer of the
@@ -138,8 +162,12 @@ pub async fn create_submission(
     let actor = Actor::from(&p);
     idempotency::create(&state.db, p.account_id, key, "create_submission", body.sha256, move |c| {
         lists_path(&p)?;
+        // One consistent view of the items and their links, even while others edit them.
+        crate::db::repeatable_read(c)?;
         let mut e = Errors::default();
-        check_owner(c, &p, &req.owner_jurisdiction_code, req.department_id, &mut e)?;
+        if check_owner(c, &p, &req.owner_jurisdiction_code, req.department_id, &mut e)?.is_none() {
+            return Err(ApiError::validation(e.0));
+        }
         if !p.role.is_regulator() || p.jurisdiction_code.as_deref() != Some(req.owner_jurisdiction_code.as_str()) {
             return Err(ApiError::forbidden(
                 "forbidden",

@@ -439,3 +439,47 @@ both!(listing_extensions_and_filters, |app| {
     );
     assert!(ids(app.get(&c.sf_admin, "/api/v1/listings").await).is_empty());
 });
+
+both!(ancestors_delist_and_submitters_do_not, |app| {
+    let c = cast(app).await;
+    let h = major(app, &c).await;
+    let id = app
+        .post(&c.lx_admin, "/api/v1/listings", &listing(h, "county"))
+        .await
+        .id();
+    // The county admin submits the rectification itself: it may not also delist it.
+    app.upload(&c.ent, h, "after", "a.png", png())
+        .await
+        .assert_status(201);
+    app.act(
+        &c.lx_admin,
+        h,
+        json!({"action": "submit_for_acceptance", "note": "整改完成"}),
+    )
+    .await
+    .assert_status(200);
+    app.post(
+        &c.lx_admin,
+        &format!("/api/v1/listings/{id}/delist"),
+        &json!({"note": "x"}),
+    )
+    .await
+    .assert_problem(403, "separation_of_duties");
+    // The city admin, an ancestor of the county authority, may.
+    let r = app
+        .post(
+            &c.city_admin,
+            &format!("/api/v1/listings/{id}/delist"),
+            &json!({"note": "市级复核合格"}),
+        )
+        .await;
+    r.assert_status(200);
+    assert_eq!(
+        r.body["delisted_by"],
+        app.get(&c.city_admin, "/api/v1/me").await.body["id"]
+    );
+    // A closed hazard cannot be listed again.
+    app.post(&c.lx_admin, "/api/v1/listings", &listing(h, "county"))
+        .await
+        .assert_problem(409, "invalid_transition");
+});

@@ -215,6 +215,17 @@ both!(items_links_history_and_scope, |app| {
         .await
         .assert_problem(404, "not_found");
 
+    // A PATCH that adds an out-of-scope link, or a date out of range, changes nothing.
+    let r = app
+        .patch_fresh(&c.lx_officer, &path, &json!({"hazard_ids": [c.sf_hazard]}))
+        .await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(r.body["errors"][0]["pointer"], "/hazard_ids/0");
+    app.patch_fresh(&c.lx_officer, &path, &json!({"deadline": "+20000-01-01"}))
+        .await
+        .assert_status_in(&[422]);
+    assert_eq!(app.get(&c.admin, &path).await.body["version"], 3);
+
     // Filters.
     let ids = |r: crate::support::Resp| -> Vec<i64> {
         r.items()
@@ -283,7 +294,16 @@ both!(submissions_freeze_the_lists, |app| {
     r.assert_status(201);
     let sid = r.id();
     let hash = r.body["content_sha256"].as_str().unwrap().to_string();
-    assert_eq!(hash.len(), 64);
+    // The hash is over the canonical JSON (sorted keys, no spaces) of exactly the returned items.
+    let canonical = serde_json::to_string(&r.body["items"]).unwrap();
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(canonical.as_bytes());
+    assert_eq!(
+        hash,
+        digest
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
     assert_eq!(r.body["items"]["problem_items"][0]["id"], pid);
     let frozen = r.body["items"].clone();
     app.post(&c.lx_admin, "/api/v1/list-submissions", &body)

@@ -241,6 +241,16 @@ impl Resp {
         );
     }
     #[track_caller]
+    pub fn assert_status_in(&self, statuses: &[u16]) -> &Self {
+        assert!(
+            statuses.contains(&self.status),
+            "unexpected answer {}: {:?}",
+            self.status,
+            self.body
+        );
+        self
+    }
+    #[track_caller]
     pub fn assert_status(&self, status: u16) -> &Self {
         assert_eq!(self.status, status, "unexpected answer: {:?}", self.body);
         self
