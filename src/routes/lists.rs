@@ -22,6 +22,7 @@ use crate::http::json::from_value;
 use crate::http::{patch as merge_patch, ApiJson, IdempotencyKey, IfMatch};
 use crate::routes::{parse_timestamp, with_etag, PageQuery};
 use crate::state::AppState;
+use diesel::QueryResult;
 
 /// A problem item (问题隐患清单): the create body and the shape a `PATCH` merges into.
 #[derive(Deserialize, Serialize, ToSchema, Clone)]
@@ -378,6 +379,229 @@ fn item_filter(q: ItemQuery, valid_status: impl Fn(&str) -> bool) -> ApiResult<I
     })
 }
 
+/// What differs between the two lists; the endpoints below are written once over it.
+pub trait ListKind: 'static {
+    type Input: Serialize + serde::de::DeserializeOwned + Clone + Send + 'static;
+    type Row: Send + 'static;
+    type Item: Serialize + Send + 'static;
+    /// `entity_type` of its audit events.
+    const ENTITY: &'static str;
+    /// Path segment under `/api/v1`.
+    const COLLECTION: &'static str;
+    fn checked(c: &mut AnyConnection, p: &Principal, input: Self::Input) -> ApiResult<Self::Input>;
+    fn insert(c: &mut AnyConnection, input: &Self::Input) -> QueryResult<Self::Row>;
+    fn update(
+        c: &mut AnyConnection,
+        id: i64,
+        version: i64,
+        input: &Self::Input,
+    ) -> QueryResult<Option<Self::Row>>;
+    fn visible(c: &mut AnyConnection, path: &str, id: i64) -> QueryResult<Option<Self::Row>>;
+    fn list(c: &mut AnyConnection, path: &str, f: &ItemFilter) -> QueryResult<Vec<Self::Row>>;
+    fn items(c: &mut AnyConnection, rows: Vec<Self::Row>) -> ApiResult<Vec<Self::Item>>;
+    /// (id, version) of an item.
+    fn meta(item: &Self::Item) -> (i64, i64);
+    fn fields(item: &Self::Item) -> &Self::Input;
+    fn valid_status(s: &str) -> bool;
+}
+
+pub struct Problems;
+pub struct Measures;
+
+impl ListKind for Problems {
+    type Input = ProblemInput;
+    type Row = ProblemRow;
+    type Item = ProblemItem;
+    const ENTITY: &'static str = "problem_item";
+    const COLLECTION: &'static str = "problem-items";
+    fn checked(
+        c: &mut AnyConnection,
+        p: &Principal,
+        input: ProblemInput,
+    ) -> ApiResult<ProblemInput> {
+        checked_problem(c, p, input)
+    }
+    fn insert(c: &mut AnyConnection, i: &ProblemInput) -> QueryResult<ProblemRow> {
+        lists::insert_problem(c, &problem_values(i), &i.hazard_ids)
+    }
+    fn update(
+        c: &mut AnyConnection,
+        id: i64,
+        version: i64,
+        i: &ProblemInput,
+    ) -> QueryResult<Option<ProblemRow>> {
+        lists::update_problem(c, id, version, &problem_values(i), &i.hazard_ids)
+    }
+    fn visible(c: &mut AnyConnection, path: &str, id: i64) -> QueryResult<Option<ProblemRow>> {
+        lists::problem_visible(c, path, id)
+    }
+    fn list(c: &mut AnyConnection, path: &str, f: &ItemFilter) -> QueryResult<Vec<ProblemRow>> {
+        lists::list_problems(c, path, f)
+    }
+    fn items(c: &mut AnyConnection, rows: Vec<ProblemRow>) -> ApiResult<Vec<ProblemItem>> {
+        problem_items(c, rows)
+    }
+    fn meta(i: &ProblemItem) -> (i64, i64) {
+        (i.id, i.version)
+    }
+    fn fields(i: &ProblemItem) -> &ProblemInput {
+        &i.fields
+    }
+    fn valid_status(s: &str) -> bool {
+        ProblemStatus::parse(s).is_some()
+    }
+}
+
+impl ListKind for Measures {
+    type Input = MeasureInput;
+    type Row = MeasureRow;
+    type Item = MeasureItem;
+    const ENTITY: &'static str = "measure_item";
+    const COLLECTION: &'static str = "measure-items";
+    fn checked(
+        c: &mut AnyConnection,
+        p: &Principal,
+        input: MeasureInput,
+    ) -> ApiResult<MeasureInput> {
+        checked_measure(c, p, input)
+    }
+    fn insert(c: &mut AnyConnection, i: &MeasureInput) -> QueryResult<MeasureRow> {
+        lists::insert_measure(c, &measure_values(i), &i.problem_ids)
+    }
+    fn update(
+        c: &mut AnyConnection,
+        id: i64,
+        version: i64,
+        i: &MeasureInput,
+    ) -> QueryResult<Option<MeasureRow>> {
+        lists::update_measure(c, id, version, &measure_values(i), &i.problem_ids)
+    }
+    fn visible(c: &mut AnyConnection, path: &str, id: i64) -> QueryResult<Option<MeasureRow>> {
+        lists::measure_visible(c, path, id)
+    }
+    fn list(c: &mut AnyConnection, path: &str, f: &ItemFilter) -> QueryResult<Vec<MeasureRow>> {
+        lists::list_measures(c, path, f)
+    }
+    fn items(c: &mut AnyConnection, rows: Vec<MeasureRow>) -> ApiResult<Vec<MeasureItem>> {
+        measure_items(c, rows)
+    }
+    fn meta(i: &MeasureItem) -> (i64, i64) {
+        (i.id, i.version)
+    }
+    fn fields(i: &MeasureItem) -> &MeasureInput {
+        &i.fields
+    }
+    fn valid_status(s: &str) -> bool {
+        MeasureStatus::parse(s).is_some()
+    }
+}
+
+fn visible_item<K: ListKind>(c: &mut AnyConnection, p: &Principal, id: i64) -> ApiResult<K::Item> {
+    let row = K::visible(c, &lists_path(p)?, id)?.ok_or_else(ApiError::not_found)?;
+    one(K::items(c, vec![row])?)
+}
+
+async fn create<K: ListKind>(
+    p: Principal,
+    state: web::Data<AppState>,
+    key: IdempotencyKey,
+    body: ApiJson<K::Input>,
+) -> ApiResult<HttpResponse> {
+    let input = body.body;
+    let actor = Actor::from(&p);
+    let scope = format!("create_{}", K::ENTITY);
+    idempotency::create(&state.db, p.account_id, key, scope, body.sha256, move |c| {
+        lists_path(&p)?;
+        let input = K::checked(c, &p, input)?;
+        let row = K::insert(c, &input)?;
+        let item = one(K::items(c, vec![row])?)?;
+        let (id, _) = K::meta(&item);
+        audit::created(c, &actor, K::ENTITY, id, &item)?;
+        Created::new(format!("/api/v1/{}/{id}", K::COLLECTION), &item)
+    })
+    .await
+}
+
+async fn list<K: ListKind>(
+    p: Principal,
+    state: web::Data<AppState>,
+    query: ItemQuery,
+) -> ApiResult<HttpResponse> {
+    let f = item_filter(query, K::valid_status)?;
+    let limit = f.limit;
+    let (items, more) = state
+        .db
+        .run(move |c| {
+            let path = lists_path(&p)?;
+            let mut rows = K::list(c, &path, &f)?;
+            let more = rows.len() as i64 > limit;
+            rows.truncate(limit as usize);
+            Ok((K::items(c, rows)?, more))
+        })
+        .await?;
+    let next_cursor = if more {
+        items.last().map(|i| page::encode_id_cursor(K::meta(i).0))
+    } else {
+        None
+    };
+    Ok(HttpResponse::Ok().json(page::Page { items, next_cursor }))
+}
+
+async fn get_one<K: ListKind>(
+    p: Principal,
+    state: web::Data<AppState>,
+    id: i64,
+) -> ApiResult<HttpResponse> {
+    let item = state.db.run(move |c| visible_item::<K>(c, &p, id)).await?;
+    Ok(with_etag(K::meta(&item).1, &item))
+}
+
+async fn update<K: ListKind>(
+    p: Principal,
+    state: web::Data<AppState>,
+    id: i64,
+    if_match: IfMatch,
+    patch: Value,
+) -> ApiResult<HttpResponse> {
+    let actor = Actor::from(&p);
+    let item = state
+        .db
+        .run(move |c| {
+            write_tx(c, |c| {
+                let before = visible_item::<K>(c, &p, id)?;
+                let mut merged =
+                    serde_json::to_value(K::fields(&before)).map_err(ApiError::internal)?;
+                merge_patch::merge(&mut merged, &patch);
+                let input: K::Input = from_value(merged)?;
+                policy::edit_lists(&p)?;
+                let (_, version) = K::meta(&before);
+                if_match.check(version)?;
+                let input = K::checked(c, &p, input)?;
+                let row =
+                    K::update(c, id, version, &input)?.ok_or_else(ApiError::precondition_failed)?;
+                let after = one(K::items(c, vec![row])?)?;
+                audit::updated(c, &actor, K::ENTITY, id, &before, &after, None)?;
+                Ok(after)
+            })
+        })
+        .await?;
+    Ok(with_etag(K::meta(&item).1, &item))
+}
+
+async fn history<K: ListKind>(
+    p: Principal,
+    state: web::Data<AppState>,
+    id: i64,
+    query: PageQuery,
+) -> ApiResult<HttpResponse> {
+    crate::routes::audit::entity_events(&state, K::ENTITY, id, query, move |c| {
+        K::visible(c, &lists_path(&p)?, id)?
+            .map(|_| ())
+            .ok_or_else(ApiError::not_found)
+    })
+    .await
+}
+
 /// Adds a problem item (问题隐患清单).
 #[utoipa::path(
     tag = "lists", context_path = "/api/v1", operation_id = "create_problem_item", request_body = ProblemInput,
@@ -397,24 +621,7 @@ pub async fn create_problem_item(
     key: IdempotencyKey,
     body: ApiJson<ProblemInput>,
 ) -> ApiResult<HttpResponse> {
-    let input = body.body;
-    let actor = Actor::from(&p);
-    idempotency::create(
-        &state.db,
-        p.account_id,
-        key,
-        "create_problem_item",
-        body.sha256,
-        move |c| {
-            lists_path(&p)?;
-            let input = checked_problem(c, &p, input)?;
-            let row = lists::insert_problem(c, &problem_values(&input), &input.hazard_ids)?;
-            let item = one(problem_items(c, vec![row])?)?;
-            audit::created(c, &actor, "problem_item", item.id, &item)?;
-            Created::new(format!("/api/v1/problem-items/{}", item.id), &item)
-        },
-    )
-    .await
+    create::<Problems>(p, state, key, body).await
 }
 
 /// Problem items of units in your reach, oldest first.
@@ -429,28 +636,7 @@ pub async fn list_problem_items(
     state: web::Data<AppState>,
     query: web::Query<ItemQuery>,
 ) -> ApiResult<HttpResponse> {
-    let f = item_filter(query.into_inner(), |s| ProblemStatus::parse(s).is_some())?;
-    let limit = f.limit;
-    let (rows, more) = state
-        .db
-        .run(move |c| {
-            let path = lists_path(&p)?;
-            let mut rows = lists::list_problems(c, &path, &f)?;
-            let more = rows.len() as i64 > limit;
-            rows.truncate(limit as usize);
-            Ok((problem_items(c, rows)?, more))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(page_of(rows, more, |i| i.id)))
-}
-
-fn page_of<T>(items: Vec<T>, more: bool, id: impl Fn(&T) -> i64) -> page::Page<T> {
-    let next_cursor = if more {
-        items.last().map(|i| page::encode_id_cursor(id(i)))
-    } else {
-        None
-    };
-    page::Page { items, next_cursor }
+    list::<Problems>(p, state, query.into_inner()).await
 }
 
 /// One problem item (with its `ETag`).
@@ -466,16 +652,7 @@ pub async fn get_problem_item(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
-    let item = state
-        .db
-        .run(move |c| {
-            let row =
-                lists::problem_visible(c, &lists_path(&p)?, id)?.ok_or_else(ApiError::not_found)?;
-            one(problem_items(c, vec![row])?)
-        })
-        .await?;
-    Ok(with_etag(item.version, &item))
+    get_one::<Problems>(p, state, id.into_inner()).await
 }
 
 /// Changes a problem item (JSON merge patch; needs `If-Match`). `hazard_ids` is replaced whole.
@@ -496,38 +673,7 @@ pub async fn update_problem_item(
     if_match: IfMatch,
     body: ApiJson<Value>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
-    let patch = body.body;
-    let actor = Actor::from(&p);
-    let item = state
-        .db
-        .run(move |c| {
-            write_tx(c, |c| {
-                let row = lists::problem_visible(c, &lists_path(&p)?, id)?
-                    .ok_or_else(ApiError::not_found)?;
-                let before = one(problem_items(c, vec![row])?)?;
-                let mut merged =
-                    serde_json::to_value(&before.fields).map_err(ApiError::internal)?;
-                merge_patch::merge(&mut merged, &patch);
-                let input: ProblemInput = from_value(merged)?;
-                policy::edit_lists(&p)?;
-                if_match.check(before.version)?;
-                let input = checked_problem(c, &p, input)?;
-                let row = lists::update_problem(
-                    c,
-                    id,
-                    before.version,
-                    &problem_values(&input),
-                    &input.hazard_ids,
-                )?
-                .ok_or_else(ApiError::precondition_failed)?;
-                let after = one(problem_items(c, vec![row])?)?;
-                audit::updated(c, &actor, "problem_item", id, &before, &after, None)?;
-                Ok(after)
-            })
-        })
-        .await?;
-    Ok(with_etag(item.version, &item))
+    update::<Problems>(p, state, id.into_inner(), if_match, body.body).await
 }
 
 /// Who changed what, and when: the item's history, oldest first.
@@ -544,13 +690,7 @@ pub async fn list_problem_item_history(
     id: web::Path<i64>,
     query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
-    crate::routes::audit::entity_events(&state, "problem_item", id, query.into_inner(), move |c| {
-        lists::problem_visible(c, &lists_path(&p)?, id)?
-            .map(|_| ())
-            .ok_or_else(ApiError::not_found)
-    })
-    .await
+    history::<Problems>(p, state, id.into_inner(), query.into_inner()).await
 }
 
 /// Adds a measure item (制度措施清单).
@@ -572,24 +712,7 @@ pub async fn create_measure_item(
     key: IdempotencyKey,
     body: ApiJson<MeasureInput>,
 ) -> ApiResult<HttpResponse> {
-    let input = body.body;
-    let actor = Actor::from(&p);
-    idempotency::create(
-        &state.db,
-        p.account_id,
-        key,
-        "create_measure_item",
-        body.sha256,
-        move |c| {
-            lists_path(&p)?;
-            let input = checked_measure(c, &p, input)?;
-            let row = lists::insert_measure(c, &measure_values(&input), &input.problem_ids)?;
-            let item = one(measure_items(c, vec![row])?)?;
-            audit::created(c, &actor, "measure_item", item.id, &item)?;
-            Created::new(format!("/api/v1/measure-items/{}", item.id), &item)
-        },
-    )
-    .await
+    create::<Measures>(p, state, key, body).await
 }
 
 /// Measure items of units in your reach, oldest first.
@@ -604,19 +727,7 @@ pub async fn list_measure_items(
     state: web::Data<AppState>,
     query: web::Query<ItemQuery>,
 ) -> ApiResult<HttpResponse> {
-    let f = item_filter(query.into_inner(), |s| MeasureStatus::parse(s).is_some())?;
-    let limit = f.limit;
-    let (rows, more) = state
-        .db
-        .run(move |c| {
-            let path = lists_path(&p)?;
-            let mut rows = lists::list_measures(c, &path, &f)?;
-            let more = rows.len() as i64 > limit;
-            rows.truncate(limit as usize);
-            Ok((measure_items(c, rows)?, more))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(page_of(rows, more, |i| i.id)))
+    list::<Measures>(p, state, query.into_inner()).await
 }
 
 /// One measure item (with its `ETag`).
@@ -632,16 +743,7 @@ pub async fn get_measure_item(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
-    let item = state
-        .db
-        .run(move |c| {
-            let row =
-                lists::measure_visible(c, &lists_path(&p)?, id)?.ok_or_else(ApiError::not_found)?;
-            one(measure_items(c, vec![row])?)
-        })
-        .await?;
-    Ok(with_etag(item.version, &item))
+    get_one::<Measures>(p, state, id.into_inner()).await
 }
 
 /// Changes a measure item (JSON merge patch; needs `If-Match`). `problem_ids` is replaced whole.
@@ -662,38 +764,7 @@ pub async fn update_measure_item(
     if_match: IfMatch,
     body: ApiJson<Value>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
-    let patch = body.body;
-    let actor = Actor::from(&p);
-    let item = state
-        .db
-        .run(move |c| {
-            write_tx(c, |c| {
-                let row = lists::measure_visible(c, &lists_path(&p)?, id)?
-                    .ok_or_else(ApiError::not_found)?;
-                let before = one(measure_items(c, vec![row])?)?;
-                let mut merged =
-                    serde_json::to_value(&before.fields).map_err(ApiError::internal)?;
-                merge_patch::merge(&mut merged, &patch);
-                let input: MeasureInput = from_value(merged)?;
-                policy::edit_lists(&p)?;
-                if_match.check(before.version)?;
-                let input = checked_measure(c, &p, input)?;
-                let row = lists::update_measure(
-                    c,
-                    id,
-                    before.version,
-                    &measure_values(&input),
-                    &input.problem_ids,
-                )?
-                .ok_or_else(ApiError::precondition_failed)?;
-                let after = one(measure_items(c, vec![row])?)?;
-                audit::updated(c, &actor, "measure_item", id, &before, &after, None)?;
-                Ok(after)
-            })
-        })
-        .await?;
-    Ok(with_etag(item.version, &item))
+    update::<Measures>(p, state, id.into_inner(), if_match, body.body).await
 }
 
 /// Who changed what, and when: the item's history, oldest first.
@@ -710,11 +781,5 @@ pub async fn list_measure_item_history(
     id: web::Path<i64>,
     query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
-    crate::routes::audit::entity_events(&state, "measure_item", id, query.into_inner(), move |c| {
-        lists::measure_visible(c, &lists_path(&p)?, id)?
-            .map(|_| ())
-            .ok_or_else(ApiError::not_found)
-    })
-    .await
+    history::<Measures>(p, state, id.into_inner(), query.into_inner()).await
 }
