@@ -252,19 +252,8 @@ pub async fn list_enterprises(
     let rows = state
         .db
         .run(move |c| {
-            let jurisdiction_path = match &q.jurisdiction_code {
-                Some(code) => Some(
-                    jurisdiction_path(c, code)?
-                        .ok_or_else(|| {
-                            ApiError::bad_request(
-                                "invalid_query",
-                                format!("Unknown jurisdiction_code {code}"),
-                            )
-                        })?
-                        .0,
-                ),
-                None => None,
-            };
+            let jurisdiction_path =
+                crate::routes::jurisdiction_filter(c, q.jurisdiction_code.as_deref())?;
             let filter = EnterpriseFilter {
                 jurisdiction_path,
                 sector_code: q.sector_code,

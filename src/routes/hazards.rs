@@ -11,7 +11,7 @@ use crate::db::audit::{self, Actor};
 use crate::db::hazards::{
     self, HazardCursor, HazardListFilter, HazardRow, HazardSort, LifecycleChange, NewHazard,
 };
-use crate::db::scope::{county_level_code, jurisdiction_path};
+use crate::db::scope::county_level_code;
 use crate::db::{enterprises, page, to_utc, write_tx, AnyConnection};
 use crate::domain::hazard::{
     overdue_days, Action, HazardFields, HazardLevel, HazardSource, HazardStatus,
@@ -355,18 +355,8 @@ pub async fn list_hazards(
     let rows = state
         .db
         .run(move |c| {
-            if let Some(code) = &jurisdiction {
-                filter.jurisdiction_path = Some(
-                    jurisdiction_path(c, code)?
-                        .ok_or_else(|| {
-                            ApiError::bad_request(
-                                "invalid_query",
-                                format!("Unknown jurisdiction_code {code}"),
-                            )
-                        })?
-                        .0,
-                );
-            }
+            filter.jurisdiction_path =
+                crate::routes::jurisdiction_filter(c, jurisdiction.as_deref())?;
             Ok(hazards::list_visible(c, &p.scope(), &filter)?)
         })
         .await?;

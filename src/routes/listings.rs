@@ -290,18 +290,8 @@ pub async fn list_listings(
     let rows = state
         .db
         .run(move |c| {
-            if let Some(code) = &jurisdiction {
-                filter.jurisdiction_path = Some(
-                    jurisdiction_path(c, code)?
-                        .ok_or_else(|| {
-                            ApiError::bad_request(
-                                "invalid_query",
-                                format!("Unknown jurisdiction_code {code}"),
-                            )
-                        })?
-                        .0,
-                );
-            }
+            filter.jurisdiction_path =
+                crate::routes::jurisdiction_filter(c, jurisdiction.as_deref())?;
             Ok(listings::list_visible(c, &p.scope(), &filter)?)
         })
         .await?;

@@ -99,6 +99,23 @@ pub fn parse_timestamp(name: &str, raw: Option<&str>) -> ApiResult<Option<chrono
     .transpose()
 }
 
+/// The tree path of a `jurisdiction_code` list filter (that jurisdiction and everything below
+/// it); an unknown code is `400 invalid_query`, so a typo never reads as "nothing found".
+pub fn jurisdiction_filter(
+    c: &mut crate::db::AnyConnection,
+    code: Option<&str>,
+) -> ApiResult<Option<String>> {
+    let Some(code) = code else { return Ok(None) };
+    crate::db::scope::jurisdiction_path(c, code)?
+        .map(|(path, _)| Some(path))
+        .ok_or_else(|| {
+            crate::error::ApiError::bad_request(
+                "invalid_query",
+                format!("Unknown jurisdiction_code {code}"),
+            )
+        })
+}
+
 /// A single resource with its `ETag`.
 pub fn with_etag<T: serde::Serialize>(version: i64, body: &T) -> actix_web::HttpResponse {
     actix_web::HttpResponse::Ok()
