@@ -64,14 +64,20 @@ fn parse_role(s: &str) -> Result<Role, String> {
     })
 }
 
-/// A random password that satisfies the password policy.
+/// A random password (24 characters, about 140 bits) that satisfies the password policy.
 pub fn generate_password() -> String {
-    const CHARS: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    const CHARS: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789-_";
     let mut rng = rand::rngs::OsRng;
-    let body: String = (0..20)
-        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
-        .collect();
-    format!("{body}-a7K")
+    loop {
+        let candidate: String = (0..24)
+            .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+            .collect();
+        let mut errors = crate::domain::validate::Errors::default();
+        crate::domain::account::check_password(&mut errors, &candidate, "admin");
+        if errors.is_empty() {
+            return candidate;
+        }
+    }
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
