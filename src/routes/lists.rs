@@ -569,9 +569,21 @@ async fn update<K: ListKind>(
         .run(move |c| {
             write_tx(c, |c| {
                 let before = visible_item::<K>(c, &p, id)?;
-                let mut merged =
+                let current =
                     serde_json::to_value(K::fields(&before)).map_err(ApiError::internal)?;
+                let mut merged = current.clone();
                 merge_patch::merge(&mut merged, &patch);
+                // An item stays on its owner's list: links were checked against that owner.
+                for key in ["owner_jurisdiction_code", "department_id"] {
+                    let null = Value::Null;
+                    if merged.get(key).unwrap_or(&null) != current.get(key).unwrap_or(&null) {
+                        return Err(ApiError::invalid_field(
+                            "validation_failed",
+                            &format!("/{key}"),
+                            "an item's owner does not change; add it to the other owner's list",
+                        ));
+                    }
+                }
                 let input: K::Input = from_value(merged)?;
                 policy::edit_lists(&p)?;
                 let (_, version) = K::meta(&before);

@@ -226,6 +226,17 @@ both!(items_links_history_and_scope, |app| {
         .assert_status_in(&[422]);
     assert_eq!(app.get(&c.admin, &path).await.body["version"], 3);
 
+    // An item stays with its owner.
+    let r = app
+        .patch_fresh(
+            &c.admin,
+            &path,
+            &json!({"owner_jurisdiction_code": "431321"}),
+        )
+        .await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(r.body["errors"][0]["pointer"], "/owner_jurisdiction_code");
+
     // Filters.
     let ids = |r: crate::support::Resp| -> Vec<i64> {
         r.items()
