@@ -19,15 +19,24 @@ pub fn read_accounts(p: &Principal) -> ApiResult<()> {
     }
 }
 
+/// Managing accounts at all: administrators only (checked before paying for a password hash).
+pub fn manage_accounts(p: &Principal) -> ApiResult<()> {
+    match p.role {
+        Role::CityAdmin | Role::CountyAdmin => Ok(()),
+        _ => Err(deny("Only administrators manage accounts")),
+    }
+}
+
 /// Whether `actor` may create or change an account of `role` bound at `target_path`
 /// (the jurisdiction path, or the enterprise's jurisdiction path for enterprise accounts).
 /// A city admin manages every account in the city; a county admin manages its county's
 /// officers and enterprise accounts; nobody else manages accounts.
 pub fn manage_account(actor: &Principal, role: Role, target_path: &str) -> ApiResult<()> {
+    manage_accounts(actor)?;
     let allowed_roles: &[Role] = match actor.role {
         Role::CityAdmin => Role::ALL,
         Role::CountyAdmin => &[Role::CountyOfficer, Role::Enterprise],
-        _ => return Err(deny("Only administrators manage accounts")),
+        _ => &[],
     };
     if !actor.reaches(target_path) {
         return Err(ApiError::forbidden(
@@ -258,4 +267,40 @@ pub fn edit_lists(p: &Principal) -> ApiResult<()> {
         return Err(deny("Only regulators edit the two lists"));
     }
     Ok(())
+}
+
+/// A `province` listing is recorded by the city administrator only.
+pub fn listing_level(p: &Principal, level: crate::domain::listing::ListingLevel) -> ApiResult<()> {
+    if level == crate::domain::listing::ListingLevel::Province && p.role != Role::CityAdmin {
+        return Err(deny(
+            "A province listing is recorded by the city administrator",
+        ));
+    }
+    Ok(())
+}
+
+/// Statistics are for regulators and auditors.
+pub fn read_stats(p: &Principal) -> ApiResult<()> {
+    if p.role == Role::Enterprise {
+        return Err(deny("Statistics are for regulators and auditors"));
+    }
+    Ok(())
+}
+
+/// A list submission is made by an administrator or officer of the owner's own jurisdiction.
+pub fn submit_lists(p: &Principal, owner_jurisdiction_code: &str) -> ApiResult<()> {
+    if !p.role.is_regulator() || p.jurisdiction_code.as_deref() != Some(owner_jurisdiction_code) {
+        return Err(deny(
+            "A submission is made by an administrator or officer of the owner's own jurisdiction",
+        ));
+    }
+    Ok(())
+}
+
+/// The city (`city_admin`, `city_officer`) reviews list submissions.
+pub fn review_submissions(p: &Principal) -> ApiResult<()> {
+    match p.role {
+        Role::CityAdmin | Role::CityOfficer => Ok(()),
+        _ => Err(deny("Only the city reviews submissions")),
+    }
 }

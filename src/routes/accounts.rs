@@ -316,12 +316,7 @@ pub async fn create_account(
     key: IdempotencyKey,
     body: ApiJson<CreateAccountRequest>,
 ) -> ApiResult<HttpResponse> {
-    if !matches!(p.role, Role::CityAdmin | Role::CountyAdmin) {
-        return Err(ApiError::forbidden(
-            "forbidden",
-            "Only administrators manage accounts",
-        ));
-    }
+    policy::manage_accounts(&p)?;
     let req = body.body;
     let mut errors = Errors::default();
     let username = normalise_username(&mut errors, &req.username);

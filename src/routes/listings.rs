@@ -177,9 +177,7 @@ pub async fn create_listing(
             ListingLevel::County => hazard.county_code.clone(),
             ListingLevel::City | ListingLevel::Province => city_code(c, &hazard.jurisdiction_code)?,
         };
-        if req.level == ListingLevel::Province && p.role != crate::domain::role::Role::CityAdmin {
-            return Err(ApiError::forbidden("forbidden", "A province listing is recorded by the city administrator"));
-        }
+        policy::listing_level(&p, req.level)?;
         policy::listing_authority(&p, &authority_path(c, &authority)?)?;
         let already = || ApiError::conflict("already_listed", "This hazard already has an active listing");
         if listings::active_for_hazard(c, hazard.id)? {

@@ -7,11 +7,10 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Principal;
+use crate::auth::{policy, Principal};
 use crate::db::schema::{jurisdictions, sectors};
 use crate::db::stats::{self, HazardGroup, HazardGrouping, ListingGroup};
 use crate::db::AnyConnection;
-use crate::domain::role::Role;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
 use diesel::prelude::*;
@@ -154,16 +153,6 @@ fn period(state: &AppState, q: &StatsQuery) -> ApiResult<(NaiveDate, NaiveDate)>
     Ok((from, to))
 }
 
-fn regulators_only(p: &Principal) -> ApiResult<()> {
-    if p.role == Role::Enterprise {
-        return Err(ApiError::forbidden(
-            "forbidden",
-            "Statistics are for regulators and auditors",
-        ));
-    }
-    Ok(())
-}
-
 /// Human labels for group keys (names of jurisdictions and sectors, Chinese terms otherwise).
 fn labels(c: &mut AnyConnection, kind: &str, keys: &[String]) -> ApiResult<Vec<String>> {
     let named: Vec<(String, String)> = match kind {
@@ -215,7 +204,7 @@ pub async fn hazard_stats(
     state: web::Data<AppState>,
     query: web::Query<StatsQuery>,
 ) -> ApiResult<HttpResponse> {
-    regulators_only(&p)?;
+    policy::read_stats(&p)?;
     let q = query.into_inner();
     let grouping = match q.group_by.as_str() {
         "jurisdiction" => HazardGrouping::Jurisdiction,
@@ -287,7 +276,7 @@ pub async fn listing_stats(
     state: web::Data<AppState>,
     query: web::Query<StatsQuery>,
 ) -> ApiResult<HttpResponse> {
-    regulators_only(&p)?;
+    policy::read_stats(&p)?;
     let q = query.into_inner();
     let by_level = match q.group_by.as_str() {
         "level" => true,

@@ -8,12 +8,11 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Principal;
+use crate::auth::{policy, Principal};
 use crate::db::audit::{self, Actor};
 use crate::db::lists::{self, SubmissionFilter, SubmissionRow};
 use crate::db::{page, to_utc, write_tx, AnyConnection};
 use crate::domain::listing::{period_start, ReviewDecision};
-use crate::domain::role::Role;
 use crate::domain::validate::Errors;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::idempotency::{self, Created};
@@ -168,12 +167,7 @@ pub async fn create_submission(
         if check_owner(c, &p, &req.owner_jurisdiction_code, req.department_id, &mut e)?.is_none() {
             return Err(ApiError::validation(e.0));
         }
-        if !p.role.is_regulator() || p.jurisdiction_code.as_deref() != Some(req.owner_jurisdiction_code.as_str()) {
-            return Err(ApiError::forbidden(
-                "forbidden",
-                "A submission is made by an administrator or officer of the owner's own jurisdiction",
-            ));
-        }
+        policy::submit_lists(&p, &req.owner_jurisdiction_code)?;
         match period_start(&req.period) {
             None => e.add("/period", "must be YYYY-Bn (n = 1–6) or YYYY-MM"),
             Some(start) if start > today => e.add("/period", "must not be in the future"),
@@ -318,12 +312,7 @@ pub async fn review_submission(
             write_tx(c, |c| {
                 let row = lists::submission_visible(c, &lists_path(&p)?, id)?
                     .ok_or_else(ApiError::not_found)?;
-                if !matches!(p.role, Role::CityAdmin | Role::CityOfficer) {
-                    return Err(ApiError::forbidden(
-                        "forbidden",
-                        "Only the city reviews submissions",
-                    ));
-                }
+                policy::review_submissions(&p)?;
                 let reviewed = || {
                     ApiError::conflict(
                         "already_reviewed",
