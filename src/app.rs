@@ -6,6 +6,7 @@ use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::middleware::{from_fn, ErrorHandlers};
 use actix_web::{web, App, HttpServer};
+use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::http::rejections::{self, RouteTable};
@@ -50,25 +51,33 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
     let routes = web::Data::new(RouteTable::from_openapi(&openapi));
     let server = HttpServer::new(move || {
         App::new()
-            .app_data(state.clone())
-            .app_data(routes.clone())
-            .app_data(web::QueryConfig::default().error_handler(rejections::query_error))
-            .app_data(web::PathConfig::default().error_handler(rejections::path_error))
-            .wrap(ErrorHandlers::new().default_handler(rejections::problemize))
-            .wrap(cors(&origins))
-            .wrap(from_fn(crate::http::request_id::middleware))
-            // Before the /api/v1 scope, which would otherwise swallow /api/v1/openapi.json.
-            .route(
-                "/docs",
-                web::get().to(|| async {
-                    actix_web::HttpResponse::PermanentRedirect()
-                        .insert_header((actix_web::http::header::LOCATION, "/docs/"))
-                        .finish()
-                }),
-            )
-            .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi.clone()))
+            .into_utoipa_app()
+            .map(|app| {
+                app.app_data(state.clone())
+                    .app_data(routes.clone())
+                    .app_data(web::QueryConfig::default().error_handler(rejections::query_error))
+                    .app_data(web::PathConfig::default().error_handler(rejections::path_error))
+                    .wrap(ErrorHandlers::new().default_handler(rejections::problemize))
+                    .wrap(cors(&origins))
+                    .wrap(from_fn(crate::http::request_id::middleware))
+                    // Before the /api/v1 scope, which would otherwise swallow
+                    // /api/v1/openapi.json.
+                    .route(
+                        "/docs",
+                        web::get().to(|| async {
+                            actix_web::HttpResponse::PermanentRedirect()
+                                .insert_header((actix_web::http::header::LOCATION, "/docs/"))
+                                .finish()
+                        }),
+                    )
+                    .service(
+                        SwaggerUi::new("/docs/{_:.*}")
+                            .url("/api/v1/openapi.json", openapi.clone()),
+                    )
+            })
             .configure(routes::configure)
-            .default_service(web::to(rejections::no_route))
+            .map(|app| app.default_service(web::to(rejections::no_route)))
+            .into_app()
     })
     .workers(workers)
     .listen(listener)?

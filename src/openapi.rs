@@ -23,67 +23,7 @@ single resources carry an `ETag` and changes need `If-Match`; creates accept `Id
 every response carries `X-Request-Id`.",
         license(name = "Apache-2.0"),
     ),
-    paths(
-        routes::health::healthz,
-        routes::health::readyz,
-        routes::auth::login,
-        routes::auth::refresh,
-        routes::auth::logout,
-        routes::auth::get_me,
-        routes::accounts::create_account,
-        routes::accounts::list_accounts,
-        routes::accounts::get_account,
-        routes::accounts::update_account,
-        routes::reference::list_jurisdictions,
-        routes::reference::list_sectors,
-        routes::reference::list_departments,
-        routes::enterprises::create_enterprise,
-        routes::enterprises::list_enterprises,
-        routes::enterprises::get_enterprise,
-        routes::enterprises::update_enterprise,
-        routes::hazards::create_hazard,
-        routes::hazards::list_hazards,
-        routes::hazards::get_hazard,
-        routes::hazards::update_hazard,
-        routes::hazards::transition_hazard,
-        routes::hazards::list_hazard_timeline,
-        routes::extensions::create_extension,
-        routes::extensions::list_extensions,
-        routes::extensions::get_extension,
-        routes::extensions::decide_extension,
-        routes::attachments::upload_attachment,
-        routes::attachments::list_attachments,
-        routes::attachments::get_attachment,
-        routes::listings::create_listing,
-        routes::listings::list_listings,
-        routes::listings::get_listing,
-        routes::listings::delist_listing,
-        routes::listings::cancel_listing,
-        routes::listings::list_listing_timeline,
-        routes::listings::create_listing_extension,
-        routes::listings::list_listing_extensions,
-        routes::listings::get_listing_extension,
-        routes::listings::decide_listing_extension,
-        routes::lists::create_problem_item,
-        routes::lists::list_problem_items,
-        routes::lists::get_problem_item,
-        routes::lists::update_problem_item,
-        routes::lists::list_problem_item_history,
-        routes::lists::create_measure_item,
-        routes::lists::list_measure_items,
-        routes::lists::get_measure_item,
-        routes::lists::update_measure_item,
-        routes::lists::list_measure_item_history,
-        routes::submissions::create_submission,
-        routes::submissions::list_submissions,
-        routes::submissions::get_submission,
-        routes::submissions::review_submission,
-        routes::stats::hazard_stats,
-        routes::stats::listing_stats,
-        routes::audit::list_audit_events,
-    ),
     components(schemas(Problem)),
-    modifiers(&Conventions),
     tags(
         (name = "auth", description = "Sign in, refresh, sign out, who am I"),
         (name = "accounts", description = "Accounts and roles"),
@@ -191,17 +131,212 @@ impl Modify for Conventions {
     }
 }
 
-/// The document as served and committed, with page examples filled in.
+/// The document as served and committed: the operations collected from the one route list
+/// ([`routes::configure`]), the shared conventions, flattened objects and page examples.
 pub fn document() -> Value {
-    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    use utoipa_actix_web::AppExt;
+    let (_, mut api) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(routes::configure)
+        .split_for_parts();
+    Conventions.modify(&mut api);
+    let mut doc = serde_json::to_value(api).unwrap_or_default();
+    flatten_all_of(&mut doc);
+    add_patch_schemas(&mut doc);
     add_page_examples(&mut doc);
     doc
+}
+
+/// `#[serde(flatten)]` is rendered by utoipa as `allOf` of the flattened struct and the outer
+/// fields. When the flattened struct is a request type (`deny_unknown_fields`, so
+/// `additionalProperties: false`), that `allOf` forbids every outer field, and generators build
+/// composite models. The wire has one flat object, so the document says so: the members are
+/// merged into one object schema (properties and `required` united); whether other properties
+/// are allowed is what the outer struct says.
+fn flatten_all_of(doc: &mut Value) {
+    let schemas = doc
+        .pointer("/components/schemas")
+        .cloned()
+        .unwrap_or(Value::Null);
+    flatten_in(doc, &schemas);
+}
+
+fn flatten_in(v: &mut Value, schemas: &Value) {
+    match v {
+        Value::Object(o) => {
+            for (k, child) in o.iter_mut() {
+                if k != "example" && k != "examples" {
+                    flatten_in(child, schemas);
+                }
+            }
+            let Some(Value::Array(members)) = o.get("allOf") else {
+                return;
+            };
+            let resolved: Option<Vec<Value>> = members
+                .iter()
+                .map(|m| {
+                    let m = match m.get("$ref").and_then(Value::as_str) {
+                        Some(r) => schemas.get(r.rsplit('/').next()?)?.clone(),
+                        None => m.clone(),
+                    };
+                    // Only plain object members can be merged.
+                    (m.get("type") == Some(&json!("object")) && m.get("allOf").is_none())
+                        .then_some(m)
+                })
+                .collect();
+            let Some(resolved) = resolved else { return };
+            let mut properties = serde_json::Map::new();
+            let mut required: Vec<Value> = Vec::new();
+            for m in &resolved {
+                if let Some(p) = m.get("properties").and_then(Value::as_object) {
+                    properties.extend(p.clone());
+                }
+                for r in m.get("required").and_then(Value::as_array).into_iter().flatten() {
+                    if !required.contains(r) {
+                        required.push(r.clone());
+                    }
+                }
+            }
+            // The outer struct's own fields come last in utoipa's rendering.
+            let closed = resolved
+                .last()
+                .and_then(|m| m.get("additionalProperties"))
+                .cloned();
+            o.remove("allOf");
+            o.insert("type".into(), json!("object"));
+            o.insert("properties".into(), Value::Object(properties));
+            if !required.is_empty() {
+                o.insert("required".into(), Value::Array(required));
+            }
+            if let Some(c) = closed {
+                o.insert("additionalProperties".into(), c);
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|c| flatten_in(c, schemas)),
+        _ => {}
+    }
 }
 
 pub fn document_pretty() -> String {
     let mut s = serde_json::to_string_pretty(&document()).unwrap_or_default();
     s.push('\n');
     s
+}
+
+/// A `PATCH` body is a JSON merge patch (RFC 7396) over the create body: every field may be
+/// left out, and nested objects merge field by field. So each `PATCH` names a `<Name>Patch`
+/// schema: the body's schema without `required`, its nested objects' schemas likewise.
+fn add_patch_schemas(doc: &mut Value) {
+    let Some(paths) = doc.get("paths").and_then(Value::as_object).cloned() else {
+        return;
+    };
+    for (path, item) in paths {
+        let Some(media) = item
+            .pointer("/patch/requestBody/content")
+            .and_then(Value::as_object)
+        else {
+            continue;
+        };
+        for (media_type, content) in media.clone() {
+            let Some(name) = content
+                .pointer("/schema/$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.rsplit('/').next())
+                .map(str::to_string)
+            else {
+                continue;
+            };
+            let patch = patch_schema(doc, &name);
+            let pointer = format!(
+                "/paths/{}/patch/requestBody/content/{}/schema",
+                path.replace('~', "~0").replace('/', "~1"),
+                media_type.replace('~', "~0").replace('/', "~1")
+            );
+            if let Some(slot) = doc.pointer_mut(&pointer) {
+                *slot = json!({"$ref": format!("#/components/schemas/{patch}")});
+            }
+        }
+    }
+}
+
+/// Makes (once) the optional-everything twin of an object schema; returns its name.
+fn patch_schema(doc: &mut Value, name: &str) -> String {
+    let patch = if name.ends_with("Patch") {
+        name.to_string()
+    } else {
+        format!("{name}Patch")
+    };
+    let Some(mut schema) = doc.pointer(&format!("/components/schemas/{name}")).cloned() else {
+        return name.to_string();
+    };
+    // Bodies that are patch types already (nothing required) stay as they are.
+    let requires = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .is_some_and(|r| !r.is_empty());
+    if schema.get("type") != Some(&json!("object")) || !requires {
+        return name.to_string();
+    }
+    if doc
+        .pointer(&format!("/components/schemas/{patch}"))
+        .is_some()
+    {
+        return patch;
+    }
+    if let Some(o) = schema.as_object_mut() {
+        o.remove("required");
+        o.remove("example");
+        let description = o
+            .get("description")
+            .and_then(Value::as_str)
+            .map(|d| format!("{d}\n\n"))
+            .unwrap_or_default();
+        o.insert(
+            "description".into(),
+            json!(format!("{description}A JSON merge patch: send only the fields to change; `null` clears an optional field; nested objects merge field by field.")),
+        );
+    }
+    // Reserve the name first, so a schema that refers to itself terminates.
+    doc["components"]["schemas"][&patch] = schema.clone();
+    let mut refs = Vec::new();
+    collect_refs(&schema["properties"], &mut refs);
+    for r in refs {
+        let nested = patch_schema(doc, &r);
+        if nested != r {
+            replace_ref(&mut schema["properties"], &r, &nested);
+        }
+    }
+    doc["components"]["schemas"][&patch] = schema;
+    patch
+}
+
+fn collect_refs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(o) => {
+            if let Some(r) = o.get("$ref").and_then(Value::as_str) {
+                if let Some(n) = r.rsplit('/').next() {
+                    out.push(n.to_string());
+                }
+            }
+            o.values().for_each(|c| collect_refs(c, out));
+        }
+        Value::Array(a) => a.iter().for_each(|c| collect_refs(c, out)),
+        _ => {}
+    }
+}
+
+fn replace_ref(v: &mut Value, from: &str, to: &str) {
+    match v {
+        Value::Object(o) => {
+            if o.get("$ref").and_then(Value::as_str) == Some(&format!("#/components/schemas/{from}")) {
+                o.insert("$ref".into(), json!(format!("#/components/schemas/{to}")));
+            }
+            o.values_mut().for_each(|c| replace_ref(c, from, to));
+        }
+        Value::Array(a) => a.iter_mut().for_each(|c| replace_ref(c, from, to)),
+        _ => {}
+    }
 }
 
 /// A collection schema (`Page_T`) gets one page holding T's example as its own example.

@@ -3,11 +3,11 @@
 /// A closed set of snake_case values stored as TEXT (with a CHECK constraint) and sent as JSON
 /// strings: one declaration gives the enum, its schema and both conversions.
 macro_rules! text_enum {
-    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+    ($(#[doc = $doc:literal])* pub enum $name:ident { $($(#[doc = $vdoc:literal])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[doc = $doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
         pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+            $($(#[doc = $vdoc])* #[serde(rename = $text)] $variant),+
         }
 
         impl $name {
@@ -27,7 +27,38 @@ macro_rules! text_enum {
                 f.write_str(self.as_str())
             }
         }
+
+        // The schema is written here, not derived: utoipa's derive does not see a
+        // `#[serde(rename = $text)]` made inside a macro and would document the Rust variant
+        // names. The enum lists exactly the wire values.
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                $crate::domain::text_enum_schema(&[$($text),+], &[$($doc),*]).into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(stringify!($name))
+            }
+        }
     };
+}
+
+/// The schema of a `text_enum!`: a string limited to `values`, described by the doc comment.
+pub fn text_enum_schema(values: &[&str], doc: &[&str]) -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    let description = doc
+        .iter()
+        .map(|l| l.trim())
+        .collect::<Vec<_>>()
+        .join("\n");
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .enum_values(Some(values.iter().copied()))
+        .description((!description.is_empty()).then_some(description))
+        .examples([values[0]])
+        .into()
 }
 
 pub(crate) use text_enum;

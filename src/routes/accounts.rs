@@ -295,18 +295,33 @@ fn redacted_password_change() -> Value {
     serde_json::json!({"password": {"before": "[redacted]", "after": "[redacted]"}})
 }
 
-/// Creates an account. A city admin creates any account in the city; a county admin creates
-/// `county_officer` and `enterprise` accounts of its county; nobody else creates accounts.
+/// Create an account
+///
+/// Administrators only: a `city_admin` creates any account in its city; a `county_admin`
+/// creates `county_officer` accounts of its county and `enterprise` accounts of enterprises
+/// registered there. Officers, enterprise accounts and auditors get `403 forbidden`; a
+/// `jurisdiction_code` outside your jurisdiction is `403 out_of_jurisdiction`.
+///
+/// Bindings: `city_admin`, `city_officer` and `auditor` bind to a `city` jurisdiction,
+/// `county_admin` and `county_officer` to a `county` or `zone`; `department_id` is for officers
+/// only (a department of the same jurisdiction, which narrows them to its sectors); an
+/// `enterprise` account carries only `enterprise_id` (an enterprise you cannot see is reported
+/// as unknown, `422`). The username (3–64 of `a-z 0-9 . _ -`, stored lower-case) must be free
+/// (`409 duplicate_username`); the password must satisfy the policy (10–128 characters, three
+/// of four character classes, not containing the username). All field problems come back
+/// together in one `422 validation_failed`. The creation is audited (without the password);
+/// `Idempotency-Key` makes a retry replay the first `201`.
 #[utoipa::path(
-    tag = "accounts", context_path = "/api/v1", operation_id = "create_account", request_body = CreateAccountRequest,
+    tag = "accounts", operation_id = "create_account", request_body = CreateAccountRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for the same key and body")),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Created; `Location` names the new account", body = AccountResponse,
          headers(("Location" = String, description = "URL of the new account"), ("ETag" = String, description = "Version tag"))),
-        (status = 403, description = "Your role may not create this account (`forbidden`, `out_of_jurisdiction`)", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed JSON (`malformed_json`), or an `Idempotency-Key` that is not 1–255 visible characters (`invalid_idempotency_key`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator, or a county administrator asking for a role other than `county_officer`/`enterprise` (`forbidden`); the `jurisdiction_code` is outside your jurisdiction (`out_of_jurisdiction`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The username is taken (`duplicate_username`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (`validation_failed`, weak password) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The body has the wrong shape (`invalid_body`); invalid fields (`validation_failed`: username, password policy, role binding, unknown jurisdiction, department or enterprise); or the `Idempotency-Key` was used with another body (`idempotency_key_reused`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/accounts")]
@@ -364,13 +379,23 @@ pub struct AccountQuery {
     pub cursor: Option<String>,
 }
 
-/// Accounts within your reach, oldest first (keyset pagination).
+/// List accounts
+///
+/// For administrators and auditors; officers and enterprise accounts get `403 forbidden`
+/// (they read their own account at `GET /api/v1/me`). You see the accounts bound to a
+/// jurisdiction at or below yours and the enterprise accounts of enterprises registered there
+/// (auditors: the whole city). Oldest first, keyset-paginated (`limit`, `cursor`).
+///
+/// Filters: `role`, `jurisdiction_code` (accounts bound to exactly that jurisdiction),
+/// `enterprise_id`, `disabled`, `q` (part of the username or display name, case-insensitive)
+/// and `updated_since`. Unknown parameters, a `limit` outside 1–200 or a bad timestamp answer
+/// `400 invalid_query`; a cursor this API did not issue answers `400 invalid_cursor`.
 #[utoipa::path(
-    tag = "accounts", context_path = "/api/v1", operation_id = "list_accounts", params(AccountQuery),
+    tag = "accounts", operation_id = "list_accounts", params(AccountQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "A page of accounts", body = page::Page<AccountResponse>),
-        (status = 403, description = "Only administrators and auditors read accounts", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "A page of accounts within your reach", body = page::Page<AccountResponse>),
+        (status = 403, description = "Only administrators and auditors read accounts (`forbidden`); use `GET /api/v1/me` for your own", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/accounts")]
@@ -404,14 +429,19 @@ pub async fn list_accounts(
     )))
 }
 
-/// One account (with its `ETag`).
+/// Get an account
+///
+/// For administrators (accounts within their reach, as in the list) and auditors. An account
+/// outside your reach answers `404`; officers and enterprise users get `403 forbidden` for the
+/// accounts they can see, their own included (they use `GET /api/v1/me`). The answer carries
+/// the `ETag` to send as `If-Match` when changing the account.
 #[utoipa::path(
-    tag = "accounts", context_path = "/api/v1", operation_id = "get_account",
+    tag = "accounts", operation_id = "get_account",
     params(("id" = i64, Path, description = "Account id")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The account", body = AccountResponse, headers(("ETag" = String, description = "Version tag for If-Match"))),
-        (status = 403, description = "Only administrators and auditors read accounts", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only administrators and auditors read accounts (`forbidden`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/accounts/{id}")]
@@ -432,10 +462,24 @@ pub async fn get_account(
     Ok(with_etag(row.version, &AccountResponse::from(&row)))
 }
 
-/// Changes an account (JSON merge patch; needs `If-Match`). Disabling an account, or setting
-/// a new password, ends its sessions at once. You cannot disable yourself.
+/// Change an account
+///
+/// A JSON merge patch over `display_name`, `password`, `role`, `jurisdiction_code`,
+/// `department_id`, `enterprise_id` and `disabled` (`null` clears a binding); the `username`
+/// never changes. Needs `If-Match` with the account's `ETag` (`428` without, `412` when stale).
+///
+/// Who may: the authority of `POST /api/v1/accounts`, over the account both as it is and as it
+/// would become — a `city_admin` manages every account in its city, a `county_admin` only its
+/// county's `county_officer` and `enterprise` accounts (`403 forbidden`, `out_of_jurisdiction`);
+/// auditors, officers and enterprise accounts may not (`403 forbidden`). You cannot disable
+/// your own account (`422 cannot_disable_self`). The result is checked like a create (binding
+/// rules, password policy: `422 validation_failed`).
+///
+/// A new password or `disabled: true` ends every session of the account at once; a new
+/// password also lifts a login lock. The change is audited (passwords as `[redacted]`); a
+/// patch that changes nothing records no event.
 #[utoipa::path(
-    tag = "accounts", context_path = "/api/v1", operation_id = "update_account", request_body = UpdateAccountRequest,
+    tag = "accounts", operation_id = "update_account", request_body = UpdateAccountRequest,
     params(
         ("id" = i64, Path, description = "Account id"),
         ("If-Match" = String, Header, description = "The ETag you last read"),
@@ -443,7 +487,8 @@ pub async fn get_account(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The changed account", body = AccountResponse, headers(("ETag" = String, description = "New version tag"))),
-        (status = 403, description = "You may not manage this account, or not make it what you asked", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "You may not manage this account, or not make it what you asked: not an administrator, or a role a county administrator does not manage (`forbidden`); a new `jurisdiction_code` outside your jurisdiction (`out_of_jurisdiction`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Wrong shape (`invalid_body`, e.g. `username` or an unknown field); disabling yourself (`cannot_disable_self`); invalid values (`validation_failed`: password policy, role binding, unknown jurisdiction, department or enterprise)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/accounts/{id}")]

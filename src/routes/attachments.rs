@@ -182,11 +182,22 @@ fn bad_stage() -> ApiError {
     )])
 }
 
-/// Adds evidence to a hazard. The type is sniffed from the bytes (JPEG, PNG, WebP, PDF;
-/// anything else `415`), the size is limited (`HAZREG_UPLOAD_MAX_BYTES`, default 20 MiB; `413`
-/// as soon as the limit is passed), and the file is stored by its SHA-256.
+/// Upload evidence for a hazard
+///
+/// `multipart/form-data` with exactly one `file` and one `stage` (`before`, `after`, `plan`,
+/// `acceptance` or `other`). The enterprise's own accounts and regulators in scope may upload;
+/// auditors get `403 forbidden`. Closed and void hazards take no more evidence
+/// (`409 not_editable`). An `after` attachment is what `submit_for_acceptance` requires.
+///
+/// The type is sniffed from the bytes — JPEG, PNG, WebP or PDF, whatever the file name or
+/// declared type says (anything else `415`); the size is limited by `HAZREG_UPLOAD_MAX_BYTES`
+/// (default 20 MiB; `413` as soon as the limit is passed, or before reading when
+/// `Content-Length` already says so). The file is stored by its SHA-256 (identical files once)
+/// and is immutable; the client's file name is kept for display only. Recorded on the hazard's
+/// timeline (`attachment_added`). With `Idempotency-Key`, a retry of the same file and stage
+/// on the same hazard replays the first `201`. `Location` is the download URL.
 #[utoipa::path(
-    tag = "hazards", context_path = "/api/v1", operation_id = "upload_attachment",
+    tag = "hazards", operation_id = "upload_attachment",
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     params(
         ("id" = i64, Path, description = "Hazard id"),
@@ -195,12 +206,13 @@ fn bad_stage() -> ApiError {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Stored; `Location` names the file", body = AttachmentResponse,
-         headers(("Location" = String, description = "URL of the file"))),
-        (status = 403, description = "Auditors cannot add evidence", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The hazard is closed or void (`not_editable`)", body = Problem, content_type = "application/problem+json"),
+         headers(("Location" = String, description = "URL of the file (`GET /api/v1/attachments/{id}`)"))),
+        (status = 400, description = "A broken multipart body (`malformed_multipart`), a bad path value (`invalid_path`), or an `Idempotency-Key` that is not 1–255 visible characters (`invalid_idempotency_key`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Auditors cannot add evidence (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The hazard is closed or void and takes no more evidence (`not_editable`, with `context.status`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The file is larger than `HAZREG_UPLOAD_MAX_BYTES` (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not `multipart/form-data`, or the file is not JPEG, PNG, WebP or PDF by its content (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No `file`, a missing or unknown `stage`, or an unexpected form field", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No `file`, a missing or unknown `stage`, or an unexpected form field (`validation_failed`, with a pointer); or the `Idempotency-Key` was used with another file or stage (`idempotency_key_reused`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/hazards/{id}/attachments")]
@@ -288,13 +300,19 @@ pub async fn upload_attachment(
     .await
 }
 
-/// The evidence of a hazard, oldest first.
+/// List a hazard's evidence
+///
+/// Any signed-in account that can see the hazard (else `404`), auditors included: the
+/// metadata of its attachments (`sha256`, sniffed `content_type`, `size`, `stage`, display
+/// `file_name`, uploader), oldest first. Download the bytes with `GET /api/v1/attachments/{id}`.
+/// `updated_since` keeps the attachments added at or after an instant; paged with `limit` and
+/// `cursor`.
 #[utoipa::path(
-    tag = "hazards", context_path = "/api/v1", operation_id = "list_attachments",
+    tag = "hazards", operation_id = "list_attachments",
     params(("id" = i64, Path, description = "Hazard id"), PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "A page of attachments", body = page::Page<AttachmentResponse>),
+        (status = 200, description = "A page of the hazard's attachments", body = page::Page<AttachmentResponse>),
     )
 )]
 #[get("/hazards/{id}/attachments")]
@@ -323,15 +341,26 @@ pub async fn list_attachments(
     )))
 }
 
-/// The bytes of an attachment, with its sniffed `Content-Type` (scope-checked through its hazard).
+/// Download an attachment
+///
+/// Any signed-in account that can see the attachment's hazard (else `404`). Answers the bytes
+/// with the sniffed `Content-Type`, `Content-Disposition: inline`, `X-Content-Type-Options:
+/// nosniff` and `Cache-Control: private, max-age=86400, immutable` (attachments never change).
+/// Byte ranges are supported (`Range` → `206`; an unsatisfiable range `416`), and the file's
+/// own `ETag` (not a version tag) works with `If-None-Match` (`304 Not Modified`).
 #[utoipa::path(
-    tag = "hazards", context_path = "/api/v1", operation_id = "get_attachment",
+    tag = "hazards", operation_id = "get_attachment",
     params(("id" = i64, Path, description = "Attachment id")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The file", content(
             (FileBytes = "image/jpeg"), (FileBytes = "image/png"), (FileBytes = "image/webp"), (FileBytes = "application/pdf"),
-        )),
+        ), headers(("ETag" = String, description = "Tag of the stored file, for `If-None-Match`"), ("Accept-Ranges" = String, description = "`bytes`"))),
+        (status = 206, description = "The requested byte range of the file (`Range` header)", content(
+            (FileBytes = "image/jpeg"), (FileBytes = "image/png"), (FileBytes = "image/webp"), (FileBytes = "application/pdf"),
+        ), headers(("Content-Range" = String, description = "`bytes <first>-<last>/<size>`"))),
+        (status = 412, description = "An `If-Match` header that does not match the file's `ETag` (`request_rejected`)", body = Problem, content_type = "application/problem+json"),
+        (status = 416, description = "The `Range` cannot be satisfied (`request_rejected`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/attachments/{id}")]

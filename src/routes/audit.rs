@@ -68,13 +68,25 @@ pub struct AuditQuery {
     pub cursor: Option<String>,
 }
 
-/// Audit events, oldest first. For the city administrator and auditors.
+/// List audit events
+///
+/// For the `city_admin` and `auditor` roles only (等保 2.0 audit trail); every other role gets
+/// `403 forbidden`. The log is append-only: every write appends its event in the same
+/// transaction as the change (`create`, `update` with before/after, lifecycle actions by name,
+/// `login`, `login_failed`, `logout`, …), carrying the actor and the `request_id` of the
+/// request that wrote it; passwords appear only as `[redacted]`. Events touching a listing are
+/// recorded on both the listing and its hazard. Oldest first (by `seq`), keyset-paginated.
+///
+/// Filters: `entity_type` (`account`, `enterprise`, `hazard`, `listing`, `problem_item`,
+/// `measure_item`, `list_submission`, …), `entity_id`, `actor_id`, and `since` (or its alias
+/// `updated_since`; when both are given the later one applies). Unknown parameters, a bad
+/// timestamp or `limit` answer `400 invalid_query`; a foreign cursor `400 invalid_cursor`.
 #[utoipa::path(
-    tag = "audit", context_path = "/api/v1", operation_id = "list_audit_events", params(AuditQuery),
+    tag = "audit", operation_id = "list_audit_events", params(AuditQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "A page of audit events", body = page::Page<AuditEvent>),
-        (status = 403, description = "Only the city administrator and auditors read the audit log", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "A page of audit events, oldest first", body = page::Page<AuditEvent>),
+        (status = 403, description = "Only the city administrator and auditors read the audit log (`forbidden`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/audit-events")]

@@ -100,18 +100,27 @@ fn issue(
         }))
 }
 
-/// Exchanges a username and password for an access token and a refresh token.
+/// Sign in with a username and password
 ///
-/// Failed logins are throttled: after 5 consecutive failures the account is locked for
-/// 5 minutes (`429` with `Retry-After`, even for the right password), and more than 20
-/// failures a minute from one client address answer `429`. A disabled account answers `401`
-/// like a wrong password.
+/// Public: no token needed. Exchanges a username (trimmed, case-insensitive) and password for
+/// a short-lived access token (HS256 JWT; `expires_in` seconds, 900 by default) and an opaque,
+/// single-use refresh token for `POST /api/v1/auth/refresh`. The answer carries
+/// `Cache-Control: no-store`. Every sign-in starts a new session.
+///
+/// An unknown username, a wrong password and a disabled account all answer the same
+/// `401 invalid_credentials` (with the same timing). Failed logins are throttled: after 5
+/// consecutive failures (`HAZREG_LOGIN_MAX_FAILURES`) the account is locked for 5 minutes
+/// (`HAZREG_LOGIN_LOCKOUT_SECS`) and answers `429 too_many_requests` with `Retry-After`, even
+/// for the right password; more than 20 failures a minute from one client address
+/// (`HAZREG_LOGIN_ADDRESS_MAX_FAILURES_PER_MINUTE`) also answer `429`. Successful and failed
+/// logins are written to the audit log (`login`, `login_failed`).
 #[utoipa::path(
-    tag = "auth", context_path = "/api/v1", operation_id = "login", request_body = LoginRequest,
+    tag = "auth", operation_id = "login", request_body = LoginRequest,
     responses(
-        (status = 200, description = "Signed in", body = TokenResponse),
-        (status = 401, description = "Wrong username or password, or a disabled account", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed logins (see `Retry-After`)", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Signed in: a new access token and refresh token (`Cache-Control: no-store`)", body = TokenResponse),
+        (status = 401, description = "Unknown username, wrong password or disabled account — one answer for all (`invalid_credentials`, with `WWW-Authenticate: Bearer`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed logins (`too_many_requests`): the account is locked after consecutive failures (even for the right password), or this client address has failed too often this minute; retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds until the lock or the per-address window ends"))),
     )
 )]
 #[post("/auth/login")]
@@ -215,15 +224,22 @@ pub async fn login(
     issue(&state, account.id, &session_id, refresh_token)
 }
 
-/// Exchanges a refresh token for a new access token and a new refresh token (rotation).
+/// Exchange a refresh token for a new token pair
 ///
-/// Each refresh token works once. Presenting a spent one again ends the whole session
-/// (every token issued from that login) and answers `401`.
+/// Public: no access token needed, the refresh token in the body is the credential. Rotation:
+/// the presented refresh token is spent and a new access token and refresh token are returned
+/// (`Cache-Control: no-store`); the session's lifetime is renewed
+/// (`HAZREG_REFRESH_TOKEN_TTL_SECS`, 14 days by default).
+///
+/// Each refresh token works once. Presenting a spent one again — a sign of a stolen token, or
+/// two clients refreshing with the same token at once — ends the whole session (every token
+/// issued since that login) and answers `401 unauthorized`. An unknown or expired token, an
+/// ended session or a disabled account also answer `401 unauthorized`: sign in again.
 #[utoipa::path(
-    tag = "auth", context_path = "/api/v1", operation_id = "refresh", request_body = RefreshRequest,
+    tag = "auth", operation_id = "refresh", request_body = RefreshRequest,
     responses(
-        (status = 200, description = "A new token pair", body = TokenResponse),
-        (status = 401, description = "Unknown, expired or reused refresh token", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "A new token pair; the presented refresh token is spent", body = TokenResponse),
+        (status = 401, description = "Unknown or expired refresh token, ended session or disabled account; or a spent token presented again, which has now ended the whole session (`unauthorized`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/refresh")]
@@ -255,12 +271,17 @@ pub async fn refresh(
     }
 }
 
-/// Ends the session of the access token: it and every refresh token of the session stop
-/// working at once. A refresh token in the body (of another session of yours) ends that one too.
+/// Sign out: end the current session
+///
+/// Any signed-in account. Ends the session of the access token at once: that access token and
+/// every refresh token of the session stop working (later requests with them answer `401`).
+/// The body is optional; `{"refresh_token": "…"}` naming a refresh token of another of *your*
+/// sessions ends that session too (a token that is unknown or belongs to another account is
+/// ignored). The sign-out is written to the audit log (`logout`). Answers `204` with no body.
 #[utoipa::path(
-    tag = "auth", context_path = "/api/v1", operation_id = "logout", request_body(content = Option<LogoutRequest>, description = "Optional", example = json!({"refresh_token": "m2V0cmVmcmVzaHRva2VuZXhhbXBsZXZhbHVlMTIz"})),
+    tag = "auth", operation_id = "logout", request_body(content = Option<LogoutRequest>, description = "Optional", example = json!({"refresh_token": "m2V0cmVmcmVzaHRva2VuZXhhbXBsZXZhbHVlMTIz"})),
     security(("bearer" = [])),
-    responses((status = 204, description = "Signed out"))
+    responses((status = 204, description = "Signed out: the session (and the one of the optional refresh token) has ended"))
 )]
 #[post("/auth/logout")]
 pub async fn logout(
@@ -300,11 +321,18 @@ pub async fn logout(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// The signed-in account with its role and what it is bound to.
+/// The signed-in account
+///
+/// Any signed-in account, including officers and enterprise users, who may not read
+/// `/accounts`. Returns the caller's account with its role and the names of what it is bound
+/// to — jurisdiction (regulators, auditors), department (officers bound to one) or enterprise
+/// (enterprise accounts) — and its `ETag`. The account is read from the database on every
+/// request, so a changed role or binding shows at once; clients use it after sign-in to decide
+/// what to offer.
 #[utoipa::path(
-    tag = "auth", context_path = "/api/v1", operation_id = "get_me",
+    tag = "auth", operation_id = "get_me",
     security(("bearer" = [])),
-    responses((status = 200, description = "The signed-in account", body = AccountDetail))
+    responses((status = 200, description = "The signed-in account with the names of its bindings", body = AccountDetail, headers(("ETag" = String, description = "Version tag of the account"))))
 )]
 #[get("/me")]
 pub async fn get_me(p: Principal, state: web::Data<AppState>) -> ApiResult<HttpResponse> {

@@ -162,18 +162,31 @@ fn duplicate_uscc(e: diesel::result::Error) -> ApiError {
     })
 }
 
-/// Registers an enterprise. Regulators only, at a jurisdiction within their reach (and, for an
-/// officer bound to a department, in one of its sectors).
+/// Register an enterprise
+///
+/// Regulators only (`city_admin`, `city_officer`, `county_admin`, `county_officer`); enterprise
+/// accounts and auditors get `403 forbidden`. The `jurisdiction_code` must be at or below yours
+/// (`403 out_of_jurisdiction`) and, for an officer bound to a department, the `sector_code` one
+/// its department supervises (`403 out_of_sector`, 管行业必须管安全).
+///
+/// The USCC (统一社会信用代码) is normalised (trimmed, full-width to half-width, upper case)
+/// and checked against GB 32100 (`422 invalid_uscc`, pointer `/uscc`); it must be unique
+/// (`409 duplicate_uscc`). `employees` and `annual_revenue_10k_yuan` are required: the answer
+/// computes `above_scale`, `safety_director_required` and `safety_director_status` (安全总监)
+/// from them and the configured rule. Unknown jurisdiction or sector codes and other field
+/// problems come back together in one `422`. `status` defaults to `operating`. The
+/// registration is audited; `Idempotency-Key` makes a retry replay the first `201`.
 #[utoipa::path(
-    tag = "enterprises", context_path = "/api/v1", operation_id = "create_enterprise", request_body = EnterpriseFields,
+    tag = "enterprises", operation_id = "create_enterprise", request_body = EnterpriseFields,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for the same key and body")),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Registered; `Location` names the new enterprise", body = EnterpriseResponse,
          headers(("Location" = String, description = "URL of the new enterprise"), ("ETag" = String, description = "Version tag"))),
-        (status = 403, description = "Not a regulator, or the jurisdiction or sector is outside your reach (`out_of_jurisdiction`, `out_of_sector`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The USCC is already registered (`duplicate_uscc`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (`invalid_uscc` with pointer `/uscc`, `validation_failed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed JSON (`malformed_json`), or an `Idempotency-Key` that is not 1–255 visible characters (`invalid_idempotency_key`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a regulator (`forbidden`), the jurisdiction is outside your reach (`out_of_jurisdiction`), or your department does not supervise the sector (`out_of_sector`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The USCC is already registered (`duplicate_uscc`, pointer `/uscc`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The body has the wrong shape (`invalid_body`); an invalid USCC (`invalid_uscc`, pointer `/uscc`, with any other field errors); invalid fields or an unknown jurisdiction or sector (`validation_failed`); or the `Idempotency-Key` was used with another body (`idempotency_key_reused`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/enterprises")]
@@ -232,11 +245,22 @@ pub struct EnterpriseQuery {
     pub cursor: Option<String>,
 }
 
-/// Enterprises in your scope, oldest first (keyset pagination).
+/// List enterprises
+///
+/// Any signed-in account, limited to its scope: regulators and auditors see the enterprises at
+/// or below their jurisdiction (an officer bound to a department only those of its sectors); an
+/// enterprise account sees only its own. Oldest first, keyset-paginated.
+///
+/// Filters: `jurisdiction_code` (that jurisdiction and everything below it; an unknown code is
+/// `400 invalid_query`, a known one outside your scope simply yields nothing), `sector_code`,
+/// `status`, `risk_level`, `safety_director_status` (e.g. `missing` to find above-scale
+/// enterprises without the required 安全总监), `q` (part of the name or USCC) and
+/// `updated_since`. Unknown parameters or bad values answer `400 invalid_query`; a foreign
+/// cursor `400 invalid_cursor`.
 #[utoipa::path(
-    tag = "enterprises", context_path = "/api/v1", operation_id = "list_enterprises", params(EnterpriseQuery),
+    tag = "enterprises", operation_id = "list_enterprises", params(EnterpriseQuery),
     security(("bearer" = [])),
-    responses((status = 200, description = "A page of enterprises", body = page::Page<EnterpriseResponse>))
+    responses((status = 200, description = "A page of the enterprises in your scope", body = page::Page<EnterpriseResponse>))
 )]
 #[get("/enterprises")]
 pub async fn list_enterprises(
@@ -277,9 +301,15 @@ pub async fn list_enterprises(
     )))
 }
 
-/// One enterprise (with its `ETag`).
+/// Get an enterprise
+///
+/// Any signed-in account, within its scope (regulators and auditors: their jurisdiction
+/// subtree, department officers only their sectors; enterprise accounts: their own
+/// enterprise); anything else is `404`, whether it exists or not. The answer includes the
+/// computed `above_scale`, `safety_director_required` and `safety_director_status`, and the
+/// `ETag` to send as `If-Match` with a `PATCH`.
 #[utoipa::path(
-    tag = "enterprises", context_path = "/api/v1", operation_id = "get_enterprise",
+    tag = "enterprises", operation_id = "get_enterprise",
     params(("id" = i64, Path, description = "Enterprise id")),
     security(("bearer" = [])),
     responses(
@@ -303,9 +333,23 @@ pub async fn get_enterprise(
     ))
 }
 
-/// Changes an enterprise (JSON merge patch; needs `If-Match`).
+/// Change an enterprise
+///
+/// A JSON merge patch (`null` clears an optional field; `safety_director` merges field by
+/// field); needs `If-Match` with the enterprise's `ETag` (`428` without, `412` when stale).
+/// The result is validated like a registration (`422 invalid_uscc`, `validation_failed`;
+/// `409 duplicate_uscc`).
+///
+/// Regulators in scope change any field, keeping the enterprise within their reach: a new
+/// `jurisdiction_code` outside it is `403 out_of_jurisdiction`, a new `sector_code` outside an
+/// officer's department `403 out_of_sector`. The enterprise's own account may change only
+/// `principal_name`, `principal_phone`, `employees`, `annual_revenue_10k_yuan` and
+/// `safety_director`; sending other fields unchanged is accepted, changing them is
+/// `403 field_not_allowed`. Auditors get `403 forbidden`. Setting `status: closed` stops new
+/// hazards being recorded for it (`409 enterprise_closed`). Changes are audited (before/after);
+/// a patch that changes nothing records no event.
 #[utoipa::path(
-    tag = "enterprises", context_path = "/api/v1", operation_id = "update_enterprise", request_body = UpdateEnterpriseRequest,
+    tag = "enterprises", operation_id = "update_enterprise", request_body = UpdateEnterpriseRequest,
     params(
         ("id" = i64, Path, description = "Enterprise id"),
         ("If-Match" = String, Header, description = "The ETag you last read"),
@@ -313,8 +357,9 @@ pub async fn get_enterprise(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The changed enterprise", body = EnterpriseResponse, headers(("ETag" = String, description = "New version tag"))),
-        (status = 403, description = "Read-only role, a field your role may not change (`field_not_allowed`), or a jurisdiction/sector outside your reach", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The USCC is already registered (`duplicate_uscc`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Auditors are read-only (`forbidden`); an enterprise account changing a field outside its self-service fields (`field_not_allowed`); a new jurisdiction outside your reach (`out_of_jurisdiction`) or a sector outside your department (`out_of_sector`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The new USCC is already registered to another enterprise (`duplicate_uscc`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The merged record has the wrong shape (`invalid_body`); an invalid USCC (`invalid_uscc`, pointer `/uscc`); invalid fields or an unknown jurisdiction or sector (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/enterprises/{id}")]

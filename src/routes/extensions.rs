@@ -232,10 +232,20 @@ fn hazard_target(c: &mut AnyConnection, p: &Principal, id: i64) -> ApiResult<Tar
     })
 }
 
-/// Asks to move the deadline of a hazard under rectification. One request may be pending at a
-/// time. The enterprise and regulators in scope may ask.
+/// Request a deadline extension for a hazard
+///
+/// For a hazard under rectification (`rectifying`), whose deadline is locked: the enterprise's
+/// own accounts and regulators in scope may ask; auditors get `403 forbidden`. A hazard in any
+/// other state is `409 invalid_transition`, and only one request may be pending at a time
+/// (`409 extension_pending`). `new_deadline` must be later than the current deadline and
+/// `reason` 1–2000 characters (`422 validation_failed`).
+///
+/// The request starts `pending`; a regulator decides it at
+/// `POST /api/v1/hazards/{id}/extensions/{extension_id}/decision`. It is recorded on the
+/// hazard's timeline (`extension_requested`). `Idempotency-Key` makes a retry replay the first
+/// `201`; a key is bound to this hazard.
 #[utoipa::path(
-    tag = "hazards", context_path = "/api/v1", operation_id = "create_extension", request_body = ExtensionRequest,
+    tag = "hazards", operation_id = "create_extension", request_body = ExtensionRequest,
     params(
         ("id" = i64, Path, description = "Hazard id"),
         ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for the same key and body"),
@@ -244,9 +254,10 @@ fn hazard_target(c: &mut AnyConnection, p: &Principal, id: i64) -> ApiResult<Tar
     responses(
         (status = 201, description = "Requested; `Location` names the request", body = ExtensionResponse,
          headers(("Location" = String, description = "URL of the extension request"))),
-        (status = 403, description = "Auditors cannot request extensions", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The hazard is not under rectification (`invalid_transition`) or a request is pending (`extension_pending`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The new deadline is not later than the current one, or no reason", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed JSON (`malformed_json`), a bad path value (`invalid_path`), or an `Idempotency-Key` that is not 1–255 visible characters (`invalid_idempotency_key`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Auditors cannot request extensions (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The hazard is not under rectification (`invalid_transition`, with `context.status`), or a request is already pending (`extension_pending`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Wrong shape (`invalid_body`); the new deadline is not later than the current one, or the reason is missing or too long (`validation_failed`); or the `Idempotency-Key` was used with another body (`idempotency_key_reused`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/hazards/{id}/extensions")]
@@ -276,12 +287,17 @@ pub async fn create_extension(
     .await
 }
 
-/// The extension requests of a hazard, oldest first.
+/// List a hazard's extension requests
+///
+/// Any signed-in account that can see the hazard (else `404`): its pending, approved and
+/// denied requests with the old and new deadline, reason and decision, oldest first.
+/// `updated_since` keeps the requests made or decided at or after an instant; paged with
+/// `limit` and `cursor`.
 #[utoipa::path(
-    tag = "hazards", context_path = "/api/v1", operation_id = "list_extensions",
+    tag = "hazards", operation_id = "list_extensions",
     params(("id" = i64, Path, description = "Hazard id"), PageQuery),
     security(("bearer" = [])),
-    responses((status = 200, description = "A page of extension requests", body = page::Page<ExtensionResponse>))
+    responses((status = 200, description = "A page of the hazard's extension requests", body = page::Page<ExtensionResponse>))
 )]
 #[get("/hazards/{id}/extensions")]
 pub async fn list_extensions(
@@ -332,9 +348,12 @@ pub async fn get_one(
     Ok(HttpResponse::Ok().json(ExtensionResponse::from(row)))
 }
 
-/// One extension request.
+/// Get an extension request of a hazard
+///
+/// Any signed-in account that can see the hazard. `404` when the hazard is outside your scope
+/// or the request does not belong to this hazard.
 #[utoipa::path(
-    tag = "hazards", context_path = "/api/v1", operation_id = "get_extension",
+    tag = "hazards", operation_id = "get_extension",
     params(("id" = i64, Path, description = "Hazard id"), ("extension_id" = i64, Path, description = "Extension request id")),
     security(("bearer" = [])),
     responses((status = 200, description = "The extension request", body = ExtensionResponse))
@@ -352,16 +371,27 @@ pub async fn get_extension(
     .await
 }
 
-/// Decides an extension request: a regulator in scope, never the one who asked. Approval moves
-/// the hazard's deadline in the same transaction.
+/// Decide a hazard's extension request
+///
+/// Regulators in scope only (`403 regulator_required` for enterprise accounts and auditors),
+/// and never the account that asked (`403 separation_of_duties`). `decision` is `approve` or
+/// `deny`, and the `note` (1–2000 characters) is required. A request already decided answers
+/// `409 extension_decided`; once the hazard is closed or void the decision no longer matters
+/// (`409 invalid_transition`).
+///
+/// Approval moves the hazard's `rectification_deadline` to `new_deadline` in the same
+/// transaction, without a version guard (the decision never fails because someone edited the
+/// hazard meanwhile), so the hazard's `ETag` changes. The decision is recorded on the hazard's
+/// timeline (`extension_approved` or `extension_denied`).
 #[utoipa::path(
-    tag = "hazards", context_path = "/api/v1", operation_id = "decide_extension", request_body = DecisionRequest,
+    tag = "hazards", operation_id = "decide_extension", request_body = DecisionRequest,
     params(("id" = i64, Path, description = "Hazard id"), ("extension_id" = i64, Path, description = "Extension request id")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The decided request", body = ExtensionResponse),
         (status = 403, description = "Not a regulator (`regulator_required`), or your own request (`separation_of_duties`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already decided (`extension_decided`), or the hazard is closed or void", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already decided (`extension_decided`), or the hazard is closed or void (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Wrong shape (`invalid_body`, e.g. a `decision` other than `approve`/`deny`); the `note` is missing or longer than 2000 characters (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/hazards/{id}/extensions/{extension_id}/decision")]

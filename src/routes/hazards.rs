@@ -121,21 +121,33 @@ fn resolve_source(p: &Principal, given: Option<HazardSource>) -> ApiResult<Hazar
     }
 }
 
-/// Records a hazard. An enterprise account records hazards of its own enterprise (the
-/// enterprise is implied); regulators record hazards of enterprises in their scope. A hazard
-/// recorded with the complete 五定 block (and, for `major`, the report and plan) starts in
-/// `rectifying`, otherwise in `reported`.
+/// Record a hazard
+///
+/// Regulators record hazards of enterprises in their scope (`enterprise_id` required); an
+/// enterprise account records hazards of its own enterprise (`enterprise_id` implied; naming
+/// another is `404`). Auditors get `403 forbidden`. An enterprise outside your scope is `404`;
+/// a closed enterprise is `409 enterprise_closed`.
+///
+/// `source` defaults to `self_inspection` for enterprise accounts and `regulator_inspection`
+/// for regulators; neither may claim the other's (`422`). A `major` hazard cites the 判定标准
+/// clause (`standard_ref`) or gives `major_reason`; `discovered_on` is not in the future and
+/// the deadline not before it (a past deadline is accepted). A hazard recorded with the
+/// complete 五定 block (and, for `major`, `major_report` and `governance_plan`) starts in
+/// `rectifying`, otherwise in `reported`. The `code` (`<county-level unit>-<year>-<5 digits>`)
+/// is never reused; `jurisdiction_code` and `sector_code` are copied from the enterprise. The
+/// creation is audited; `Idempotency-Key` makes a retry replay the first `201`.
 #[utoipa::path(
-    tag = "hazards", context_path = "/api/v1", operation_id = "create_hazard", request_body = HazardFields,
+    tag = "hazards", operation_id = "create_hazard", request_body = HazardFields,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for the same key and body")),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Recorded; `Location` names the new hazard", body = HazardResponse,
          headers(("Location" = String, description = "URL of the new hazard"), ("ETag" = String, description = "Version tag"))),
-        (status = 403, description = "Auditors cannot record hazards", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "The enterprise is not in your scope", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed JSON (`malformed_json`), or an `Idempotency-Key` that is not 1–255 visible characters (`invalid_idempotency_key`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Auditors cannot record hazards (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The enterprise does not exist or is outside your scope; for an enterprise account, any enterprise but its own (`not_found`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The enterprise is closed (`enterprise_closed`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Wrong shape (`invalid_body`); invalid fields (`validation_failed`: no `enterprise_id` from a regulator, a `source` your role may not claim, a future `discovered_on`, a deadline before it, a major hazard without `standard_ref` or `major_reason`, …); or the `Idempotency-Key` was used with another body (`idempotency_key_reused`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/hazards")]
@@ -316,12 +328,26 @@ fn parse_statuses(raw: Option<&str>) -> ApiResult<Vec<String>> {
     .unwrap_or(Ok(Vec::new()))
 }
 
-/// Hazards in your scope, filtered and sorted, with keyset pagination that stays correct for
-/// every sort.
+/// List hazards
+///
+/// Any signed-in account, limited to its scope: regulators and auditors see the hazards of
+/// their jurisdiction subtree (an officer bound to a department only its sectors), an
+/// enterprise account only its own enterprise's. Each hazard carries the computed `overdue` and
+/// `overdue_days` (today, Asia/Shanghai, after the deadline while `reported` or `rectifying`)
+/// and `listed` (under active 挂牌督办).
+///
+/// Filters: `status` (comma-separated), `level`, `source`, `enterprise_id`, `jurisdiction_code`
+/// (that jurisdiction and below; an unknown code is `400 invalid_query`), `sector_code`,
+/// `overdue`, `deadline_before`, `deadline_after`, `listed`, `q` (part of the code, title or
+/// description) and `updated_since`. `sort` is `rectification_deadline` or `updated_at`, with a
+/// leading `-` for descending (default: oldest first); hazards without a deadline sort last
+/// ascending and first descending. Keyset pages stay correct for every sort, but a cursor is
+/// valid only with the `sort` it came from (`400 invalid_cursor`). Unknown parameters,
+/// statuses or sorts answer `400 invalid_query`.
 #[utoipa::path(
-    tag = "hazards", context_path = "/api/v1", operation_id = "list_hazards", params(HazardQuery),
+    tag = "hazards", operation_id = "list_hazards", params(HazardQuery),
     security(("bearer" = [])),
-    responses((status = 200, description = "A page of hazards", body = page::Page<HazardResponse>))
+    responses((status = 200, description = "A page of the hazards in your scope", body = page::Page<HazardResponse>))
 )]
 #[get("/hazards")]
 pub async fn list_hazards(
@@ -368,9 +394,14 @@ pub async fn list_hazards(
     )))
 }
 
-/// One hazard (with its `ETag`).
+/// Get a hazard
+///
+/// Any signed-in account within its scope (as for the list); anything else is `404`, whether
+/// it exists or not. The answer carries the computed `overdue`, `overdue_days` and `listed`,
+/// the last `rectification_note` and `submitted_by`, and the `ETag` to send as `If-Match` with
+/// a `PATCH` or a transition.
 #[utoipa::path(
-    tag = "hazards", context_path = "/api/v1", operation_id = "get_hazard",
+    tag = "hazards", operation_id = "get_hazard",
     params(("id" = i64, Path, description = "Hazard id")),
     security(("bearer" = [])),
     responses(
@@ -399,11 +430,26 @@ fn not_editable(status: HazardStatus) -> ApiError {
     .with_context(json!({"status": status}))
 }
 
-/// Changes a hazard's fields (JSON merge patch; needs `If-Match`). The deadline can be changed
-/// only while `reported`; from `rectifying` on it is locked (`409 deadline_locked`) and moves
-/// only through an approved extension. The level changes only through the `regrade` transition.
+/// Change a hazard's fields
+///
+/// A JSON merge patch over the fields of the create body (`null` clears an optional field;
+/// `major_report` and `governance_plan` merge field by field); needs `If-Match` (`428`
+/// without, `412` when stale). The status never changes here (sending `status` is
+/// `422 invalid_body`; use `POST …/transitions`); `level` changes only through the `regrade`
+/// transition and `enterprise_id` never (`422 validation_failed`).
+///
+/// Who: regulators in scope and the enterprise's own accounts; auditors get `403 forbidden`.
+/// On a hazard a regulator recorded, an enterprise account may fill in the rectification
+/// (五定, report, plan) but not change the finding (`title`, `description`, `location`,
+/// `source`, `nature`, `standard_ref`, `major_reason`, `discovered_on`): `403 field_not_allowed`.
+///
+/// Rules: closed and void hazards are read-only (`409 not_editable`; reopen first). The
+/// `rectification_deadline` can change only while `reported`; from `rectifying` on it is locked
+/// (`409 deadline_locked`) and moves only through an approved extension. Once rectification has
+/// started, the 五定 block (and, for major, the report and plan) cannot be blanked (`422`). The
+/// edit is audited (before/after); a patch that changes nothing records no event.
 #[utoipa::path(
-    tag = "hazards", context_path = "/api/v1", operation_id = "update_hazard", request_body = HazardFields,
+    tag = "hazards", operation_id = "update_hazard", request_body = HazardFields,
     params(
         ("id" = i64, Path, description = "Hazard id"),
         ("If-Match" = String, Header, description = "The ETag you last read"),
@@ -411,8 +457,9 @@ fn not_editable(status: HazardStatus) -> ApiError {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The changed hazard", body = HazardResponse, headers(("ETag" = String, description = "New version tag"))),
-        (status = 403, description = "Auditors cannot change hazards", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`deadline_locked`, or the hazard is closed or void (`not_editable`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Auditors are read-only (`forbidden`); an enterprise account changing a finding a regulator recorded (`field_not_allowed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The hazard is closed or void (`not_editable`, with `context.status`), or the deadline is locked since rectification started (`deadline_locked`, with `context.status` and `context.rectification_deadline`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Wrong shape (`invalid_body`: not an object, an unknown field such as `status`, a wrong type); invalid values (`validation_failed`): changing `level` or `enterprise_id`, a `source` your role may not claim, blanking the 五定 block or the major report/plan once rectifying, …", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/hazards/{id}")]
@@ -649,20 +696,38 @@ fn plan_transition(
     Ok((change, details))
 }
 
-/// Moves a hazard through its lifecycle (needs `If-Match`; answers the updated hazard and its
-/// new `ETag`).
+/// Take a lifecycle action on a hazard
+///
+/// State changes only here (`{"action": …}`), never by writing `status`. Needs `If-Match` with
+/// the hazard's `ETag` (`428`/`412`); answers `200` with the hazard after the action and its
+/// new `ETag`.
 ///
 /// ```text
 /// reported ─start_rectification─▶ rectifying ─submit_for_acceptance─▶ pending_acceptance ─accept─▶ closed
 ///                                   ▲─────────────── reject ──────────────────┘          closed ─reopen─▶ rectifying
 /// void: from any open state (regulator, reason)      regrade: level change with reason
 /// ```
-/// An action not allowed from the current state answers `409 invalid_transition` naming the
-/// state and the allowed actions; a missing prerequisite answers `422 prerequisites_missing`
-/// with pointers; the submitter accepting answers `403 separation_of_duties`; accepting a
-/// listed hazard answers `409 hazard_listed`.
+///
+/// Who: regulators in scope take every action. The enterprise's own accounts may
+/// `start_rectification`, `submit_for_acceptance`, `accept` or `reject` a *general* hazard, and
+/// `regrade` (raise to major, never lower); `void`, `reopen`, accepting or rejecting a major
+/// hazard and regrading major → general are for regulators (`403 regulator_required`).
+/// Auditors get `403 forbidden`. The user who submitted the rectification may not `accept` it
+/// (`403 separation_of_duties`), but may still `reject` (withdraw) it.
+///
+/// Rules: an action not allowed from the current state is `409 invalid_transition` (with
+/// `context.status` and `context.allowed_actions`). A listed hazard (active 挂牌督办) cannot be
+/// accepted — it is closed by delisting (销号) — nor voided or regraded to general
+/// (`409 hazard_listed`). `start_rectification` needs the 五定 block (and, for major,
+/// `major_report` and `governance_plan`), and `submit_for_acceptance` at least one attachment
+/// with stage `after` (`422 prerequisites_missing`, with pointers to what is missing).
+/// `submit_for_acceptance` needs a `note` (the rectification note); `reject`, `void`, `reopen`
+/// and `regrade` need a `reason`; `regrade` needs a different `level`, and raising to major
+/// after rectification started needs the report and plan (`422 validation_failed`). `accept`
+/// takes an optional `note`. Each action is audited under its name and appears on the
+/// hazard's timeline.
 #[utoipa::path(
-    tag = "hazards", context_path = "/api/v1", operation_id = "transition_hazard",
+    tag = "hazards", operation_id = "transition_hazard",
     request_body(content = TransitionRequest, examples(
         ("start_rectification" = (summary = "Start rectification (needs the 五定 block)", value = json!({"action": "start_rectification"}))),
         ("submit_for_acceptance" = (summary = "Submit the rectification (needs a note and an `after` attachment)", value = json!({"action": "submit_for_acceptance", "note": "已铺设绝缘垫并挂牌，附整改后照片"}))),
@@ -679,9 +744,9 @@ fn plan_transition(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The hazard after the action", body = HazardResponse, headers(("ETag" = String, description = "New version tag"))),
-        (status = 403, description = "Your role may not take this action (`forbidden`, `regulator_required`), or you submitted the rectification (`separation_of_duties`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`invalid_transition` (with `context.status` and `context.allowed_actions`) or `hazard_listed`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A prerequisite is missing (`prerequisites_missing`, with pointers) or a field is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Auditors are read-only (`forbidden`); the action is a regulator's — `void`, `reopen`, `accept`/`reject` of a major hazard, regrading major → general (`regulator_required`); or you submitted the rectification you are accepting (`separation_of_duties`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The action is not allowed from the current state (`invalid_transition`, with `context.status` and `context.allowed_actions`), or the hazard is under listed supervision and cannot be accepted, voided or regraded to general (`hazard_listed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A prerequisite is missing (`prerequisites_missing`: the 五定 block, the major report and plan, or an `after` attachment, with pointers); a missing `reason`, `note` or `level`, the same level again, or a major level without `standard_ref`/`major_reason` or (once rectifying) without report and plan (`validation_failed`); an unknown action or field (`invalid_body`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/hazards/{id}/transitions")]
@@ -730,14 +795,20 @@ pub async fn transition_hazard(
 
 pub use crate::routes::PageQuery;
 
-/// Everything that happened to a hazard, oldest first: its creation, each edit (before/after),
-/// each transition (actor, reason, note), each extension request and decision, each attachment.
+/// List a hazard's timeline
+///
+/// Any signed-in account that can see the hazard (else `404`). Everything that happened to it,
+/// oldest first, from the audit log: `create`, each `update` (before/after), each transition
+/// under its action name (actor, `reason`, `note`, `level`), `extension_requested`,
+/// `extension_approved`/`extension_denied`, `attachment_added`, and the events of its listings
+/// (`listed`, `delisted`, `listing_cancelled`, listing extension requests and decisions).
+/// Paged with `limit` and `cursor`; `updated_since` keeps the events at or after an instant.
 #[utoipa::path(
-    tag = "hazards", context_path = "/api/v1", operation_id = "list_hazard_timeline",
+    tag = "hazards", operation_id = "list_hazard_timeline",
     params(("id" = i64, Path, description = "Hazard id"), PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "A page of the hazard's events", body = page::Page<AuditEvent>),
+        (status = 200, description = "A page of the hazard's events, oldest first", body = page::Page<AuditEvent>),
     )
 )]
 #[get("/hazards/{id}/timeline")]

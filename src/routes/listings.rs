@@ -145,20 +145,35 @@ fn record_both(
     Ok(())
 }
 
-/// Lists a major hazard for supervision. The authority is the hazard's county for `county`
-/// and its city for `city` and `province` (recorded by the city); only an administrator of the
-/// authority or an ancestor may list. One active listing per hazard.
+/// Put a major hazard under listed supervision (挂牌督办)
+///
+/// Administrators only: the listing authority is the hazard's county-level unit for a `county`
+/// listing and its city for `city` and `province` listings, and only an administrator whose
+/// jurisdiction is the authority or an ancestor may list (`403 forbidden` for other roles,
+/// `403 out_of_jurisdiction` outside it); a `province` listing is recorded by the `city_admin`
+/// only (`403 forbidden`). The hazard must be in your scope (`404`), open and `major`.
+///
+/// One active listing per hazard (`409 already_listed`); a closed or void hazard cannot be
+/// listed (`409 invalid_transition`); if the hazard changes while it is being listed the
+/// request is refused (`409 write_conflict`; retry). `notice_no` (督办文号), `requirements`
+/// and `responsible_unit` are required and the `deadline` is today or later (`422`). The
+/// listing copies the hazard's enterprise, jurisdiction and sector; the hazard then shows
+/// `listed: true` (its `ETag` changes) and can no longer be accepted, voided or regraded to
+/// general until the listing is delisted or cancelled. Recorded on both timelines
+/// (`create` on the listing, `listed` on the hazard); `Idempotency-Key` makes a retry replay
+/// the first `201`.
 #[utoipa::path(
-    tag = "listings", context_path = "/api/v1", operation_id = "create_listing", request_body = CreateListingRequest,
+    tag = "listings", operation_id = "create_listing", request_body = CreateListingRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for the same key and body")),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Listed; the hazard now shows `listed: true`", body = ListingResponse,
          headers(("Location" = String, description = "URL of the listing"), ("ETag" = String, description = "Version tag"))),
-        (status = 403, description = "Not an administrator (`forbidden`), or the authority is outside your jurisdiction (`out_of_jurisdiction`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "The hazard is not in your scope", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The hazard already has an active listing (`already_listed`), or is closed or void (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The hazard is not major, or a field is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed JSON (`malformed_json`), or an `Idempotency-Key` that is not 1–255 visible characters (`invalid_idempotency_key`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator, or a `province` listing by anyone but the city administrator (`forbidden`); the listing authority is outside your jurisdiction (`out_of_jurisdiction`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The hazard (`hazard_id`) does not exist or is outside your scope (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The hazard already has an active listing (`already_listed`), is closed or void (`invalid_transition`, with `context.status`), or changed while being listed (`write_conflict`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Wrong shape (`invalid_body`); the hazard is not major (pointer `/hazard_id`), a required text is empty or too long, or the deadline is in the past (`validation_failed`); or the `Idempotency-Key` was used with another body (`idempotency_key_reused`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/listings")]
@@ -258,11 +273,21 @@ pub struct ListingQuery {
     pub cursor: Option<String>,
 }
 
-/// Listings of hazards in your scope, oldest first.
+/// List listings
+///
+/// Any signed-in account, limited to its scope: a listing is visible exactly when its hazard
+/// is (regulators and auditors: jurisdiction subtree, department officers their sectors;
+/// enterprise accounts: their own enterprise's). Each listing carries the computed `overdue`
+/// (still listed and past its deadline today, Asia/Shanghai). Oldest first, keyset-paginated.
+///
+/// Filters: `level`, `status`, `overdue`, `jurisdiction_code` (the hazard's jurisdiction and
+/// below; an unknown code is `400 invalid_query`), `enterprise_id` and `updated_since`.
+/// Unknown parameters or bad values answer `400 invalid_query`; a foreign cursor
+/// `400 invalid_cursor`.
 #[utoipa::path(
-    tag = "listings", context_path = "/api/v1", operation_id = "list_listings", params(ListingQuery),
+    tag = "listings", operation_id = "list_listings", params(ListingQuery),
     security(("bearer" = [])),
-    responses((status = 200, description = "A page of listings", body = page::Page<ListingResponse>))
+    responses((status = 200, description = "A page of the listings in your scope", body = page::Page<ListingResponse>))
 )]
 #[get("/listings")]
 pub async fn list_listings(
@@ -301,12 +326,16 @@ pub async fn list_listings(
     )))
 }
 
-/// One listing (with its `ETag`).
+/// Get a listing
+///
+/// Any signed-in account that can see the listed hazard (else `404`). The answer carries the
+/// computed `overdue`, who listed, delisted or cancelled it and when, and its `ETag`, which
+/// `POST …/delist` and `POST …/cancel` check when sent as `If-Match`.
 #[utoipa::path(
-    tag = "listings", context_path = "/api/v1", operation_id = "get_listing",
+    tag = "listings", operation_id = "get_listing",
     params(("id" = i64, Path, description = "Listing id")),
     security(("bearer" = [])),
-    responses((status = 200, description = "The listing", body = ListingResponse, headers(("ETag" = String, description = "Version tag"))))
+    responses((status = 200, description = "The listing", body = ListingResponse, headers(("ETag" = String, description = "Version tag, for the optional If-Match of delist and cancel"))))
 )]
 #[get("/listings/{id}")]
 pub async fn get_listing(
@@ -372,18 +401,29 @@ fn checked_active(
     Ok(row)
 }
 
-/// Delists (销号): the hazard must be `pending_acceptance`; the listing becomes `delisted` and
-/// the hazard `closed` in one transaction. An administrator of the authority or an ancestor.
-/// `If-Match` (the listing's ETag) is checked when sent.
+/// Delist a listing (销号), closing its hazard
+///
+/// For an administrator of the listing authority or of an ancestor (`403 forbidden` for other
+/// roles, `403 out_of_jurisdiction` outside it). The listing must still be `listed` and its
+/// hazard `pending_acceptance`, i.e. rectified and submitted (`409 invalid_transition`, with
+/// `context.status` or `context.hazard_status`); the user who submitted the rectification
+/// cannot delist it (`403 separation_of_duties`). The `note` (1–2000 characters) is required.
+/// `If-Match` with the listing's `ETag` is optional: checked when sent (`412` when stale),
+/// never required.
+///
+/// In one transaction the listing becomes `delisted` and the hazard `closed` (no longer
+/// `listed`); if either fails, neither changes. Recorded on the listing's and the hazard's
+/// timelines (`delisted`). Answers the listing with its new `ETag`.
 #[utoipa::path(
-    tag = "listings", context_path = "/api/v1", operation_id = "delist_listing", request_body = DelistRequest,
+    tag = "listings", operation_id = "delist_listing", request_body = DelistRequest,
     params(("id" = i64, Path, description = "Listing id"), ("If-Match" = Option<String>, Header, description = "Optional: the listing's ETag")),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Delisted; the hazard is closed", body = ListingResponse),
-        (status = 403, description = "Not an administrator of the authority (`forbidden`, `out_of_jurisdiction`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The listing is not active, or the hazard is not pending acceptance (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The listing changed since you read it", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Delisted; the hazard is closed", body = ListingResponse, headers(("ETag" = String, description = "New version tag of the listing"))),
+        (status = 403, description = "Not an administrator (`forbidden`) or not of the listing authority or an ancestor (`out_of_jurisdiction`); or you submitted the hazard's rectification (`separation_of_duties`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The listing is no longer active, or was ended meanwhile; or the hazard is not pending acceptance (`invalid_transition`, with `context.status` or `context.hazard_status`)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "An `If-Match` was sent and the listing changed since (`stale_etag`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Wrong shape (`invalid_body`); the `note` is missing or longer than 2000 characters (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/listings/{id}/delist")]
@@ -435,16 +475,27 @@ pub async fn delist_listing(
     Ok(with_etag(row.version, &ListingResponse::new(&row, today)))
 }
 
-/// Cancels an active listing (with a reason): the hazard is no longer listed, its state stays.
+/// Cancel a listing
+///
+/// For an administrator of the listing authority or of an ancestor (`403 forbidden` for other
+/// roles, `403 out_of_jurisdiction` outside it). The listing must still be `listed`
+/// (`409 invalid_transition`); a `reason` (1–2000 characters) is required. `If-Match` with the
+/// listing's `ETag` is optional: checked when sent (`412` when stale).
+///
+/// The listing becomes `cancelled`; the hazard is no longer `listed` (its `ETag` changes) but
+/// keeps its state, and can again be accepted, voided or regraded to general. A pending
+/// extension request of the listing can no longer be decided. Recorded on the listing's and
+/// the hazard's timelines (`listing_cancelled`). Answers the listing with its new `ETag`.
 #[utoipa::path(
-    tag = "listings", context_path = "/api/v1", operation_id = "cancel_listing", request_body = CancelRequest,
+    tag = "listings", operation_id = "cancel_listing", request_body = CancelRequest,
     params(("id" = i64, Path, description = "Listing id"), ("If-Match" = Option<String>, Header, description = "Optional: the listing's ETag")),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Cancelled", body = ListingResponse),
-        (status = 403, description = "Not an administrator of the authority (`forbidden`, `out_of_jurisdiction`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The listing is not active (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The listing changed since you read it", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Cancelled; the hazard is no longer listed", body = ListingResponse, headers(("ETag" = String, description = "New version tag of the listing"))),
+        (status = 403, description = "Not an administrator (`forbidden`) or not of the listing authority or an ancestor (`out_of_jurisdiction`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The listing is no longer active, or was ended meanwhile (`invalid_transition`, with `context.status`)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "An `If-Match` was sent and the listing changed since (`stale_etag`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Wrong shape (`invalid_body`); the `reason` is missing or longer than 2000 characters (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/listings/{id}/cancel")]
@@ -488,12 +539,18 @@ pub async fn cancel_listing(
     Ok(with_etag(row.version, &ListingResponse::new(&row, today)))
 }
 
-/// Everything that happened to a listing, oldest first.
+/// List a listing's timeline
+///
+/// Any signed-in account that can see the listing (else `404`). The listing's own audit
+/// events, oldest first: `create`, `extension_requested`, `extension_approved` /
+/// `extension_denied`, `delisted` and `listing_cancelled`. The same events (with `listed` for
+/// the creation) are also on the hazard's timeline. Paged with `limit` and `cursor`;
+/// `updated_since` keeps the events at or after an instant.
 #[utoipa::path(
-    tag = "listings", context_path = "/api/v1", operation_id = "list_listing_timeline",
+    tag = "listings", operation_id = "list_listing_timeline",
     params(("id" = i64, Path, description = "Listing id"), PageQuery),
     security(("bearer" = [])),
-    responses((status = 200, description = "A page of the listing's events", body = page::Page<AuditEvent>))
+    responses((status = 200, description = "A page of the listing's events, oldest first", body = page::Page<AuditEvent>))
 )]
 #[get("/listings/{id}/timeline")]
 pub async fn list_listing_timeline(
@@ -537,15 +594,27 @@ fn listing_target(
     ))
 }
 
-/// Asks to move a listing's deadline (the enterprise or a regulator in scope).
+/// Request a deadline extension for a listing
+///
+/// For an active (`listed`) listing: the enterprise's own accounts and regulators who can see
+/// it may ask; auditors get `403 forbidden`. An ended listing is `409 invalid_transition`, and
+/// one request may be pending at a time (`409 extension_pending`). `new_deadline` must be later
+/// than the listing's `deadline` and `reason` 1–2000 characters (`422 validation_failed`).
+///
+/// An administrator of the listing authority decides it at
+/// `POST /api/v1/listings/{id}/extensions/{extension_id}/decision`. Recorded on the listing's
+/// and the hazard's timelines (`extension_requested`). `Idempotency-Key` makes a retry replay
+/// the first `201`; a key is bound to this listing.
 #[utoipa::path(
-    tag = "listings", context_path = "/api/v1", operation_id = "create_listing_extension", request_body = ExtensionRequest,
+    tag = "listings", operation_id = "create_listing_extension", request_body = ExtensionRequest,
     params(("id" = i64, Path, description = "Listing id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response")),
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "Requested", body = ExtensionResponse, headers(("Location" = String, description = "URL of the request"))),
-        (status = 403, description = "Auditors cannot request extensions", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The listing is not active, or a request is pending (`extension_pending`)", body = Problem, content_type = "application/problem+json"),
+        (status = 201, description = "Requested; `Location` names the request", body = ExtensionResponse, headers(("Location" = String, description = "URL of the request"))),
+        (status = 400, description = "Malformed JSON (`malformed_json`), a bad path value (`invalid_path`), or an `Idempotency-Key` that is not 1–255 visible characters (`invalid_idempotency_key`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Auditors cannot request extensions (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The listing is not active (`invalid_transition`, with `context.status`), or a request is already pending (`extension_pending`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Wrong shape (`invalid_body`); the new deadline is not later than the listing's, or the reason is missing or too long (`validation_failed`); or the `Idempotency-Key` was used with another body (`idempotency_key_reused`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/listings/{id}/extensions")]
@@ -575,12 +644,16 @@ pub async fn create_listing_extension(
     .await
 }
 
-/// The extension requests of a listing, oldest first.
+/// List a listing's extension requests
+///
+/// Any signed-in account that can see the listing (else `404`): its pending, approved and
+/// denied requests, oldest first. `updated_since` keeps the requests made or decided at or
+/// after an instant; paged with `limit` and `cursor`.
 #[utoipa::path(
-    tag = "listings", context_path = "/api/v1", operation_id = "list_listing_extensions",
+    tag = "listings", operation_id = "list_listing_extensions",
     params(("id" = i64, Path, description = "Listing id"), PageQuery),
     security(("bearer" = [])),
-    responses((status = 200, description = "A page of extension requests", body = page::Page<ExtensionResponse>))
+    responses((status = 200, description = "A page of the listing's extension requests", body = page::Page<ExtensionResponse>))
 )]
 #[get("/listings/{id}/extensions")]
 pub async fn list_listing_extensions(
@@ -596,9 +669,12 @@ pub async fn list_listing_extensions(
     .await
 }
 
-/// One extension request of a listing.
+/// Get an extension request of a listing
+///
+/// Any signed-in account that can see the listing. `404` when the listing is outside your
+/// scope or the request does not belong to this listing.
 #[utoipa::path(
-    tag = "listings", context_path = "/api/v1", operation_id = "get_listing_extension",
+    tag = "listings", operation_id = "get_listing_extension",
     params(("id" = i64, Path, description = "Listing id"), ("extension_id" = i64, Path, description = "Extension request id")),
     security(("bearer" = [])),
     responses((status = 200, description = "The extension request", body = ExtensionResponse))
@@ -616,16 +692,28 @@ pub async fn get_listing_extension(
     .await
 }
 
-/// Decides a listing extension: an administrator of the listing authority (or an ancestor),
-/// never the one who asked. Approval moves the listing's deadline.
+/// Decide a listing's extension request
+///
+/// For an administrator of the listing authority or of an ancestor (`403 forbidden` for other
+/// roles, `403 out_of_jurisdiction` outside it), never the account that asked
+/// (`403 separation_of_duties`). `decision` is `approve` or `deny`, and the `note`
+/// (1–2000 characters) is required. A decided request answers `409 extension_decided`; once
+/// the listing has ended (delisted or cancelled) the decision no longer matters
+/// (`409 invalid_transition`).
+///
+/// Approval moves the listing's `deadline` to `new_deadline` in the same transaction (the
+/// listing's `ETag` changes; the hazard's own `rectification_deadline` is not touched).
+/// Recorded on the listing's and the hazard's timelines (`extension_approved` or
+/// `extension_denied`).
 #[utoipa::path(
-    tag = "listings", context_path = "/api/v1", operation_id = "decide_listing_extension", request_body = DecisionRequest,
+    tag = "listings", operation_id = "decide_listing_extension", request_body = DecisionRequest,
     params(("id" = i64, Path, description = "Listing id"), ("extension_id" = i64, Path, description = "Extension request id")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The decided request", body = ExtensionResponse),
-        (status = 403, description = "Not an administrator of the authority, or your own request (`separation_of_duties`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already decided (`extension_decided`), or the listing has ended", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator (`forbidden`) or not of the listing authority or an ancestor (`out_of_jurisdiction`); or your own request (`separation_of_duties`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already decided (`extension_decided`), or the listing has ended (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Wrong shape (`invalid_body`, e.g. a `decision` other than `approve`/`deny`); the `note` is missing or longer than 2000 characters (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/listings/{id}/extensions/{extension_id}/decision")]

@@ -66,7 +66,7 @@ fn page<T>(items: Vec<T>) -> Page<T> {
 
 /// The jurisdiction tree (city → counties and zones → townships), parents before children.
 #[utoipa::path(
-    tag = "reference", context_path = "/api/v1", operation_id = "list_jurisdictions", params(JurisdictionQuery),
+    tag = "reference", operation_id = "list_jurisdictions", params(JurisdictionQuery),
     security(("bearer" = [])),
     responses((status = 200, description = "All jurisdictions matching the filters", body = Page<Jurisdiction>))
 )]
@@ -101,7 +101,7 @@ pub async fn list_jurisdictions(
 
 /// Sectors (行业领域), with the high-risk flag.
 #[utoipa::path(
-    tag = "reference", context_path = "/api/v1", operation_id = "list_sectors",
+    tag = "reference", operation_id = "list_sectors",
     security(("bearer" = [])),
     responses((status = 200, description = "All sectors", body = Page<Sector>))
 )]
@@ -121,7 +121,7 @@ pub async fn list_sectors(_p: Principal, state: web::Data<AppState>) -> ApiResul
 
 /// Departments (安委会成员单位) with the sectors they supervise.
 #[utoipa::path(
-    tag = "reference", context_path = "/api/v1", operation_id = "list_departments", params(DepartmentQuery),
+    tag = "reference", operation_id = "list_departments", params(DepartmentQuery),
     security(("bearer" = [])),
     responses((status = 200, description = "All departments matching the filter", body = Page<Department>))
 )]

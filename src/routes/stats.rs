@@ -189,13 +189,26 @@ fn labels(c: &mut AnyConnection, kind: &str, keys: &[String]) -> ApiResult<Vec<S
         .collect())
 }
 
-/// Hazard statistics per group over your scope, with a totals row.
+/// Hazard statistics
+///
+/// For regulators and auditors; enterprise accounts get `403 forbidden`. Counts the non-void
+/// hazards in your scope (your jurisdiction subtree; for an officer bound to a department, only
+/// its sectors) whose `discovered_on` lies in [`from`, `to`] (default: the current year,
+/// Asia/Shanghai), grouped by `group_by`: `jurisdiction` (the county-level unit), `sector`,
+/// `level`, `source` or `month` (`YYYY-MM` of discovery). Each row has a human `label`.
+///
+/// Figures: `found`, `closed`, `open` (= found − closed), `overdue` (overdue today),
+/// `rectification_rate` (closed ÷ found, 4 decimals, 0 when nothing was found), `major_found`
+/// (currently major), `major_listed` (ever listed), `major_delisted` (a listing delisted) and
+/// `extensions_granted` (approved hazard extensions). `totals` is the sum of the rows. A
+/// missing or unknown `group_by`, `from` after `to`, a year outside 1900–9998 or an unknown
+/// parameter answer `400 invalid_query`.
 #[utoipa::path(
-    tag = "stats", context_path = "/api/v1", operation_id = "hazard_stats", params(StatsQuery),
+    tag = "stats", operation_id = "hazard_stats", params(StatsQuery),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Figures per group and in total", body = HazardStats),
-        (status = 403, description = "Enterprise accounts have no statistics", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Enterprise accounts have no statistics (`forbidden`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/stats/hazards")]
@@ -261,13 +274,24 @@ pub async fn hazard_stats(
     }))
 }
 
-/// Listing statistics per level or county-level unit over your scope (listed in [from, to]).
+/// Listing statistics
+///
+/// For regulators and auditors; enterprise accounts get `403 forbidden`. Counts the listings
+/// (挂牌督办) of hazards in your scope (jurisdiction subtree; department officers: their sectors)
+/// made in [`from`, `to`] — `listed_at` by Asia/Shanghai day, default the current year —
+/// grouped by `group_by`: `level` (`province`, `city`, `county`) or `jurisdiction` (the hazard's
+/// county-level unit).
+///
+/// Figures: `total`, `listed` (still active), `delisted` (销号), `cancelled` and `overdue`
+/// (still listed and past the listing deadline today); `totals` is the sum of the rows. A
+/// missing or unknown `group_by`, `from` after `to`, a year outside 1900–9998 or an unknown
+/// parameter answer `400 invalid_query`.
 #[utoipa::path(
-    tag = "stats", context_path = "/api/v1", operation_id = "listing_stats", params(StatsQuery),
+    tag = "stats", operation_id = "listing_stats", params(StatsQuery),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Figures per group and in total", body = ListingStats),
-        (status = 403, description = "Enterprise accounts have no statistics", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Enterprise accounts have no statistics (`forbidden`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/stats/listings")]

@@ -134,19 +134,33 @@ pub fn canonical(v: &serde_json::Value) -> String {
     }
 }
 
-/// Freezes an owner's current lists for a period. Made by an administrator or officer of the
-/// owner's own jurisdiction; one live submission per owner and period unless it was returned.
+/// Submit an owner's two lists for a period
+///
+/// Freezes the current problem and measure items of exactly one owner (the jurisdiction, and
+/// the department or none) into an immutable snapshot. Made by an administrator or officer
+/// *of* the owner's jurisdiction (`403 forbidden` for anyone else, e.g. the city for a county
+/// list, or auditors; an owner outside your reach is `403 out_of_jurisdiction`); enterprise
+/// accounts get `404`. An unknown owner, or a `department_id` that is not a department of the
+/// owner's jurisdiction, is `422`. An owner with empty lists may submit.
+///
+/// `period` is `YYYY-Bn` (bi-monthly 双月, n = 1–6) or `YYYY-MM`, and its first day not after
+/// today (`422`). One live submission per owner and period (`409 already_submitted`); a
+/// returned one may be submitted again. The answer carries `items` exactly as frozen and
+/// `content_sha256`, the SHA-256 of their canonical JSON (keys sorted, no spaces), so a client
+/// can recompute it; every read returns the same. Audited (`submit`); `Idempotency-Key` makes a
+/// retry replay the first `201`.
 #[utoipa::path(
-    tag = "lists", context_path = "/api/v1", operation_id = "create_submission", request_body = SubmissionRequest,
+    tag = "lists", operation_id = "create_submission", request_body = SubmissionRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for the same key and body")),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Submitted; the items exactly as frozen", body = SubmissionResponse,
-         headers(("Location" = String, description = "URL of the submission"))),
-        (status = 403, description = "Not an administrator or officer of the owner's jurisdiction", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Enterprise accounts have no access to the lists", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already submitted for this period (`already_submitted`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Unknown owner, a malformed or future period", body = Problem, content_type = "application/problem+json"),
+         headers(("Location" = String, description = "URL of the submission"), ("ETag" = String, description = "Version tag"))),
+        (status = 400, description = "Malformed JSON (`malformed_json`), or an `Idempotency-Key` that is not 1–255 visible characters (`invalid_idempotency_key`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator or officer of the owner's own jurisdiction (`forbidden`), or the owner is outside your reach (`out_of_jurisdiction`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Enterprise accounts have no access to the lists (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "This owner already has a live (submitted or accepted) submission for this period (`already_submitted`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Wrong shape (`invalid_body`); an unknown owner, a department of another jurisdiction, a malformed or future period (`validation_failed`); or the `Idempotency-Key` was used with another body (`idempotency_key_reused`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/list-submissions")]
@@ -212,11 +226,21 @@ pub struct SubmissionQuery {
     pub cursor: Option<String>,
 }
 
-/// Submissions of units in your reach, oldest first.
+/// List submissions
+///
+/// Regulators and auditors: the submissions of owners at or below your jurisdiction, each with
+/// its frozen `items` and `content_sha256`; enterprise accounts get `404`. Oldest first,
+/// keyset-paginated. Filters: `owner_jurisdiction_code` (exactly that owner), `period`,
+/// `status` (`submitted`, `accepted`, `returned`) and `updated_since` (reviews count as
+/// changes). Unknown parameters or a bad `limit`/timestamp answer `400 invalid_query`; a
+/// foreign cursor `400 invalid_cursor`.
 #[utoipa::path(
-    tag = "lists", context_path = "/api/v1", operation_id = "list_submissions", params(SubmissionQuery),
+    tag = "lists", operation_id = "list_submissions", params(SubmissionQuery),
     security(("bearer" = [])),
-    responses((status = 200, description = "A page of submissions", body = page::Page<SubmissionResponse>))
+    responses(
+        (status = 200, description = "A page of submissions", body = page::Page<SubmissionResponse>),
+        (status = 404, description = "Enterprise accounts have no access to the lists (`not_found`)", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/list-submissions")]
 pub async fn list_submissions(
@@ -252,9 +276,14 @@ pub async fn list_submissions(
     Ok(HttpResponse::Ok().json(page::Page { items, next_cursor }))
 }
 
-/// One submission with its items exactly as frozen.
+/// Get a submission
+///
+/// Regulators and auditors, for owners at or below their jurisdiction; anything else (every
+/// submission, for enterprise accounts) is `404`. Returns the stored snapshot: the `items`
+/// exactly as frozen and the same `content_sha256` on every read, with the review (status,
+/// opinion, reviewer) once made.
 #[utoipa::path(
-    tag = "lists", context_path = "/api/v1", operation_id = "get_submission",
+    tag = "lists", operation_id = "get_submission",
     params(("id" = i64, Path, description = "Submission id")),
     security(("bearer" = [])),
     responses((status = 200, description = "The submission", body = SubmissionResponse, headers(("ETag" = String, description = "Version tag"))))
@@ -284,16 +313,23 @@ pub struct ReviewRequest {
     pub opinion: String,
 }
 
-/// The city reviews a submission (`city_admin` or `city_officer` in scope): accepted, or
-/// returned (the owner may then submit the period again).
+/// Review a submission
+///
+/// The city reviews: `city_admin` or `city_officer` (others `403 forbidden`), for submissions
+/// in scope (`404` otherwise). `decision` is `accepted` or `returned`, with a required
+/// `opinion` (1–5000 characters, `422`). Only a `submitted` submission can be reviewed
+/// (`409 already_reviewed`). A `returned` period may be submitted again by the owner; the
+/// frozen items and hash never change. Audited (`review`); answers the submission with its new
+/// `ETag`.
 #[utoipa::path(
-    tag = "lists", context_path = "/api/v1", operation_id = "review_submission", request_body = ReviewRequest,
+    tag = "lists", operation_id = "review_submission", request_body = ReviewRequest,
     params(("id" = i64, Path, description = "Submission id")),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Reviewed", body = SubmissionResponse),
-        (status = 403, description = "Only the city reviews submissions", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Reviewed", body = SubmissionResponse, headers(("ETag" = String, description = "New version tag"))),
+        (status = 403, description = "Only the city (`city_admin`, `city_officer`) reviews submissions (`forbidden`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already reviewed (`already_reviewed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Wrong shape (`invalid_body`, e.g. a `decision` other than `accepted`/`returned`); the `opinion` is missing or longer than 5000 characters (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/list-submissions/{id}/review")]

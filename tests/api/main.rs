@@ -1,5 +1,6 @@
 //! Integration tests through HTTP, each on SQLite and on PostgreSQL.
 
+mod contract;
 mod support;
 
 mod accounts;

@@ -187,6 +187,8 @@ pub struct Resp {
     pub status: u16,
     pub headers: HeaderMap,
     pub body: Value,
+    /// The body as received.
+    pub raw: Vec<u8>,
 }
 
 impl Resp {
@@ -428,8 +430,39 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
+    /// Sends a request and checks the exchange against the OpenAPI document
+    /// (`contract::Contract::check`): every answer the suite reads has been validated.
     pub async fn send(&self, req: reqwest::RequestBuilder) -> Resp {
-        let res = req.send().await.expect("request sent");
+        {
+            let (client, request) = req.build_split();
+            let request = request.expect("request builds");
+            let method = request.method().as_str().to_string();
+            let path = request.url().path().to_string();
+            let request_content_type = request
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let request_body = request
+                .body()
+                .and_then(|b| b.as_bytes())
+                .map(<[u8]>::to_vec);
+            let res = client.execute(request).await.expect("request sent");
+            let resp = Self::read(res).await;
+            crate::contract::contract().check(&crate::contract::Exchange {
+                method: &method,
+                path: &path,
+                request_content_type: request_content_type.as_deref(),
+                request_body: request_body.as_deref(),
+                status: resp.status,
+                response_content_type: resp.header("content-type").as_deref(),
+                response_body: &resp.raw,
+            });
+            resp
+        }
+    }
+
+    async fn read(res: reqwest::Response) -> Resp {
         let status = res.status().as_u16();
         let headers = res.headers().clone();
         let bytes = res.bytes().await.expect("body");
@@ -443,6 +476,7 @@ impl TestApp {
             status,
             headers,
             body,
+            raw: bytes.to_vec(),
         }
     }
 
