@@ -71,8 +71,7 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
                         }),
                     )
                     .service(
-                        SwaggerUi::new("/docs/{_:.*}")
-                            .url("/api/v1/openapi.json", openapi.clone()),
+                        SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi.clone()),
                     )
             })
             .configure(routes::configure)

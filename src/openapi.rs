@@ -192,7 +192,12 @@ fn flatten_in(v: &mut Value, schemas: &Value) {
                 if let Some(p) = m.get("properties").and_then(Value::as_object) {
                     properties.extend(p.clone());
                 }
-                for r in m.get("required").and_then(Value::as_array).into_iter().flatten() {
+                for r in m
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
                     if !required.contains(r) {
                         required.push(r.clone());
                     }
@@ -285,8 +290,8 @@ fn patch_schema(doc: &mut Value, name: &str) -> String {
         return patch;
     }
     if let Some(o) = schema.as_object_mut() {
+        // The create example stays: a whole body is a valid patch too.
         o.remove("required");
-        o.remove("example");
         let description = o
             .get("description")
             .and_then(Value::as_str)
@@ -329,7 +334,9 @@ fn collect_refs(v: &Value, out: &mut Vec<String>) {
 fn replace_ref(v: &mut Value, from: &str, to: &str) {
     match v {
         Value::Object(o) => {
-            if o.get("$ref").and_then(Value::as_str) == Some(&format!("#/components/schemas/{from}")) {
+            if o.get("$ref").and_then(Value::as_str)
+                == Some(&format!("#/components/schemas/{from}"))
+            {
                 o.insert("$ref".into(), json!(format!("#/components/schemas/{to}")));
             }
             o.values_mut().for_each(|c| replace_ref(c, from, to));

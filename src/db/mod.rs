@@ -195,6 +195,11 @@ pub fn on_unique_violation(
 }
 
 /// Current time truncated to microseconds, the precision both databases keep.
+/// A closed-set value read back from a row: an unknown one is a deserialization error.
+pub fn stored<T>(r: Result<T, crate::domain::UnknownValue>) -> diesel::QueryResult<T> {
+    r.map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
+}
+
 pub fn now() -> chrono::NaiveDateTime {
     let n = chrono::Utc::now().naive_utc();
     n - Duration::from_nanos(u64::from(n.and_utc().timestamp_subsec_nanos() % 1000))

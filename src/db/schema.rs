@@ -7,6 +7,7 @@ diesel::table! {
         level -> Text,
         parent_code -> Nullable<Text>,
         path -> Text,
+        updated_at -> Timestamp,
     }
 }
 
@@ -15,6 +16,7 @@ diesel::table! {
         code -> Text,
         name -> Text,
         high_risk -> Bool,
+        updated_at -> Timestamp,
     }
 }
 
@@ -23,6 +25,7 @@ diesel::table! {
         id -> BigInt,
         name -> Text,
         jurisdiction_code -> Text,
+        updated_at -> Timestamp,
     }
 }
 

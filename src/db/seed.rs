@@ -89,7 +89,7 @@ impl ReferenceData {
     fn check(&self) -> anyhow::Result<()> {
         let mut seen = HashSet::new();
         for j in &self.jurisdictions {
-            if !["city", "county", "zone", "township"].contains(&j.level.as_str()) {
+            if crate::domain::jurisdiction::JurisdictionLevel::parse(&j.level).is_none() {
                 anyhow::bail!(
                     "reference data: jurisdiction {} has unknown level {}",
                     j.code,
@@ -139,6 +139,7 @@ pub fn reference_if_empty(conn: &mut AnyConnection, data: &ReferenceData) -> any
         if existing > 0 {
             return Ok::<_, diesel::result::Error>(false);
         }
+        let now = super::now();
         // Parents first: sort by depth.
         let mut ordered: Vec<&JurisdictionSeed> = data.jurisdictions.iter().collect();
         ordered.sort_by_key(|j| paths[j.code.as_str()].matches('/').count());
@@ -150,6 +151,7 @@ pub fn reference_if_empty(conn: &mut AnyConnection, data: &ReferenceData) -> any
                     jurisdictions::level.eq(&j.level),
                     jurisdictions::parent_code.eq(&j.parent_code),
                     jurisdictions::path.eq(&paths[j.code.as_str()]),
+                    jurisdictions::updated_at.eq(now),
                 ))
                 .execute(conn)?;
         }
@@ -159,6 +161,7 @@ pub fn reference_if_empty(conn: &mut AnyConnection, data: &ReferenceData) -> any
                     sectors::code.eq(&s.code),
                     sectors::name.eq(&s.name),
                     sectors::high_risk.eq(s.high_risk),
+                    sectors::updated_at.eq(now),
                 ))
                 .execute(conn)?;
         }
@@ -167,6 +170,7 @@ pub fn reference_if_empty(conn: &mut AnyConnection, data: &ReferenceData) -> any
                 .values((
                     departments::name.eq(&d.name),
                     departments::jurisdiction_code.eq(&d.jurisdiction_code),
+                    departments::updated_at.eq(now),
                 ))
                 .returning(departments::id)
                 .get_result(conn)?;

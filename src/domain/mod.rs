@@ -20,6 +20,15 @@ macro_rules! text_enum {
             pub fn parse(s: &str) -> Option<$name> {
                 match s { $($text => Some($name::$variant),)+ _ => None }
             }
+
+            /// A value read back from storage; anything else is a corrupt row, reported as
+            /// such and never guessed.
+            pub fn from_stored(s: &str) -> Result<$name, $crate::domain::UnknownValue> {
+                $name::parse(s).ok_or_else(|| $crate::domain::UnknownValue {
+                    set: stringify!($name),
+                    value: s.chars().take(64).collect(),
+                })
+            }
         }
 
         impl std::fmt::Display for $name {
@@ -45,14 +54,18 @@ macro_rules! text_enum {
     };
 }
 
+/// A stored text that is not a member of its closed set.
+#[derive(Debug, thiserror::Error)]
+#[error("stored {set} value {value:?} is not a known value")]
+pub struct UnknownValue {
+    pub set: &'static str,
+    pub value: String,
+}
+
 /// The schema of a `text_enum!`: a string limited to `values`, described by the doc comment.
 pub fn text_enum_schema(values: &[&str], doc: &[&str]) -> utoipa::openapi::schema::Schema {
     use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
-    let description = doc
-        .iter()
-        .map(|l| l.trim())
-        .collect::<Vec<_>>()
-        .join("\n");
+    let description = doc.iter().map(|l| l.trim()).collect::<Vec<_>>().join("\n");
     ObjectBuilder::new()
         .schema_type(SchemaType::Type(Type::String))
         .enum_values(Some(values.iter().copied()))
@@ -66,6 +79,7 @@ pub(crate) use text_enum;
 pub mod account;
 pub mod enterprise;
 pub mod hazard;
+pub mod jurisdiction;
 pub mod listing;
 pub mod role;
 pub mod uscc;

@@ -1,7 +1,7 @@
 //! Accounts: created and changed by administrators within their reach (SPEC §1, §7).
 
 use actix_web::{get, patch, post, web, HttpResponse};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -13,6 +13,7 @@ use crate::db::audit::{self, Actor};
 use crate::db::schema::{departments, enterprises, jurisdictions};
 use crate::db::{on_unique_violation, page, sessions, to_utc, write_tx, AnyConnection};
 use crate::domain::account::{check_binding, check_password, normalise_username, BindingFacts};
+use crate::domain::jurisdiction::JurisdictionLevel;
 use crate::domain::role::Role;
 use crate::domain::validate::Errors;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -154,7 +155,7 @@ pub struct NamedRef {
     "id": 1, "username": "admin", "display_name": "City administrator", "role": "city_admin",
     "jurisdiction_code": "431300", "department_id": null, "enterprise_id": null, "disabled": false,
     "created_at": "2026-11-29T02:00:00Z", "updated_at": "2026-11-29T02:00:00Z", "version": 1,
-    "jurisdiction": {"code": "431300", "name": "娄底市", "level": "city", "parent_code": null},
+    "jurisdiction": {"code": "431300", "name": "娄底市", "level": "city", "parent_code": null, "updated_at": "2026-11-29T02:00:00Z"},
     "department": null, "enterprise": null
 }))]
 pub struct AccountDetail {
@@ -174,15 +175,20 @@ pub fn describe_account(c: &mut AnyConnection, row: AccountRow) -> QueryResult<A
                 jurisdictions::name,
                 jurisdictions::level,
                 jurisdictions::parent_code,
+                jurisdictions::updated_at,
             ))
-            .first::<(String, String, String, Option<String>)>(c)
+            .first::<(String, String, String, Option<String>, NaiveDateTime)>(c)
             .optional()?
-            .map(|(code, name, level, parent_code)| Jurisdiction {
-                code,
-                name,
-                level,
-                parent_code,
-            }),
+            .map(|(code, name, level, parent_code, updated_at)| {
+                Ok::<_, diesel::result::Error>(Jurisdiction {
+                    code,
+                    name,
+                    level: crate::db::stored(JurisdictionLevel::from_stored(&level))?,
+                    parent_code,
+                    updated_at: crate::db::to_utc(updated_at),
+                })
+            })
+            .transpose()?,
         None => None,
     };
     let department = match row.department_id {

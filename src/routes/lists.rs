@@ -214,7 +214,7 @@ pub fn check_owner(
         );
     }
     if let Some(d) = department {
-        let dept = reference::departments(c, Some(owner))?;
+        let dept = reference::departments(c, Some(owner), &reference::Window::all())?;
         if !dept.iter().any(|x| x.id == d) {
             errors.add(
                 "/department_id",

@@ -111,8 +111,14 @@ pub struct Exchange<'a> {
 }
 
 fn media_type(raw: Option<&str>) -> Option<String> {
-    raw.map(|c| c.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
-        .filter(|c| !c.is_empty())
+    raw.map(|c| {
+        c.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    })
+    .filter(|c| !c.is_empty())
 }
 
 fn is_json(media: &str) -> bool {
@@ -302,13 +308,25 @@ impl Contract {
         }
     }
 
-    fn check_problem(&self, x: &Exchange<'_>, status: u16, media: Option<&str>, body: Option<&Value>) {
+    fn check_problem(
+        &self,
+        x: &Exchange<'_>,
+        status: u16,
+        media: Option<&str>,
+        body: Option<&Value>,
+    ) {
         assert_eq!(
             x.status, status,
             "contract: {} {} is not in the document, so it must answer {status}; got {}",
             x.method, x.path, x.status
         );
-        assert_eq!(media, Some("application/problem+json"), "contract: {} {}", x.method, x.path);
+        assert_eq!(
+            media,
+            Some("application/problem+json"),
+            "contract: {} {}",
+            x.method,
+            x.path
+        );
         let body = body.expect("problem body");
         let errors = self.errors(true, "/components/schemas/Problem", body);
         assert!(errors.is_empty(), "contract: problem body: {errors:?}");

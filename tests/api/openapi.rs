@@ -1,7 +1,7 @@
 //! The OpenAPI document: committed copy in sync, every operation secured (or explicitly public),
 //! described, with examples and problem responses; Swagger UI served offline.
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::support::both;
 
@@ -84,11 +84,14 @@ fn every_operation_is_described_with_examples_and_problems() {
     let doc = hazard_registry::openapi::document();
     for (path, method, op) in operations(&doc) {
         let id = op["operationId"].as_str().unwrap_or("?").to_string();
-        let described = op["description"]
-            .as_str()
-            .or(op["summary"].as_str())
-            .is_some_and(|d| d.len() > 10);
-        assert!(described, "{id} ({method} {path}) has no description");
+        assert!(
+            op["summary"].as_str().is_some_and(|d| d.len() > 3),
+            "{id} ({method} {path}) has no summary"
+        );
+        assert!(
+            op["description"].as_str().is_some_and(|d| d.len() > 20),
+            "{id} ({method} {path}) has no description"
+        );
         if let Some(body) = op.get("requestBody") {
             let content = body["content"].as_object().expect("request content");
             for (media_type, media) in content {
@@ -184,4 +187,80 @@ fn openapi_command_prints_the_document() {
     assert!(out.status.success());
     let printed: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(printed, hazard_registry::openapi::document());
+}
+
+/// Every example in the document (schema examples, media-type examples, parameter examples)
+/// validates against the schema it illustrates.
+#[test]
+fn every_example_validates_against_its_schema() {
+    let doc = hazard_registry::openapi::document();
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    let mut check = |place: String, schema: &Value, example: &Value| {
+        let mut root = if schema.is_object() {
+            schema.clone()
+        } else {
+            json!({"allOf": [schema]})
+        };
+        root["components"] = doc["components"].clone();
+        let validator = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .should_validate_formats(true)
+            .build(&root)
+            .expect("schema compiles");
+        checked += 1;
+        let errors: Vec<String> = validator
+            .iter_errors(example)
+            .map(|e| e.to_string())
+            .collect();
+        if !errors.is_empty() {
+            failures.push(format!("{place}: {}", errors.join("; ")));
+        }
+    };
+    for (name, schema) in doc["components"]["schemas"].as_object().expect("schemas") {
+        if let Some(example) = schema.get("example") {
+            check(format!("schema {name}"), schema, example);
+        }
+        for (i, example) in schema["examples"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            check(format!("schema {name} example {i}"), schema, example);
+        }
+    }
+    for (path, method, op) in operations(&doc) {
+        let mut media_types = Vec::new();
+        if let Some(c) = op
+            .pointer("/requestBody/content")
+            .and_then(Value::as_object)
+        {
+            media_types.extend(c.iter().map(|(m, v)| (format!("request {m}"), v)));
+        }
+        for (status, resp) in op["responses"].as_object().expect("responses") {
+            if let Some(c) = resp["content"].as_object() {
+                media_types.extend(c.iter().map(|(m, v)| (format!("{status} {m}"), v)));
+            }
+        }
+        for (place, media) in media_types {
+            let schema = &media["schema"];
+            if let Some(example) = media.get("example") {
+                check(format!("{method} {path} {place}"), schema, example);
+            }
+            for (name, e) in media["examples"].as_object().into_iter().flatten() {
+                check(
+                    format!("{method} {path} {place} example {name}"),
+                    schema,
+                    &e["value"],
+                );
+            }
+        }
+    }
+    assert!(checked > 50, "only {checked} examples found");
+    assert!(
+        failures.is_empty(),
+        "examples that contradict their schemas:\n{}",
+        failures.join("\n")
+    );
 }
