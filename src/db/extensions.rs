@@ -3,6 +3,8 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use crate::domain::extension::{ExtensionStatus, ExtensionSubject};
+
 use super::schema::deadline_extensions as de;
 use super::AnyConnection;
 
@@ -18,12 +20,12 @@ pub struct Subject {
 #[diesel(table_name = de)]
 pub struct ExtensionRow {
     pub id: i64,
-    pub subject_type: String,
+    pub subject_type: ExtensionSubject,
     pub subject_id: i64,
     pub old_deadline: Option<NaiveDate>,
     pub new_deadline: NaiveDate,
     pub reason: String,
-    pub status: String,
+    pub status: ExtensionStatus,
     pub requested_by: i64,
     pub requested_at: NaiveDateTime,
     pub decided_by: Option<i64>,
@@ -46,7 +48,7 @@ pub fn insert(
             de::old_deadline.eq(old_deadline),
             de::new_deadline.eq(new_deadline),
             de::reason.eq(reason),
-            de::status.eq("pending"),
+            de::status.eq(ExtensionStatus::Pending.as_str()),
             de::requested_by.eq(requested_by),
             de::requested_at.eq(super::now()),
         ))
@@ -58,7 +60,7 @@ pub fn pending_exists(conn: &mut AnyConnection, s: Subject) -> QueryResult<bool>
         de::table
             .filter(de::subject_type.eq(s.kind))
             .filter(de::subject_id.eq(s.id))
-            .filter(de::status.eq("pending")),
+            .filter(de::status.eq(ExtensionStatus::Pending.as_str())),
     ))
     .get_result(conn)
 }
@@ -105,10 +107,15 @@ pub fn decide(
     diesel::update(
         de::table
             .filter(de::id.eq(id))
-            .filter(de::status.eq("pending")),
+            .filter(de::status.eq(ExtensionStatus::Pending.as_str())),
     )
     .set((
-        de::status.eq(if approved { "approved" } else { "denied" }),
+        de::status.eq(if approved {
+            ExtensionStatus::Approved
+        } else {
+            ExtensionStatus::Denied
+        }
+        .as_str()),
         de::decided_by.eq(decided_by),
         de::decided_at.eq(super::now()),
         de::decision_note.eq(note),

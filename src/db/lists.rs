@@ -3,6 +3,8 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use crate::domain::listing::SubmissionStatus;
+
 use super::schema::{
     hazards, list_submissions as ls, measure_item_problems as mip, measure_items as mi,
     problem_item_hazards as pih, problem_items as pi,
@@ -381,7 +383,7 @@ pub struct SubmissionRow {
     pub owner_jurisdiction_code: String,
     pub department_id: Option<i64>,
     pub period: String,
-    pub status: String,
+    pub status: SubmissionStatus,
     pub content: String,
     pub content_sha256: String,
     pub submitted_by: i64,
@@ -402,7 +404,7 @@ pub fn live_submission_exists(
     let mut q = ls::table
         .filter(ls::owner_jurisdiction_code.eq(owner))
         .filter(ls::period.eq(period))
-        .filter(ls::status.ne("returned"))
+        .filter(ls::status.ne(SubmissionStatus::Returned.as_str()))
         .select(ls::id)
         .into_boxed();
     q = match department {
@@ -427,7 +429,7 @@ pub fn insert_submission(
             ls::owner_jurisdiction_code.eq(owner),
             ls::department_id.eq(department),
             ls::period.eq(period),
-            ls::status.eq("submitted"),
+            ls::status.eq(SubmissionStatus::Submitted.as_str()),
             ls::content.eq(content),
             ls::content_sha256.eq(sha256),
             ls::submitted_by.eq(by),
@@ -500,7 +502,7 @@ pub fn review(
     diesel::update(
         ls::table
             .filter(ls::id.eq(id))
-            .filter(ls::status.eq("submitted")),
+            .filter(ls::status.eq(SubmissionStatus::Submitted.as_str())),
     )
     .set((
         ls::status.eq(status),

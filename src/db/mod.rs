@@ -20,6 +20,7 @@ pub mod scope;
 pub mod seed;
 pub mod sessions;
 pub mod stats;
+pub mod text;
 
 use std::time::Duration;
 

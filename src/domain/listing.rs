@@ -99,3 +99,13 @@ mod tests {
         }
     }
 }
+
+text_enum! {
+    /// A period submission of the two lists: `submitted`, then reviewed by the city as
+    /// `accepted` or `returned` (a returned period may be submitted again).
+    pub enum SubmissionStatus {
+        Submitted = "submitted",
+        Accepted = "accepted",
+        Returned = "returned",
+    }
+}

@@ -78,6 +78,7 @@ pub(crate) use text_enum;
 
 pub mod account;
 pub mod enterprise;
+pub mod extension;
 pub mod hazard;
 pub mod jurisdiction;
 pub mod listing;

@@ -41,6 +41,13 @@ pub struct LogoutRequest {
     pub refresh_token: Option<String>,
 }
 
+crate::domain::text_enum! {
+    /// Always `Bearer` (RFC 6750).
+    pub enum TokenType {
+        Bearer = "Bearer",
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({
     "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.sig",
@@ -51,8 +58,7 @@ pub struct LogoutRequest {
 pub struct TokenResponse {
     /// JWT (HS256) for `Authorization: Bearer …`.
     pub access_token: String,
-    /// Always `Bearer`.
-    pub token_type: String,
+    pub token_type: TokenType,
     /// Seconds until the access token expires.
     pub expires_in: u64,
     /// Opaque, single-use: exchange it at `/auth/refresh` for a new pair.
@@ -94,7 +100,7 @@ fn issue(
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .json(TokenResponse {
             access_token,
-            token_type: "Bearer".into(),
+            token_type: TokenType::Bearer,
             expires_in: state.tokens.access_ttl_secs,
             refresh_token,
         }))

@@ -13,6 +13,7 @@ use crate::db::audit::{self, Actor};
 use crate::db::extensions::{self, ExtensionRow, Subject};
 use crate::db::{hazards, AnyConnection};
 use crate::db::{page, to_utc, write_tx};
+use crate::domain::extension::{ExtensionStatus, ExtensionSubject};
 use crate::domain::hazard::{HazardStatus, NO_DEADLINE};
 use crate::domain::validate::FieldError;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -54,14 +55,12 @@ pub struct DecisionRequest {
 }))]
 pub struct ExtensionResponse {
     pub id: i64,
-    /// `hazard` or `listing`.
-    pub subject_type: String,
+    pub subject_type: ExtensionSubject,
     pub subject_id: i64,
     pub old_deadline: Option<NaiveDate>,
     pub new_deadline: NaiveDate,
     pub reason: String,
-    /// `pending`, `approved` or `denied`.
-    pub status: String,
+    pub status: ExtensionStatus,
     pub requested_by: i64,
     pub requested_at: DateTime<Utc>,
     pub decided_by: Option<i64>,
@@ -187,7 +186,7 @@ pub fn decide(
     )?;
     let decided =
         || ApiError::conflict("extension_decided", "This request has already been decided");
-    if ext.status != "pending" {
+    if ext.status != ExtensionStatus::Pending {
         return Err(decided());
     }
     if !target.open {

@@ -226,6 +226,7 @@ pub async fn create_hazard(
 #[into_params(parameter_in = Query)]
 pub struct HazardQuery {
     /// One or more statuses, comma-separated (`reported,rectifying`).
+    #[param(schema_with = status_list_schema)]
     pub status: Option<String>,
     pub level: Option<HazardLevel>,
     pub source: Option<HazardSource>,
@@ -245,29 +246,63 @@ pub struct HazardQuery {
     pub q: Option<String>,
     /// RFC 3339; only hazards changed at or after this instant.
     pub updated_since: Option<String>,
-    /// `rectification_deadline` or `updated_at`, ascending; prefix `-` for descending. Default:
-    /// oldest first. Hazards without a deadline come last in ascending and first in descending order.
-    pub sort: Option<String>,
+    /// Default: oldest first. Hazards without a deadline come last in ascending and first in
+    /// descending order. An empty `sort=` is the default too.
+    #[serde(default, deserialize_with = "empty_as_default")]
+    pub sort: Option<HazardOrder>,
     /// 1–200, default 50.
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page (valid only with the same `sort`).
     pub cursor: Option<String>,
 }
 
-fn parse_sort(raw: Option<&str>) -> ApiResult<HazardSort> {
-    Ok(match raw {
-        None | Some("") => HazardSort::Id,
-        Some("rectification_deadline") => HazardSort::DeadlineAsc,
-        Some("-rectification_deadline") => HazardSort::DeadlineDesc,
-        Some("updated_at") => HazardSort::UpdatedAsc,
-        Some("-updated_at") => HazardSort::UpdatedDesc,
-        Some(other) => {
-            return Err(ApiError::bad_request(
-                "invalid_query",
-                format!("sort must be rectification_deadline, updated_at, or either with a leading -; got {other}"),
+crate::domain::text_enum! {
+    /// `rectification_deadline` or `updated_at`, ascending; prefixed with `-`, descending.
+    pub enum HazardOrder {
+        DeadlineAsc = "rectification_deadline",
+        DeadlineDesc = "-rectification_deadline",
+        UpdatedAsc = "updated_at",
+        UpdatedDesc = "-updated_at",
+    }
+}
+
+/// `sort=` (empty) reads as no sort given.
+fn empty_as_default<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<HazardOrder>, D::Error> {
+    let raw = Option::<String>::deserialize(d)?;
+    match raw.as_deref() {
+        None | Some("") => Ok(None),
+        Some(s) => HazardOrder::parse(s).map(Some).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "sort must be rectification_deadline, updated_at, or either with a leading -; got {s}"
             ))
-        }
-    })
+        }),
+    }
+}
+
+fn sort_of(order: Option<HazardOrder>) -> HazardSort {
+    match order {
+        None => HazardSort::Id,
+        Some(HazardOrder::DeadlineAsc) => HazardSort::DeadlineAsc,
+        Some(HazardOrder::DeadlineDesc) => HazardSort::DeadlineDesc,
+        Some(HazardOrder::UpdatedAsc) => HazardSort::UpdatedAsc,
+        Some(HazardOrder::UpdatedDesc) => HazardSort::UpdatedDesc,
+    }
+}
+
+/// The `status` filter: one status or several, comma-separated.
+fn status_list_schema() -> utoipa::openapi::Object {
+    let one = HazardStatus::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join("|");
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some(format!("^({one})(,({one}))*$")))
+        .examples(["reported,rectifying"])
+        .build()
 }
 
 fn cursor_of(sort: HazardSort, r: &HazardRow) -> String {
@@ -356,7 +391,7 @@ pub async fn list_hazards(
     query: web::Query<HazardQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
-    let sort = parse_sort(q.sort.as_deref())?;
+    let sort = sort_of(q.sort);
     let today = state.clock.today();
     let limit = page::limit(q.limit)?;
     let mut filter = HazardListFilter {

@@ -9,8 +9,14 @@ use crate::state::AppState;
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"status": "ok"}))]
 pub struct Health {
-    /// Always `ok` when the answer is 200.
-    pub status: String,
+    pub status: HealthStatus,
+}
+
+crate::domain::text_enum! {
+    /// Always `ok` when the answer is 200 (problems answer 503 problem+json).
+    pub enum HealthStatus {
+        Ok = "ok",
+    }
 }
 
 /// Liveness: the process is up
@@ -27,7 +33,7 @@ pub struct Health {
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health {
-        status: "ok".into(),
+        status: HealthStatus::Ok,
     })
 }
 
@@ -57,6 +63,6 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
         })
         .await?;
     Ok(HttpResponse::Ok().json(Health {
-        status: "ok".into(),
+        status: HealthStatus::Ok,
     }))
 }

@@ -344,6 +344,8 @@ pub struct ItemQuery {
     pub department_id: Option<i64>,
     /// Problem items only.
     pub sector_code: Option<String>,
+    /// Documented per operation: the statuses of that kind of item.
+    #[param(ignore)]
     pub status: Option<String>,
     /// Deadline (problems) or target date (measures) strictly before this date.
     pub deadline_before: Option<NaiveDate>,
@@ -659,7 +661,7 @@ pub async fn create_problem_item(
 /// `status`, `deadline_before`, `deadline_after` and `updated_since`. An unknown `status` or
 /// parameter answers `400 invalid_query`; a foreign cursor `400 invalid_cursor`.
 #[utoipa::path(
-    tag = "lists", operation_id = "list_problem_items", params(ItemQuery),
+    tag = "lists", operation_id = "list_problem_items", params(ItemQuery, ("status" = Option<ProblemStatus>, Query, description = "Only items in this status")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of problem items", body = page::Page<ProblemItem>),
@@ -794,7 +796,7 @@ pub async fn create_measure_item(
 /// `deadline_before` and `deadline_after` (on `target_date`) and `updated_since`. An unknown
 /// `status` or parameter answers `400 invalid_query`; a foreign cursor `400 invalid_cursor`.
 #[utoipa::path(
-    tag = "lists", operation_id = "list_measure_items", params(ItemQuery),
+    tag = "lists", operation_id = "list_measure_items", params(ItemQuery, ("status" = Option<MeasureStatus>, Query, description = "Only items in this status")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of measure items", body = page::Page<MeasureItem>),

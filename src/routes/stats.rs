@@ -15,13 +15,43 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
 use diesel::prelude::*;
 
+crate::domain::text_enum! {
+    /// How hazard statistics are grouped: `jurisdiction` (the county-level unit), `sector`,
+    /// `level`, `source` or `month` (`YYYY-MM` of discovery).
+    pub enum HazardGroupBy {
+        Jurisdiction = "jurisdiction",
+        Sector = "sector",
+        Level = "level",
+        Source = "source",
+        Month = "month",
+    }
+}
+
+crate::domain::text_enum! {
+    /// How listing statistics are grouped: `level` (province, city, county) or `jurisdiction`
+    /// (the hazard's county-level unit).
+    pub enum ListingGroupBy {
+        Level = "level",
+        Jurisdiction = "jurisdiction",
+    }
+}
+
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct StatsQuery {
-    /// Hazards: `jurisdiction` (county-level unit), `sector`, `level`, `source` or `month`.
-    /// Listings: `level` or `jurisdiction`.
-    pub group_by: String,
+pub struct HazardStatsQuery {
+    pub group_by: HazardGroupBy,
+    /// First day (Asia/Shanghai), inclusive; default 1 January of this year.
+    pub from: Option<NaiveDate>,
+    /// Last day, inclusive; default 31 December of this year.
+    pub to: Option<NaiveDate>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListingStatsQuery {
+    pub group_by: ListingGroupBy,
     /// First day (Asia/Shanghai), inclusive; default 1 January of this year.
     pub from: Option<NaiveDate>,
     /// Last day, inclusive; default 31 December of this year.
@@ -90,7 +120,7 @@ pub struct HazardStatsRow {
                "major_found": 1, "major_listed": 1, "major_delisted": 0, "extensions_granted": 1}
 }))]
 pub struct HazardStats {
-    pub group_by: String,
+    pub group_by: HazardGroupBy,
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub rows: Vec<HazardStatsRow>,
@@ -122,22 +152,25 @@ pub struct ListingStatsRow {
     "totals": {"total": 2, "listed": 1, "delisted": 1, "cancelled": 0, "overdue": 0}
 }))]
 pub struct ListingStats {
-    pub group_by: String,
+    pub group_by: ListingGroupBy,
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub rows: Vec<ListingStatsRow>,
     pub totals: ListingFigures,
 }
 
-fn period(state: &AppState, q: &StatsQuery) -> ApiResult<(NaiveDate, NaiveDate)> {
+fn period(
+    state: &AppState,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> ApiResult<(NaiveDate, NaiveDate)> {
     let year = state.clock.today().year();
-    let from = q
-        .from
+    let from = from
         .or(NaiveDate::from_ymd_opt(year, 1, 1))
         .ok_or_else(|| ApiError::internal("date"))?;
-    let to =
-        q.to.or(NaiveDate::from_ymd_opt(year, 12, 31))
-            .ok_or_else(|| ApiError::internal("date"))?;
+    let to = to
+        .or(NaiveDate::from_ymd_opt(year, 12, 31))
+        .ok_or_else(|| ApiError::internal("date"))?;
     if from > to {
         return Err(ApiError::bad_request(
             "invalid_query",
@@ -204,7 +237,7 @@ fn labels(c: &mut AnyConnection, kind: &str, keys: &[String]) -> ApiResult<Vec<S
 /// missing or unknown `group_by`, `from` after `to`, a year outside 1900–9998 or an unknown
 /// parameter answer `400 invalid_query`.
 #[utoipa::path(
-    tag = "stats", operation_id = "hazard_stats", params(StatsQuery),
+    tag = "stats", operation_id = "hazard_stats", params(HazardStatsQuery),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Figures per group and in total", body = HazardStats),
@@ -215,34 +248,26 @@ fn labels(c: &mut AnyConnection, kind: &str, keys: &[String]) -> ApiResult<Vec<S
 pub async fn hazard_stats(
     p: Principal,
     state: web::Data<AppState>,
-    query: web::Query<StatsQuery>,
+    query: web::Query<HazardStatsQuery>,
 ) -> ApiResult<HttpResponse> {
     policy::read_stats(&p)?;
     let q = query.into_inner();
-    let grouping = match q.group_by.as_str() {
-        "jurisdiction" => HazardGrouping::Jurisdiction,
-        "sector" => HazardGrouping::Sector,
-        "level" => HazardGrouping::Level,
-        "source" => HazardGrouping::Source,
-        "month" => HazardGrouping::Month,
-        other => {
-            return Err(ApiError::bad_request(
-                "invalid_query",
-                format!(
-                    "group_by must be jurisdiction, sector, level, source or month; got {other}"
-                ),
-            ))
-        }
+    let grouping = match q.group_by {
+        HazardGroupBy::Jurisdiction => HazardGrouping::Jurisdiction,
+        HazardGroupBy::Sector => HazardGrouping::Sector,
+        HazardGroupBy::Level => HazardGrouping::Level,
+        HazardGroupBy::Source => HazardGrouping::Source,
+        HazardGroupBy::Month => HazardGrouping::Month,
     };
-    let (from, to) = period(&state, &q)?;
+    let (from, to) = period(&state, q.from, q.to)?;
     let today = state.clock.today();
-    let kind = q.group_by.clone();
+    let kind = q.group_by.as_str();
     let (groups, names) = state
         .db
         .run(move |c| {
             let groups = stats::hazards(c, &p.scope(), grouping, from, to, today)?;
             let keys: Vec<String> = groups.iter().map(|g| g.key.clone()).collect();
-            let names = labels(c, &kind, &keys)?;
+            let names = labels(c, kind, &keys)?;
             Ok((groups, names))
         })
         .await?;
@@ -287,7 +312,7 @@ pub async fn hazard_stats(
 /// missing or unknown `group_by`, `from` after `to`, a year outside 1900–9998 or an unknown
 /// parameter answer `400 invalid_query`.
 #[utoipa::path(
-    tag = "stats", operation_id = "listing_stats", params(StatsQuery),
+    tag = "stats", operation_id = "listing_stats", params(ListingStatsQuery),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Figures per group and in total", body = ListingStats),
@@ -298,29 +323,20 @@ pub async fn hazard_stats(
 pub async fn listing_stats(
     p: Principal,
     state: web::Data<AppState>,
-    query: web::Query<StatsQuery>,
+    query: web::Query<ListingStatsQuery>,
 ) -> ApiResult<HttpResponse> {
     policy::read_stats(&p)?;
     let q = query.into_inner();
-    let by_level = match q.group_by.as_str() {
-        "level" => true,
-        "jurisdiction" => false,
-        other => {
-            return Err(ApiError::bad_request(
-                "invalid_query",
-                format!("group_by must be level or jurisdiction; got {other}"),
-            ))
-        }
-    };
-    let (from, to) = period(&state, &q)?;
+    let by_level = q.group_by == ListingGroupBy::Level;
+    let (from, to) = period(&state, q.from, q.to)?;
     let today = state.clock.today();
-    let kind = q.group_by.clone();
+    let kind = q.group_by.as_str();
     let (groups, names) = state
         .db
         .run(move |c| {
             let groups = stats::listings(c, &p.scope(), by_level, from, to, today)?;
             let keys: Vec<String> = groups.iter().map(|g| g.key.clone()).collect();
-            let names = labels(c, &kind, &keys)?;
+            let names = labels(c, kind, &keys)?;
             Ok((groups, names))
         })
         .await?;

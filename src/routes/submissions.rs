@@ -12,7 +12,7 @@ use crate::auth::{policy, Principal};
 use crate::db::audit::{self, Actor};
 use crate::db::lists::{self, SubmissionFilter, SubmissionRow};
 use crate::db::{page, to_utc, write_tx, AnyConnection};
-use crate::domain::listing::{period_start, ReviewDecision};
+use crate::domain::listing::{period_start, ReviewDecision, SubmissionStatus};
 use crate::domain::validate::Errors;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::idempotency::{self, Created};
@@ -62,7 +62,7 @@ pub struct SubmissionResponse {
     pub department_id: Option<i64>,
     pub period: String,
     /// `submitted`, `accepted` or `returned`.
-    pub status: String,
+    pub status: SubmissionStatus,
     /// SHA-256 of the frozen document (hex); the same on every read.
     pub content_sha256: String,
     pub items: SubmittedItems,
@@ -216,8 +216,7 @@ pub async fn create_submission(
 pub struct SubmissionQuery {
     pub owner_jurisdiction_code: Option<String>,
     pub period: Option<String>,
-    /// `submitted`, `accepted` or `returned`.
-    pub status: Option<String>,
+    pub status: Option<SubmissionStatus>,
     /// RFC 3339; only submissions changed at or after this instant.
     pub updated_since: Option<String>,
     /// 1–200, default 50.
@@ -252,7 +251,7 @@ pub async fn list_submissions(
     let f = SubmissionFilter {
         owner: q.owner_jurisdiction_code,
         period: q.period,
-        status: q.status,
+        status: q.status.map(|s| s.as_str().to_string()),
         updated_since: parse_timestamp("updated_since", q.updated_since.as_deref())?,
         after_id: page::decode_id_cursor(q.cursor.as_deref())?,
         limit: page::limit(q.limit)?,
@@ -355,7 +354,7 @@ pub async fn review_submission(
                         "This submission has already been reviewed",
                     )
                 };
-                if row.status != "submitted" {
+                if row.status != SubmissionStatus::Submitted {
                     return Err(reviewed());
                 }
                 let mut e = Errors::default();
