@@ -290,7 +290,7 @@ impl Contract {
         let errors = self.errors(false, &pointer, &body);
         let accepted = (200..300).contains(&x.status);
         assert!(
-            !(accepted && !errors.is_empty()),
+            !accepted || errors.is_empty(),
             "contract: {label} accepted ({}) a body its request schema refuses:\n  {}\nbody: {body}",
             x.status,
             errors.join("\n  ")
