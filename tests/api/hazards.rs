@@ -843,15 +843,11 @@ both!(evidence_is_typed_by_content_and_scoped, |app| {
     assert_eq!(r.body["file_name"], "整改后.png");
     let location = r.header("location").unwrap();
     let file = app
-        .client
-        .get(app.url(&location))
-        .bearer_auth(&c.officer)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(file.status(), 200);
-    assert_eq!(file.headers()["content-type"], "image/png");
-    assert_eq!(file.bytes().await.unwrap().to_vec(), png());
+        .send(app.client.get(app.url(&location)).bearer_auth(&c.officer))
+        .await;
+    assert_eq!(file.status, 200);
+    assert_eq!(file.headers["content-type"], "image/png");
+    assert_eq!(file.raw, png());
     app.get(&c.sibling_officer, &location)
         .await
         .assert_problem(404, "not_found");
@@ -1319,15 +1315,15 @@ both!(
             r.assert_status(201);
             assert_eq!(r.body["content_type"], ct, "{name}");
             let file = app
-                .client
-                .get(app.url(&r.header("location").unwrap()))
-                .bearer_auth(&c.ent_a)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(file.headers()["content-type"], ct);
-            assert_eq!(file.headers()["x-content-type-options"], "nosniff");
-            assert_eq!(file.bytes().await.unwrap().to_vec(), bytes);
+                .send(
+                    app.client
+                        .get(app.url(&r.header("location").unwrap()))
+                        .bearer_auth(&c.ent_a),
+                )
+                .await;
+            assert_eq!(file.headers["content-type"], ct);
+            assert_eq!(file.headers["x-content-type-options"], "nosniff");
+            assert_eq!(file.raw, bytes);
         }
         // A chunked body (no Content-Length) that goes on past the limit is cut off with 413.
         use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -264,3 +264,31 @@ fn every_example_validates_against_its_schema() {
         failures.join("\n")
     );
 }
+
+// The router and the document are one list (utoipa-actix-web): every documented operation is
+// mounted. Called without a token, each secured operation answers 401 from its own extractor,
+// never the router's 404/405; each public one answers something other than those.
+both!(every_documented_operation_is_routed, |app| {
+    let doc = hazard_registry::openapi::document();
+    let ops = operations(&doc);
+    assert!(ops.len() >= 57, "{} operations", ops.len());
+    for (path, method, op) in ops {
+        let concrete: String = path
+            .split('/')
+            .map(|s| if s.starts_with('{') { "1" } else { s })
+            .collect::<Vec<_>>()
+            .join("/");
+        let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+        let r = app.send(app.client.request(m, app.url(&concrete))).await;
+        if op.get("security").is_some() {
+            r.assert_problem(401, "unauthorized");
+        } else {
+            assert!(
+                r.status != 405 && !(r.status == 404 && r.code() == "not_found"),
+                "{method} {path} is documented but not routed: {} {:?}",
+                r.status,
+                r.body
+            );
+        }
+    }
+});

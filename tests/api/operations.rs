@@ -454,17 +454,13 @@ async fn database_outage_answers_503_and_recovers() {
     relay.cut();
     let started = std::time::Instant::now();
     for path in ["/readyz", "/api/v1/enterprises", "/api/v1/me"] {
-        let r = client
-            .get(format!("{base}{path}"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 503, "{path}");
-        assert!(r.headers().get("retry-after").is_some(), "{path}");
-        assert_eq!(r.headers()["content-type"], "application/problem+json");
-        let body: serde_json::Value = r.json().await.unwrap();
-        assert_eq!(body["code"], "database_unavailable");
+        let r = app
+            .send(client.get(format!("{base}{path}")).bearer_auth(&token))
+            .await;
+        assert_eq!(r.status, 503, "{path}");
+        assert!(r.header("retry-after").is_some(), "{path}");
+        r.assert_problem(503, "database_unavailable");
+        let body = &r.body;
         assert!(
             !body.to_string().contains("5432"),
             "internals leaked: {body}"
