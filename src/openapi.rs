@@ -21,9 +21,10 @@ Conventions: JSON with snake_case fields; errors are RFC 9457 `application/probl
 collections are `{\"items\": [...], \"next_cursor\": ...}` with keyset pagination (`limit` ≤ 200, `cursor`); \
 single resources carry an `ETag` and changes need `If-Match`; creates accept `Idempotency-Key`; \
 every response carries `X-Request-Id`.",
-        license(name = "Apache-2.0"),
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
-    components(schemas(Problem)),
+    // Schemas that only query parameters name are not collected by the route list.
+    components(schemas(Problem, crate::routes::hazards::HazardOrder)),
     tags(
         (name = "auth", description = "Sign in, refresh, sign out, who am I"),
         (name = "accounts", description = "Accounts and roles"),
@@ -81,6 +82,10 @@ impl Modify for Conventions {
             .flatten()
             {
                 let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                if !secured {
+                    // Said, not implied: this operation needs no token.
+                    op.security = Some(Vec::new());
+                }
                 let has_body = op.request_body.is_some();
                 let params = op.parameters.clone().unwrap_or_default();
                 let has_path_param = params
@@ -145,7 +150,48 @@ pub fn document() -> Value {
     flatten_all_of(&mut doc);
     add_patch_schemas(&mut doc);
     add_page_examples(&mut doc);
+    prune_unused_components(&mut doc);
     doc
+}
+
+/// Collection envelopes inline their item schema, which can leave an item's own component
+/// unreferenced; such components are dropped, so every schema in the document is used.
+fn prune_unused_components(doc: &mut Value) {
+    loop {
+        let mut without = doc.clone();
+        if let Some(o) = without
+            .pointer_mut("/components")
+            .and_then(Value::as_object_mut)
+        {
+            o.remove("schemas");
+        }
+        let mut used = Vec::new();
+        collect_refs(&without, &mut used);
+        let schemas = doc
+            .pointer("/components/schemas")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        for schema in schemas.values() {
+            collect_refs(schema, &mut used);
+        }
+        let unused: Vec<String> = schemas
+            .keys()
+            .filter(|k| !used.contains(k))
+            .cloned()
+            .collect();
+        if unused.is_empty() {
+            return;
+        }
+        if let Some(o) = doc
+            .pointer_mut("/components/schemas")
+            .and_then(Value::as_object_mut)
+        {
+            for k in unused {
+                o.remove(&k);
+            }
+        }
+    }
 }
 
 /// `#[serde(flatten)]` is rendered by utoipa as `allOf` of the flattened struct and the outer
