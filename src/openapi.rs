@@ -151,7 +151,64 @@ pub fn document() -> Value {
     add_patch_schemas(&mut doc);
     add_page_examples(&mut doc);
     prune_unused_components(&mut doc);
+    require_response_fields(&mut doc);
     doc
+}
+
+/// The names of the component schemas reachable from `roots`, following `$ref`s.
+fn reachable(doc: &Value, roots: &[&Value]) -> std::collections::BTreeSet<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut todo = Vec::new();
+    for root in roots {
+        collect_refs(root, &mut todo);
+    }
+    while let Some(name) = todo.pop() {
+        if seen.insert(name.clone()) {
+            if let Some(schema) = doc.pointer(&format!("/components/schemas/{name}")) {
+                collect_refs(schema, &mut todo);
+            }
+        }
+    }
+    seen
+}
+
+/// The server sends every field of a response object, `null` when it has no value (only a
+/// problem's `errors` and `context` are left out when empty). So a schema that only answers
+/// use lists every property as `required`; generated clients then type absent as impossible
+/// and `null` as the only "no value". Schemas shared with requests keep their own `required`.
+fn require_response_fields(doc: &mut Value) {
+    let mut requests = Vec::new();
+    let mut responses = Vec::new();
+    for item in doc["paths"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(_, i)| i)
+    {
+        for op in item.as_object().into_iter().flatten().map(|(_, o)| o) {
+            requests.push(op.get("requestBody").cloned().unwrap_or(Value::Null));
+            requests.push(op.get("parameters").cloned().unwrap_or(Value::Null));
+            responses.push(op.get("responses").cloned().unwrap_or(Value::Null));
+        }
+    }
+    let request_refs = reachable(doc, &requests.iter().collect::<Vec<_>>());
+    let response_refs = reachable(doc, &responses.iter().collect::<Vec<_>>());
+    for name in response_refs.difference(&request_refs) {
+        if name == "Problem" {
+            continue;
+        }
+        let Some(schema) = doc.pointer_mut(&format!("/components/schemas/{name}")) else {
+            continue;
+        };
+        let Some(keys) = schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .map(|p| p.keys().cloned().map(Value::String).collect::<Vec<_>>())
+        else {
+            continue;
+        };
+        schema["required"] = Value::Array(keys);
+    }
 }
 
 /// Collection envelopes inline their item schema, which can leave an item's own component
