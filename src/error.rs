@@ -167,10 +167,13 @@ impl ApiError {
             412 => "Precondition failed",
             413 => "Payload too large",
             415 => "Unsupported media type",
+            416 => "Range not satisfiable",
             422 => "The request is not valid",
             428 => "Precondition required",
             429 => "Too many requests",
             503 => "Service unavailable",
+            500 => "Internal server error",
+            s if s < 500 => "The request was refused",
             _ => "Internal server error",
         }
     }

@@ -105,6 +105,7 @@ pub fn problemize<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerR
         405 => "method_not_allowed",
         413 => "payload_too_large",
         415 => "unsupported_media_type",
+        416 => "range_not_satisfiable",
         s if s >= 500 => "internal_error",
         _ => "request_rejected",
     };
@@ -112,7 +113,12 @@ pub fn problemize<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerR
     let error = ApiError::new(status, code, detail);
     let (req, old) = res.into_parts();
     let mut new: HttpResponse<BoxBody> = error.error_response();
-    for name in [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
+    for name in [
+        header::ALLOW,
+        header::RETRY_AFTER,
+        header::WWW_AUTHENTICATE,
+        header::CONTENT_RANGE,
+    ] {
         if let Some(v) = old.headers().get(&name) {
             new.headers_mut().insert(name.clone(), v.clone());
         }

@@ -22,7 +22,9 @@ use crate::routes::hazards::{visible_hazard, PageQuery};
 use crate::state::AppState;
 
 /// The upload form (`multipart/form-data`).
-#[derive(ToSchema)]
+/// The multipart form of an upload; any other form field is refused (`422`).
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"file": "(the bytes of a JPEG, PNG, WebP or PDF file)", "stage": "after"}))]
 #[allow(dead_code)]
 pub struct UploadForm {
@@ -360,7 +362,8 @@ pub async fn list_attachments(
             (FileBytes = "image/jpeg"), (FileBytes = "image/png"), (FileBytes = "image/webp"), (FileBytes = "application/pdf"),
         ), headers(("Content-Range" = String, description = "`bytes <first>-<last>/<size>`"))),
         (status = 412, description = "An `If-Match` header that does not match the file's `ETag` (`request_rejected`)", body = Problem, content_type = "application/problem+json"),
-        (status = 416, description = "The `Range` cannot be satisfied (`request_rejected`)", body = Problem, content_type = "application/problem+json"),
+        (status = 304, description = "Not modified: the `If-None-Match` tag is the file's; no body"),
+        (status = 416, description = "The `Range` cannot be satisfied (`range_not_satisfiable`); `Content-Range` gives the size", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/attachments/{id}")]

@@ -848,6 +848,25 @@ both!(evidence_is_typed_by_content_and_scoped, |app| {
     assert_eq!(file.status, 200);
     assert_eq!(file.headers["content-type"], "image/png");
     assert_eq!(file.raw, png());
+    // Ranges, conditional reads and an unsatisfiable range, each as documented.
+    let get_with = |name: &'static str, value: String| {
+        app.send(
+            app.client
+                .get(app.url(&location))
+                .bearer_auth(&c.officer)
+                .header(name, value),
+        )
+    };
+    let part = get_with("range", "bytes=0-3".into()).await;
+    assert_eq!(part.status, 206);
+    assert_eq!(part.raw, png()[..4].to_vec());
+    let tag = file.header("etag").expect("file ETag");
+    let same = get_with("if-none-match", tag).await;
+    assert_eq!(same.status, 304);
+    assert!(same.raw.is_empty());
+    let beyond = get_with("range", "bytes=100000-".into()).await;
+    beyond.assert_problem(416, "range_not_satisfiable");
+    assert!(beyond.header("content-range").is_some());
     app.get(&c.sibling_officer, &location)
         .await
         .assert_problem(404, "not_found");
