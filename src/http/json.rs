@@ -80,6 +80,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
         ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}"))
     })?;
+    super::text::check_unique_keys(bytes)?;
+    super::text::check_body(&value)?;
     from_value(value)
 }
 

@@ -7,6 +7,7 @@ pub mod json;
 pub mod patch;
 pub mod rejections;
 pub mod request_id;
+pub mod text;
 
 pub use etag::{etag, IfMatch};
 pub use idempotency::IdempotencyKey;

@@ -102,7 +102,11 @@ fn unsupported(detail: &str) -> ApiError {
 /// Keeps a client's file name for display only: no path, no control characters, bounded.
 fn clean_file_name(name: &str) -> Option<String> {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("");
-    let cleaned: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
+    let cleaned: String = base
+        .chars()
+        .filter(|c| crate::http::text::allowed_in_line(*c))
+        .take(200)
+        .collect();
     Some(cleaned).filter(|s| !s.trim().is_empty())
 }
 

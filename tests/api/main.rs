@@ -7,6 +7,7 @@ mod accounts;
 mod auth;
 mod conventions;
 mod enterprises;
+mod hardening;
 mod hazards;
 mod listings;
 mod lists;

@@ -1,0 +1,207 @@
+//! Bad input gets a clear 4xx on both databases and changes nothing: NUL bytes, control and
+//! bidi-override characters, lenient dates, duplicate JSON keys, dirty query strings.
+
+use serde_json::{json, Value};
+
+use crate::support::{both, five_fixes, hazard_body, uscc, TestApp};
+
+/// Sends a raw JSON text (the suite's JSON helpers cannot write a duplicate key).
+async fn post_raw(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    etag: Option<&str>,
+    body: &str,
+) -> crate::support::Resp {
+    let mut req = app
+        .client
+        .post(app.url(path))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body.to_string());
+    if let Some(e) = etag {
+        req = req.header("if-match", e);
+    }
+    app.send(req).await
+}
+
+async fn hazard_count(app: &TestApp, admin: &str) -> usize {
+    app.get(admin, "/api/v1/hazards?limit=200")
+        .await
+        .items()
+        .len()
+}
+
+both!(
+    control_characters_and_nul_are_refused_with_a_pointer,
+    |app| {
+        let admin = app.admin().await;
+        let enterprise = app
+            .enterprise(&admin, &uscc(1), "431302", "industry_trade")
+            .await;
+        let base = hazard_body(Some(enterprise), "general", "2026-11-20");
+        let before = hazard_count(app, &admin).await;
+        for (field, value, pointer) in [
+            ("title", "a\u{0}b", "/title"),
+            ("title", "\u{1b}[31m红色\u{1b}[0m", "/title"),
+            ("title", "bell\u{7}", "/title"),
+            ("title", "abc\u{202E}gpj.exe", "/title"),
+            ("title", "two\nlines", "/title"),
+            ("description", "nul\u{0}inside", "/description"),
+            ("location", "\u{2066}isolate\u{2069}", "/location"),
+        ] {
+            let mut body = base.clone();
+            body[field] = json!(value);
+            let r = app.post(&admin, "/api/v1/hazards", &body).await;
+            r.assert_problem(422, "validation_failed");
+            assert_eq!(r.body["errors"][0]["pointer"], pointer, "{value:?}");
+        }
+        // Nested and in arrays too.
+        let mut body = base.clone();
+        body["level"] = json!("major");
+        body["major_report"] = json!({"situation_and_cause": "x\u{0}", "harm_and_difficulty": "y"});
+        let r = app.post(&admin, "/api/v1/hazards", &body).await;
+        r.assert_problem(422, "validation_failed");
+        assert_eq!(
+            r.body["errors"][0]["pointer"],
+            "/major_report/situation_and_cause"
+        );
+        assert_eq!(
+            hazard_count(app, &admin).await,
+            before,
+            "nothing was written"
+        );
+
+        // Long text keeps its line breaks and tabs.
+        let mut body = base.clone();
+        body["description"] = json!("第一行\n第二行\t缩进");
+        let r = app.post(&admin, "/api/v1/hazards", &body).await;
+        r.assert_status(201);
+        assert_eq!(r.body["description"], "第一行\n第二行\t缩进");
+        let id = r.id();
+
+        // A PATCH is checked the same way, and the hazard is unchanged.
+        let r = app
+            .patch_fresh(
+                &admin,
+                &format!("/api/v1/hazards/{id}"),
+                &json!({"title": "x\u{0}"}),
+            )
+            .await;
+        r.assert_problem(422, "validation_failed");
+        let after = app.get(&admin, &format!("/api/v1/hazards/{id}")).await;
+        assert_eq!(after.body["title"], base["title"]);
+
+        // Other writes: enterprises, accounts, login.
+        let mut e = crate::support::enterprise_body(&uscc(2), "431302", "industry_trade");
+        e["name"] = json!("企业\u{0}");
+        app.post(&admin, "/api/v1/enterprises", &e)
+            .await
+            .assert_problem(422, "validation_failed");
+        app.post(
+        &admin,
+        "/api/v1/accounts",
+        &json!({"username": "u\u{0}", "password": crate::support::PASSWORD, "display_name": "x", "role": "auditor", "jurisdiction_code": "431300"}),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+        app.login_raw("adm\u{0}in", "whatever")
+            .await
+            .assert_problem(422, "validation_failed");
+    }
+);
+
+both!(dates_are_strict, |app| {
+    let admin = app.admin().await;
+    let enterprise = app
+        .enterprise(&admin, &uscc(1), "431302", "industry_trade")
+        .await;
+    for bad in [
+        "2026-1-1",
+        "+002026-11-20",
+        "2026-11-20T00:00:00Z",
+        "20261120",
+    ] {
+        let body = hazard_body(Some(enterprise), "general", bad);
+        let r = app.post(&admin, "/api/v1/hazards", &body).await;
+        r.assert_problem(422, "validation_failed");
+        assert_eq!(r.body["errors"][0]["pointer"], "/discovered_on", "{bad}");
+        let r = app
+            .get(&admin, &format!("/api/v1/hazards?deadline_before={bad}"))
+            .await;
+        r.assert_problem(400, "invalid_query");
+    }
+    assert_eq!(hazard_count(app, &admin).await, 0);
+    app.post(
+        &admin,
+        "/api/v1/hazards",
+        &hazard_body(Some(enterprise), "general", "2026-11-20"),
+    )
+    .await
+    .assert_status(201);
+});
+
+both!(a_duplicate_json_key_is_refused, |app| {
+    let admin = app.admin().await;
+    let enterprise = app
+        .enterprise(&admin, &uscc(1), "431302", "industry_trade")
+        .await;
+    let body = five_fixes(
+        hazard_body(Some(enterprise), "general", "2026-11-20"),
+        "2026-12-20",
+    );
+    let id = app.post(&admin, "/api/v1/hazards", &body).await.id();
+    let path = format!("/api/v1/hazards/{id}");
+    // With the 五定 block a regulator's record starts rectifying.
+    let current = app.get(&admin, &path).await;
+    assert_eq!(current.body["status"], "rectifying");
+    let etag2 = current.etag();
+    // {"action": "submit_for_acceptance", …, "action": "accept"} must not act as accept.
+    let r = post_raw(
+        app,
+        &admin,
+        &format!("{path}/transitions"),
+        Some(&etag2),
+        r#"{"action": "submit_for_acceptance", "note": "done", "action": "accept"}"#,
+    )
+    .await;
+    r.assert_problem(400, "duplicate_key");
+    let h = app.get(&admin, &path).await;
+    assert_eq!(h.body["status"], "rectifying");
+    assert_eq!(h.etag(), etag2, "nothing changed");
+    // Nested duplicates too.
+    let r = post_raw(
+        app,
+        &admin,
+        "/api/v1/hazards",
+        None,
+        &format!(
+            r#"{{"title": "t", "description": "d", "level": "general", "discovered_on": "2026-11-20", "enterprise_id": {enterprise}, "major_report": {{"situation_and_cause": "a", "situation_and_cause": "b", "harm_and_difficulty": "c"}}}}"#
+        ),
+    )
+    .await;
+    r.assert_problem(400, "duplicate_key");
+});
+
+both!(dirty_query_strings_are_a_400, |app| {
+    let admin = app.admin().await;
+    for path in [
+        "/api/v1/hazards?q=%00",
+        "/api/v1/hazards?q=%1B%5B31m",
+        "/api/v1/hazards?q=a%E2%80%AEb",
+        "/api/v1/enterprises?q=%00",
+        "/api/v1/accounts?q=%07",
+        "/api/v1/audit-events?entity_id=%00",
+        "/api/v1/jurisdictions?parent_code=%00",
+        "/api/v1/stats/hazards?group_by=level&from=2026-1-1",
+    ] {
+        let r = app.get(&admin, path).await;
+        r.assert_problem(400, "invalid_query");
+    }
+    // Clean Chinese text still searches.
+    let r: Value = app
+        .get(&admin, "/api/v1/hazards?q=%E9%85%8D%E7%94%B5")
+        .await
+        .body;
+    assert!(r["items"].is_array());
+});
