@@ -98,7 +98,7 @@ impl Modify for Conventions {
                         .entry(status.to_string())
                         .or_insert_with(|| problem_response(description));
                 };
-                add("400", "The request could not be read: malformed JSON (`malformed_json`), a bad query (`invalid_query`, `invalid_cursor`) or path value (`invalid_path`)");
+                add("400", "The request could not be read: malformed JSON (`malformed_json`), a key given twice in one object (`duplicate_key`), a bad query (`invalid_query`: unknown parameter, bad value, control characters, a date not written YYYY-MM-DD; `invalid_cursor`) or path value (`invalid_path`)");
                 if secured {
                     add(
                         "401",
@@ -124,7 +124,7 @@ impl Modify for Conventions {
                         "415",
                         "The body is not `application/json` (`unsupported_media_type`)",
                     );
-                    add("422", "The body has the wrong shape (`invalid_body`, with a pointer) or invalid values (`validation_failed`)");
+                    add("422", "The body has the wrong shape (`invalid_body`, with a pointer) or invalid values (`validation_failed`, with a pointer per value: including NUL, control or bidi-override characters, line breaks outside long text, dates not written YYYY-MM-DD)");
                 }
                 add("500", "Unexpected error (`internal_error`); details are logged under the request id, never sent");
                 add(
