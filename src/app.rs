@@ -59,6 +59,7 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
                     .app_data(web::PathConfig::default().error_handler(rejections::path_error))
                     .wrap(ErrorHandlers::new().default_handler(rejections::problemize))
                     .wrap(from_fn(crate::http::text::middleware))
+                    .wrap(from_fn(crate::http::headers::middleware))
                     .wrap(cors(&origins))
                     .wrap(from_fn(crate::http::request_id::middleware))
                     // Before the /api/v1 scope, which would otherwise swallow

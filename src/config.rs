@@ -41,6 +41,8 @@ pub struct Config {
     pub login_lockout: Duration,
     pub login_address_max_failures_per_minute: u32,
     pub trust_forwarded_for: bool,
+    /// Send `Strict-Transport-Security` (only when TLS terminates in front of the server).
+    pub hsts: bool,
     pub argon2_memory_kib: u32,
     pub password_hash_concurrency: usize,
     /// Largest accepted evidence upload.
@@ -176,16 +178,13 @@ impl Config {
         if argon2_memory_kib < 64 {
             return Err(err("HAZREG_ARGON2_MEMORY_KIB", "must be at least 64"));
         }
-        let trust_forwarded_for = match get("HAZREG_TRUST_FORWARDED_FOR").as_deref() {
-            None | Some("false") | Some("0") => false,
-            Some("true") | Some("1") => true,
-            Some(other) => {
-                return Err(err(
-                    "HAZREG_TRUST_FORWARDED_FOR",
-                    format!("expected true or false, got {other:?}"),
-                ))
-            }
+        let flag = |name: &'static str| match get(name).as_deref() {
+            None | Some("false") | Some("0") => Ok(false),
+            Some("true") | Some("1") => Ok(true),
+            Some(other) => Err(err(name, format!("expected true or false, got {other:?}"))),
         };
+        let trust_forwarded_for = flag("HAZREG_TRUST_FORWARDED_FOR")?;
+        let hsts = flag("HAZREG_HSTS")?;
 
         Ok(Config {
             bind,
@@ -213,6 +212,7 @@ impl Config {
                 20,
             )? as u32,
             trust_forwarded_for,
+            hsts,
             argon2_memory_kib,
             password_hash_concurrency: positive("HAZREG_PASSWORD_HASH_CONCURRENCY", cpus as u64)?
                 as usize,

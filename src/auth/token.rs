@@ -48,6 +48,8 @@ impl Tokens {
         validation.set_audience(&[&config.jwt_audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = 5;
+        // A token that says it is not valid yet is refused (with the same leeway).
+        validation.validate_nbf = true;
         Tokens {
             encoding: EncodingKey::from_secret(&secret),
             decoding: DecodingKey::from_secret(&secret),

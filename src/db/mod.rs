@@ -60,7 +60,7 @@ impl r2d2::ManageConnection for Manager {
                 let mut c = diesel::SqliteConnection::establish(sqlite_path(&self.url))?;
                 c.batch_execute(
                     "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; \
-                     PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;",
+                     PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL;",
                 )
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                 Ok(AnyConnection::Sqlite(c))

@@ -205,3 +205,66 @@ both!(dirty_query_strings_are_a_400, |app| {
         .body;
     assert!(r["items"].is_array());
 });
+
+both!(security_headers_on_every_answer, |app| {
+    let admin = app.admin().await;
+    // Authenticated JSON: nosniff and no-store.
+    let me = app.get(&admin, "/api/v1/me").await;
+    assert_eq!(
+        me.header("x-content-type-options").as_deref(),
+        Some("nosniff")
+    );
+    assert_eq!(me.header("cache-control").as_deref(), Some("no-store"));
+    // Problems and public answers carry nosniff too; no HSTS unless configured.
+    let anon = app.get("", "/api/v1/me").await;
+    anon.assert_problem(401, "unauthorized");
+    assert_eq!(
+        anon.header("x-content-type-options").as_deref(),
+        Some("nosniff")
+    );
+    let health = app.get("", "/healthz").await;
+    assert_eq!(
+        health.header("x-content-type-options").as_deref(),
+        Some("nosniff")
+    );
+    assert!(health.header("strict-transport-security").is_none());
+});
+
+both!(
+    strict_transport_security_when_tls_is_in_front,
+    env = [("HAZREG_HSTS", "true")],
+    |app| {
+        let r = app.get("", "/healthz").await;
+        assert!(r
+            .header("strict-transport-security")
+            .is_some_and(|v| v.starts_with("max-age=")));
+    }
+);
+
+both!(a_token_that_is_not_valid_yet_is_refused, |app| {
+    use base64::Engine;
+    let admin = app.admin().await;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let claims_part = admin.split('.').nth(1).expect("JWT");
+    let mut claims: Value = serde_json::from_slice(&b64.decode(claims_part).unwrap()).unwrap();
+    let now = chrono::Utc::now().timestamp();
+    // The same claims, re-signed with the server's key: accepted without nbf, refused with a
+    // future one.
+    let sign = |claims: &Value| {
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            claims,
+            &jsonwebtoken::EncodingKey::from_secret(
+                b"test-secret-test-secret-test-secret-0123456789",
+            ),
+        )
+        .unwrap()
+    };
+    app.get(&sign(&claims), "/api/v1/me")
+        .await
+        .assert_status(200);
+    claims["nbf"] = json!(now + 3600);
+    app.get(&sign(&claims), "/api/v1/me")
+        .await
+        .assert_problem(401, "unauthorized");
+});
