@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use crate::auth::password::Passwords;
-use crate::auth::throttle::AddressThrottle;
 use crate::auth::token::Tokens;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
@@ -17,7 +16,6 @@ pub struct AppState {
     pub db: Db,
     pub tokens: Tokens,
     pub passwords: Passwords,
-    pub address_throttle: AddressThrottle,
     pub safety_director_rule: SafetyDirectorRule,
     pub clock: Arc<dyn Clock>,
     pub evidence: EvidenceStore,
@@ -28,7 +26,6 @@ impl AppState {
         Ok(AppState {
             tokens: Tokens::new(&config),
             passwords: Passwords::new(config.argon2_memory_kib, config.password_hash_concurrency)?,
-            address_throttle: AddressThrottle::new(config.login_address_max_failures_per_minute),
             safety_director_rule: reference.safety_director_rule.clone(),
             clock: Arc::new(SystemClock),
             evidence: EvidenceStore::new(&config.data_dir),

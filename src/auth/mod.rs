@@ -3,7 +3,6 @@
 pub mod password;
 pub mod policy;
 pub mod principal;
-pub mod throttle;
 pub mod token;
 
 pub use principal::Principal;

@@ -17,8 +17,6 @@ pub struct AccountRow {
     pub department_id: Option<i64>,
     pub enterprise_id: Option<i64>,
     pub disabled: bool,
-    pub failed_logins: i32,
-    pub locked_until: Option<chrono::NaiveDateTime>,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
     pub version: i64,
@@ -194,7 +192,6 @@ pub fn insert(
             b,
             accounts::username.eq(username),
             accounts::password_hash.eq(password_hash),
-            accounts::failed_logins.eq(0),
             accounts::created_at.eq(now),
             accounts::updated_at.eq(now),
             accounts::version.eq(1i64),
@@ -221,47 +218,12 @@ pub fn update(
         ))
         .get_result(conn)
         .optional()?;
-    if let (Some(_), Some(hash)) = (&row, password_hash) {
+    if let (Some(r), Some(hash)) = (&row, password_hash) {
         diesel::update(accounts::table.filter(accounts::id.eq(id)))
-            .set((
-                accounts::password_hash.eq(hash),
-                accounts::failed_logins.eq(0),
-                accounts::locked_until.eq(None::<chrono::NaiveDateTime>),
-            ))
+            .set(accounts::password_hash.eq(hash))
             .execute(conn)?;
+        // A new password lifts a lock on the account.
+        super::throttle::clear(conn, &super::throttle::user_key(&r.username))?;
     }
     Ok(row)
-}
-
-/// Counts a failed login; locks the account once `max` consecutive failures are reached.
-pub fn record_failed_login(
-    conn: &mut AnyConnection,
-    id: i64,
-    max: i32,
-    lockout: chrono::Duration,
-) -> QueryResult<()> {
-    diesel::update(accounts::table.filter(accounts::id.eq(id)))
-        .set(accounts::failed_logins.eq(accounts::failed_logins + 1))
-        .execute(conn)?;
-    diesel::update(
-        accounts::table
-            .filter(accounts::id.eq(id))
-            .filter(accounts::failed_logins.ge(max)),
-    )
-    .set((
-        accounts::failed_logins.eq(0),
-        accounts::locked_until.eq(super::now() + lockout),
-    ))
-    .execute(conn)?;
-    Ok(())
-}
-
-pub fn reset_failed_logins(conn: &mut AnyConnection, id: i64) -> QueryResult<()> {
-    diesel::update(accounts::table.filter(accounts::id.eq(id)))
-        .set((
-            accounts::failed_logins.eq(0),
-            accounts::locked_until.eq(None::<chrono::NaiveDateTime>),
-        ))
-        .execute(conn)?;
-    Ok(())
 }

@@ -21,6 +21,7 @@ pub mod seed;
 pub mod sessions;
 pub mod stats;
 pub mod text;
+pub mod throttle;
 
 use std::time::Duration;
 

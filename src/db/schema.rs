@@ -72,8 +72,6 @@ diesel::table! {
         department_id -> Nullable<BigInt>,
         enterprise_id -> Nullable<BigInt>,
         disabled -> Bool,
-        failed_logins -> Integer,
-        locked_until -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,
@@ -306,6 +304,7 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(
+    login_throttle,
     jurisdictions,
     sectors,
     departments,
@@ -327,3 +326,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     measure_item_problems,
     list_submissions,
 );
+
+diesel::table! {
+    login_throttle (key) {
+        key -> Text,
+        failures -> Integer,
+        window_started_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+    }
+}

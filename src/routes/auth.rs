@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use crate::auth::Principal;
 use crate::db::audit::{self, Actor};
 use crate::db::sessions::{self, Refreshed};
-use crate::db::{accounts, write_tx};
+use crate::db::{accounts, throttle, write_tx};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::json::{parse_json, read_json_bytes};
 use crate::http::ApiJson;
@@ -136,25 +136,32 @@ pub async fn login(
     body: ApiJson<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let ip = client_ip(&req, state.config.trust_forwarded_for);
-    if let Err(wait) = state.address_throttle.check(ip) {
+    let LoginRequest { username, password } = body.body;
+    let username = username.trim().to_lowercase();
+    let (user_key, address_key) = (throttle::user_key(&username), throttle::address_key(&ip));
+    let now = state.clock.now().naive_utc();
+    let max_per_address = state.config.login_address_max_failures_per_minute as i32;
+    // The same reads for every username, known or not: the answers cannot tell them apart.
+    let (account, address_wait, user_wait) = {
+        let (user_key, address_key) = (user_key.clone(), address_key.clone());
+        state
+            .db
+            .run(move |c| {
+                Ok((
+                    accounts::find_by_username(c, &username)?,
+                    throttle::address_blocked(c, &address_key, now, max_per_address)?,
+                    throttle::user_locked(c, &user_key, now)?,
+                ))
+            })
+            .await?
+    };
+    if let Some(wait) = address_wait {
         return Err(ApiError::too_many_requests(
             wait,
             "Too many failed logins from this address; wait and retry",
         ));
     }
-    let LoginRequest { username, password } = body.body;
-    let username = username.trim().to_lowercase();
-    let account = state
-        .db
-        .run(move |c| Ok(accounts::find_by_username(c, &username)?))
-        .await?;
-    let now = crate::db::now();
-    if let Some(until) = account
-        .as_ref()
-        .and_then(|a| a.locked_until)
-        .filter(|u| *u > now)
-    {
-        let wait = (until - now).num_seconds().max(1) as u64;
+    if let Some(wait) = user_wait {
         return Err(ApiError::too_many_requests(
             wait,
             "This account is locked after repeated failed logins; wait and retry",
@@ -172,36 +179,31 @@ pub async fn login(
     let account = match account {
         Some(a) if verified && !a.disabled => a,
         other => {
-            state.address_throttle.record_failure(ip);
-            if let Some(a) = other {
-                let (max, lockout) = (
-                    state.config.login_max_failures as i32,
-                    state.config.login_lockout,
-                );
-                let actor = actor(a.id);
-                state
-                    .db
-                    .run(move |c| {
-                        write_tx(c, |c| {
-                            accounts::record_failed_login(
-                                c,
-                                a.id,
-                                max,
-                                chrono::Duration::from_std(lockout).unwrap_or_default(),
-                            )?;
+            let max = state.config.login_max_failures as i32;
+            let lockout =
+                chrono::Duration::from_std(state.config.login_lockout).unwrap_or_default();
+            let known = other.map(|a| (a.id, actor(a.id)));
+            state
+                .db
+                .run(move |c| {
+                    write_tx(c, |c| {
+                        throttle::user_failed(c, &user_key, now, max, lockout)?;
+                        throttle::address_failed(c, &address_key, now)?;
+                        if let Some((id, actor)) = &known {
                             audit::record(
                                 c,
-                                &actor,
+                                actor,
                                 "login_failed",
                                 "account",
-                                &a.id.to_string(),
+                                &id.to_string(),
                                 &json!({}),
-                            )
-                        })?;
-                        Ok(())
-                    })
-                    .await?;
-            }
+                            )?;
+                        }
+                        Ok::<_, diesel::result::Error>(())
+                    })?;
+                    Ok(())
+                })
+                .await?;
             tracing::info!(client.ip = %ip, "login failed");
             return Err(invalid_credentials());
         }
@@ -212,7 +214,7 @@ pub async fn login(
         .db
         .run(move |c| {
             Ok(write_tx(c, |c| {
-                accounts::reset_failed_logins(c, account.id)?;
+                throttle::clear(c, &throttle::user_key(&account.username))?;
                 let started = sessions::start(c, account.id, ttl)?;
                 audit::record(
                     c,

@@ -201,7 +201,9 @@ both!(
         app.login_raw("nobody", "Wrong-Password-1")
             .await
             .assert_problem(401, "invalid_credentials");
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(2100)).await;
+        // The lock ends with the server's clock (no real waiting).
+        let later = chrono::Utc::now() + chrono::Duration::seconds(3);
+        app.set_now(&later.to_rfc3339());
         app.login_raw("admin", ADMIN_PASSWORD)
             .await
             .assert_status(200);
@@ -283,3 +285,39 @@ both!(tokens_are_checked_strictly, |app| {
         .await
         .assert_problem(401, "unauthorized");
 });
+
+// A lock says nothing about which usernames exist: an unknown one locks after the same number
+// of failures, with the same answers, and a lock set through one node holds on another.
+both!(
+    unknown_usernames_lock_like_known_ones,
+    env = [("HAZREG_LOGIN_LOCKOUT_SECS", "60")],
+    |app| {
+        let answers = |username: &'static str| async move {
+            let mut out = Vec::new();
+            for _ in 0..6 {
+                let r = app.login_raw(username, "Wrong-Password-1").await;
+                out.push((
+                    r.status,
+                    r.code().to_string(),
+                    r.header("retry-after").is_some(),
+                ));
+            }
+            out
+        };
+        let known = answers("admin").await;
+        let unknown = answers("no-such-user").await;
+        assert_eq!(known, unknown);
+        assert_eq!(known[4], (401, "invalid_credentials".to_string(), false));
+        assert_eq!(known[5], (429, "too_many_requests".to_string(), true));
+        // Shared through the database: a second server on the same database sees the lock.
+        let other = app.start_again(&[]).await;
+        let r = app
+            .send(
+                app.client
+                    .post(format!("{other}/api/v1/auth/login"))
+                    .json(&serde_json::json!({"username": "admin", "password": ADMIN_PASSWORD})),
+            )
+            .await;
+        r.assert_problem(429, "too_many_requests");
+    }
+);
