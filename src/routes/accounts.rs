@@ -378,8 +378,10 @@ pub struct AccountQuery {
     /// Part of the username or display name (case-insensitive).
     pub q: Option<String>,
     /// RFC 3339; only accounts changed at or after this instant.
+    #[param(format = DateTime)]
     pub updated_since: Option<String>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

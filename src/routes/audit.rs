@@ -59,10 +59,13 @@ pub struct AuditQuery {
     pub entity_id: Option<String>,
     pub actor_id: Option<i64>,
     /// RFC 3339; only events at or after this instant.
+    #[param(format = DateTime)]
     pub since: Option<String>,
     /// Same as `since`, for sync clients.
+    #[param(format = DateTime)]
     pub updated_since: Option<String>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -238,8 +238,10 @@ pub struct EnterpriseQuery {
     /// Part of the name or the USCC (case-insensitive).
     pub q: Option<String>,
     /// RFC 3339; only enterprises changed at or after this instant.
+    #[param(format = DateTime)]
     pub updated_since: Option<String>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

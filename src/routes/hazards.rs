@@ -245,12 +245,14 @@ pub struct HazardQuery {
     /// Part of the code, title or description (case-insensitive).
     pub q: Option<String>,
     /// RFC 3339; only hazards changed at or after this instant.
+    #[param(format = DateTime)]
     pub updated_since: Option<String>,
     /// Default: oldest first. Hazards without a deadline come last in ascending and first in
     /// descending order. An empty `sort=` is the default too.
     #[serde(default, deserialize_with = "empty_as_default")]
     pub sort: Option<HazardOrder>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page (valid only with the same `sort`).
     pub cursor: Option<String>,

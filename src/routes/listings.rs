@@ -266,8 +266,10 @@ pub struct ListingQuery {
     pub jurisdiction_code: Option<String>,
     pub enterprise_id: Option<i64>,
     /// RFC 3339; only listings changed at or after this instant.
+    #[param(format = DateTime)]
     pub updated_since: Option<String>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -352,8 +352,10 @@ pub struct ItemQuery {
     /// Deadline (problems) or target date (measures) strictly after this date.
     pub deadline_after: Option<NaiveDate>,
     /// RFC 3339; only items changed at or after this instant.
+    #[param(format = DateTime)]
     pub updated_since: Option<String>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

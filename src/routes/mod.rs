@@ -133,8 +133,10 @@ pub fn with_etag<T: serde::Serialize>(version: i64, body: &T) -> actix_web::Http
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// RFC 3339; only entries added (or, for extensions, decided) at or after this instant.
+    #[param(format = DateTime)]
     pub updated_since: Option<String>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

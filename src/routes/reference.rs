@@ -58,8 +58,10 @@ pub struct JurisdictionQuery {
     /// Only this level.
     pub level: Option<JurisdictionLevel>,
     /// RFC 3339; only rows changed at or after this instant.
+    #[param(format = DateTime)]
     pub updated_since: Option<String>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -72,8 +74,10 @@ pub struct DepartmentQuery {
     /// Only the departments of this jurisdiction.
     pub jurisdiction_code: Option<String>,
     /// RFC 3339; only rows changed at or after this instant.
+    #[param(format = DateTime)]
     pub updated_since: Option<String>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -218,8 +218,10 @@ pub struct SubmissionQuery {
     pub period: Option<String>,
     pub status: Option<SubmissionStatus>,
     /// RFC 3339; only submissions changed at or after this instant.
+    #[param(format = DateTime)]
     pub updated_since: Option<String>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
