@@ -148,6 +148,7 @@ pub fn document() -> Value {
     Conventions.modify(&mut api);
     let mut doc = serde_json::to_value(api).unwrap_or_default();
     flatten_all_of(&mut doc);
+    constrain_parameters(&mut doc);
     add_patch_schemas(&mut doc);
     add_page_examples(&mut doc);
     prune_unused_components(&mut doc);
@@ -330,6 +331,50 @@ pub fn document_pretty() -> String {
     let mut s = serde_json::to_string_pretty(&document()).unwrap_or_default();
     s.push('\n');
     s
+}
+
+/// Clean one-line text, as the server checks every query value (`http::text`): no control
+/// characters, no bidirectional overrides or isolates.
+const CLEAN_LINE: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]*$";
+
+/// Parameters say what the server accepts: `Idempotency-Key` is 1–255 visible ASCII
+/// characters, and free-text query values are clean one-line text.
+fn constrain_parameters(doc: &mut Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for item in paths.values_mut() {
+        for op in item
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|o| o.values_mut())
+        {
+            for p in op
+                .get_mut("parameters")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                if p["name"] == "Idempotency-Key" {
+                    p["schema"] = json!({
+                        "type": "string", "minLength": 1, "maxLength": 255,
+                        "pattern": "^[!-~]([ -~]{0,253}[!-~])?$"
+                    });
+                    continue;
+                }
+                let in_query = p["in"] == "query";
+                let schema = &mut p["schema"];
+                let is_text =
+                    schema["type"] == "string" || schema["type"] == json!(["string", "null"]);
+                let free = ["enum", "format", "pattern", "$ref"]
+                    .iter()
+                    .all(|k| schema.get(k).is_none());
+                if in_query && is_text && free {
+                    schema["pattern"] = json!(CLEAN_LINE);
+                }
+            }
+        }
+    }
 }
 
 /// A `PATCH` body is a JSON merge patch (RFC 7396) over the create body: every field may be

@@ -100,6 +100,23 @@ pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> ApiResult<T>
     })
 }
 
+/// Deserialises the result of applying a merge patch. The patch itself was read already, so a
+/// field the merged whole lacks (a nested object started by the patch without its required
+/// fields, say) is a `422 validation_failed` with a pointer to it, not a malformed body; any
+/// other shape error stays `invalid_body`.
+pub fn from_merged<T: DeserializeOwned>(value: serde_json::Value) -> ApiResult<T> {
+    from_value(value).map_err(|mut e| {
+        if e.errors
+            .first()
+            .is_some_and(|f| f.message.starts_with("missing field"))
+        {
+            e.code = "validation_failed";
+            e.detail = "The change would leave a required field empty".into();
+        }
+        e
+    })
+}
+
 fn pointer_of(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
     let mut p = String::new();

@@ -18,7 +18,7 @@ use crate::domain::role::Role;
 use crate::domain::validate::Errors;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::idempotency::{self, Created};
-use crate::http::json::from_value;
+use crate::http::json::{from_merged, from_value};
 use crate::http::{patch as merge_patch, ApiJson, IdempotencyKey, IfMatch};
 use crate::routes::reference::Jurisdiction;
 use crate::routes::{parse_timestamp, with_etag};
@@ -93,13 +93,17 @@ pub struct BindingInput {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"disabled": true}))]
 pub struct UpdateAccountRequest {
+    // Fields that cannot be cleared are not nullable: leave them out to keep them.
+    #[schema(nullable = false)]
     pub display_name: Option<String>,
-    #[schema(format = Password)]
+    #[schema(format = Password, nullable = false)]
     pub password: Option<String>,
+    #[schema(nullable = false)]
     pub role: Option<Role>,
     pub jurisdiction_code: Option<String>,
     pub department_id: Option<i64>,
     pub enterprise_id: Option<i64>,
+    #[schema(nullable = false)]
     pub disabled: Option<bool>,
 }
 
@@ -579,7 +583,7 @@ fn prepare_update(
     if_match.check(current.version)?;
     let mut merged = serde_json::to_value(&current_input).map_err(ApiError::internal)?;
     merge_patch::merge(&mut merged, patch);
-    let input: BindingInput = from_value(merged)?;
+    let input: BindingInput = from_merged(merged)?;
     if input.disabled && current.id == p.account_id {
         return Err(ApiError::invalid_field(
             "cannot_disable_self",

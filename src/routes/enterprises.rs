@@ -20,7 +20,7 @@ use crate::domain::enterprise::{
 use crate::domain::validate::FieldError;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::idempotency::{self, Created};
-use crate::http::json::from_value;
+use crate::http::json::{from_merged, from_value};
 use crate::http::{patch as merge_patch, ApiJson, IdempotencyKey, IfMatch};
 use crate::routes::{parse_timestamp, with_etag};
 use crate::state::AppState;
@@ -351,7 +351,7 @@ pub async fn get_enterprise(
 /// hazards being recorded for it (`409 enterprise_closed`). Changes are audited (before/after);
 /// a patch that changes nothing records no event.
 #[utoipa::path(
-    tag = "enterprises", operation_id = "update_enterprise", request_body = UpdateEnterpriseRequest,
+    tag = "enterprises", operation_id = "update_enterprise", request_body = EnterpriseFields,
     params(
         ("id" = i64, Path, description = "Enterprise id"),
         ("If-Match" = String, Header, description = "The ETag you last read"),
@@ -387,7 +387,7 @@ pub async fn update_enterprise(
                     serde_json::to_value(current.fields()).map_err(ApiError::internal)?;
                 let mut merged = before_input.clone();
                 merge_patch::merge(&mut merged, &patch);
-                let input: EnterpriseFields = from_value(merged.clone())?;
+                let input: EnterpriseFields = from_merged(merged.clone())?;
                 let changed = merge_patch::changed_fields(&before_input, &merged);
                 let new_path = if input.jurisdiction_code != current.jurisdiction_code {
                     jurisdiction_path(c, &input.jurisdiction_code)?.map(|(p, _)| p)

@@ -20,7 +20,7 @@ use crate::domain::role::Role;
 use crate::domain::validate::FieldError;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::idempotency::{self, Created};
-use crate::http::json::from_value;
+use crate::http::json::from_merged;
 use crate::http::{patch as merge_patch, ApiJson, IdempotencyKey, IfMatch};
 use crate::routes::audit::AuditEvent;
 use crate::routes::{parse_timestamp, with_etag};
@@ -526,7 +526,7 @@ pub async fn update_hazard(
                 // The shape of the patch first (unknown fields, wrong types, `status`).
                 let mut merged = serde_json::to_value(row.fields()).map_err(ApiError::internal)?;
                 merge_patch::merge(&mut merged, &patch);
-                let mut input: HazardFields = from_value(merged.clone())?;
+                let mut input: HazardFields = from_merged(merged.clone())?;
                 let current = serde_json::to_value(row.fields()).map_err(ApiError::internal)?;
                 let changed = merge_patch::changed_fields(&current, &merged);
                 let reporter = crate::db::accounts::role_of(c, row.reported_by)?;

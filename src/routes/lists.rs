@@ -18,7 +18,7 @@ use crate::domain::listing::{MeasureKind, MeasureStatus, ProblemStatus};
 use crate::domain::validate::Errors;
 use crate::error::{ApiError, ApiResult};
 use crate::http::idempotency::{self, Created};
-use crate::http::json::from_value;
+use crate::http::json::from_merged;
 use crate::http::{patch as merge_patch, ApiJson, IdempotencyKey, IfMatch};
 use crate::routes::{parse_timestamp, with_etag, PageQuery};
 use crate::state::AppState;
@@ -588,7 +588,7 @@ async fn update<K: ListKind>(
                         ));
                     }
                 }
-                let input: K::Input = from_value(merged)?;
+                let input: K::Input = from_merged(merged)?;
                 policy::edit_lists(&p)?;
                 let (_, version) = K::meta(&before);
                 if_match.check(version)?;

@@ -172,14 +172,20 @@ fn period(
         .or(NaiveDate::from_ymd_opt(year, 12, 31))
         .ok_or_else(|| ApiError::internal("date"))?;
     if from > to {
-        return Err(ApiError::bad_request(
-            "invalid_query",
+        return Err(ApiError::invalid_field(
+            "validation_failed",
+            "/from",
             "from must not be after to",
         ));
     }
     if !(1900..=9998).contains(&from.year()) || !(1900..=9998).contains(&to.year()) {
-        return Err(ApiError::bad_request(
-            "invalid_query",
+        return Err(ApiError::invalid_field(
+            "validation_failed",
+            if (1900..=9998).contains(&from.year()) {
+                "/to"
+            } else {
+                "/from"
+            },
             "from and to must be between 1900 and 9998",
         ));
     }
@@ -234,14 +240,15 @@ fn labels(c: &mut AnyConnection, kind: &str, keys: &[String]) -> ApiResult<Vec<S
 /// `rectification_rate` (closed ÷ found, 4 decimals, 0 when nothing was found), `major_found`
 /// (currently major), `major_listed` (ever listed), `major_delisted` (a listing delisted) and
 /// `extensions_granted` (approved hazard extensions). `totals` is the sum of the rows. A
-/// missing or unknown `group_by`, `from` after `to`, a year outside 1900–9998 or an unknown
-/// parameter answer `400 invalid_query`.
+/// missing or unknown `group_by` or an unknown parameter answer `400 invalid_query`; `from`
+/// after `to` or a year outside 1900–9998 answer `422 validation_failed`.
 #[utoipa::path(
     tag = "stats", operation_id = "hazard_stats", params(HazardStatsQuery),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Figures per group and in total", body = HazardStats),
         (status = 403, description = "Enterprise accounts have no statistics (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`from` after `to`, or a year outside 1900–9998 (`validation_failed`, pointing at the parameter)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/stats/hazards")]
@@ -309,14 +316,15 @@ pub async fn hazard_stats(
 ///
 /// Figures: `total`, `listed` (still active), `delisted` (销号), `cancelled` and `overdue`
 /// (still listed and past the listing deadline today); `totals` is the sum of the rows. A
-/// missing or unknown `group_by`, `from` after `to`, a year outside 1900–9998 or an unknown
-/// parameter answer `400 invalid_query`.
+/// missing or unknown `group_by` or an unknown parameter answer `400 invalid_query`; `from`
+/// after `to` or a year outside 1900–9998 answer `422 validation_failed`.
 #[utoipa::path(
     tag = "stats", operation_id = "listing_stats", params(ListingStatsQuery),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Figures per group and in total", body = ListingStats),
         (status = 403, description = "Enterprise accounts have no statistics (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`from` after `to`, or a year outside 1900–9998 (`validation_failed`, pointing at the parameter)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/stats/listings")]

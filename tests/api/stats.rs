@@ -261,7 +261,15 @@ both!(hazard_statistics_match_hand_computed_figures, |app| {
         "/api/v1/stats/hazards?group_by=level&from=2026-12-01&to=2026-01-01",
     )
     .await
-    .assert_problem(400, "invalid_query");
+    .assert_problem(422, "validation_failed");
+    let r = app
+        .get(
+            &city,
+            "/api/v1/stats/listings?group_by=level&from=1850-01-01&to=2026-01-01",
+        )
+        .await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(r.body["errors"][0]["pointer"], "/from");
 
     let r = app
         .get(&city, "/api/v1/stats/listings?group_by=level")
