@@ -126,6 +126,12 @@ impl Modify for Conventions {
                     );
                     add("422", "The body has the wrong shape (`invalid_body`, with a pointer) or invalid values (`validation_failed`, with a pointer per value: including NUL, control or bidi-override characters, line breaks outside long text, dates not written YYYY-MM-DD)");
                 }
+                if params.iter().any(|p| {
+                    p.name == "jurisdiction_code"
+                        && matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query)
+                }) {
+                    add("422", "`jurisdiction_code` names no jurisdiction (`validation_failed`, pointing at the parameter)");
+                }
                 add("500", "Unexpected error (`internal_error`); details are logged under the request id, never sent");
                 add(
                     "503",

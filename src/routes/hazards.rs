@@ -302,7 +302,7 @@ fn status_list_schema() -> utoipa::openapi::Object {
         .join("|");
     utoipa::openapi::ObjectBuilder::new()
         .schema_type(utoipa::openapi::schema::Type::String)
-        .pattern(Some(format!("^({one})(,({one}))*$")))
+        .pattern(Some(format!("^(({one})(,({one}))*)?$")))
         .examples(["reported,rectifying"])
         .build()
 }

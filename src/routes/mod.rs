@@ -103,7 +103,8 @@ pub fn parse_timestamp(name: &str, raw: Option<&str>) -> ApiResult<Option<chrono
 }
 
 /// The tree path of a `jurisdiction_code` list filter (that jurisdiction and everything below
-/// it); an unknown code is `400 invalid_query`, so a typo never reads as "nothing found".
+/// it); an unknown code is `422 validation_failed` pointing at the parameter, so a typo never
+/// reads as "nothing found".
 pub fn jurisdiction_filter(
     c: &mut crate::db::AnyConnection,
     code: Option<&str>,
@@ -112,9 +113,10 @@ pub fn jurisdiction_filter(
     crate::db::scope::jurisdiction_path(c, code)?
         .map(|(path, _)| Some(path))
         .ok_or_else(|| {
-            crate::error::ApiError::bad_request(
-                "invalid_query",
-                format!("Unknown jurisdiction_code {code}"),
+            crate::error::ApiError::invalid_field(
+                "validation_failed",
+                "/jurisdiction_code",
+                format!("no jurisdiction has the code {code:?}"),
             )
         })
 }

@@ -276,9 +276,11 @@ both!(filters, |app| {
         found("jurisdiction_code=431302&sector_code=gas&risk_level=red").await,
         vec![ids[2]]
     );
-    app.get(&admin, "/api/v1/enterprises?jurisdiction_code=999")
-        .await
-        .assert_problem(400, "invalid_query");
+    let r = app
+        .get(&admin, "/api/v1/enterprises?jurisdiction_code=999")
+        .await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(r.body["errors"][0]["pointer"], "/jurisdiction_code");
 
     let before = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
