@@ -33,7 +33,14 @@ from hazreg_client import AuthenticatedClient, Client
 from hazreg_client.types import UNSET, Unset
 from hazreg_client.api.auth import get_me, login
 from hazreg_client.api.enterprises import create_enterprise, list_enterprises
-from hazreg_client.api.hazards import create_hazard, get_hazard, transition_hazard, update_hazard
+from hazreg_client.api.hazards import (
+    create_hazard,
+    get_attachment,
+    get_hazard,
+    transition_hazard,
+    update_hazard,
+    upload_attachment,
+)
 from hazreg_client.api.reference import list_sectors
 
 BASE_URL = sys.argv[1].rstrip("/")
@@ -360,6 +367,25 @@ def main() -> None:
         check(new != etag, f"transition: ETag unchanged ({new})")
 
     step("start rectification (POST /api/v1/hazards/{id}/transitions, If-Match)", do_transition)
+
+    # 7. evidence: upload a photo (multipart) and download it through the generated client.
+    png = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06"
+           b"\x00\x00\x00\x1f\x15\xc4\x89" + b"rest of the image")
+
+    def do_evidence() -> None:
+        import io
+        from hazreg_client.types import File
+        form = models.UploadForm(file=File(payload=io.BytesIO(png), file_name="after.png", mime_type="image/png"),
+                                 stage=models.AttachmentStage("after"))
+        resp = upload_attachment.sync_detailed(hazard_id, client=client, body=form)
+        a = expect(resp, 201, "AttachmentResponse", "upload attachment")
+        check(a.content_type == "image/png" and a.size == len(png), f"upload: {a.content_type!r} {a.size!r}")
+        got = get_attachment.sync_detailed(a.id, client=client)
+        check(got.status_code == 200, f"download: status {got.status_code}")
+        check(isinstance(got.parsed, File), f"download: parsed as {type(got.parsed).__name__}, not File")
+        check(got.parsed.payload.read() == png, "download: the bytes differ from the upload")
+
+    step("evidence (POST /api/v1/hazards/{id}/attachments, GET /api/v1/attachments/{id})", do_evidence)
     summary_and_exit()
 
 

@@ -353,17 +353,19 @@ pub async fn list_attachments(
 /// with the sniffed `Content-Type`, `Content-Disposition: inline`, `X-Content-Type-Options:
 /// nosniff` and `Cache-Control: private, max-age=86400, immutable` (attachments never change).
 /// Byte ranges are supported (`Range` → `206`; an unsatisfiable range `416`), and the file's
-/// own `ETag` (not a version tag) works with `If-None-Match` (`304 Not Modified`).
+/// own `ETag` (not a version tag) works with `If-None-Match` (`304 Not Modified`). Send
+/// `Accept: application/octet-stream` to get the same bytes as `application/octet-stream`
+/// (generic download code); the stored type is in the attachment's `content_type`.
 #[utoipa::path(
     tag = "hazards", operation_id = "get_attachment",
     params(("id" = i64, Path, description = "Attachment id")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The file", content(
-            (FileBytes = "image/jpeg"), (FileBytes = "image/png"), (FileBytes = "image/webp"), (FileBytes = "application/pdf"),
+            (FileBytes = "application/octet-stream"), (FileBytes = "image/jpeg"), (FileBytes = "image/png"), (FileBytes = "image/webp"), (FileBytes = "application/pdf"),
         ), headers(("ETag" = String, description = "Tag of the stored file, for `If-None-Match`"), ("Accept-Ranges" = String, description = "`bytes`"))),
         (status = 206, description = "The requested byte range of the file (`Range` header)", content(
-            (FileBytes = "image/jpeg"), (FileBytes = "image/png"), (FileBytes = "image/webp"), (FileBytes = "application/pdf"),
+            (FileBytes = "application/octet-stream"), (FileBytes = "image/jpeg"), (FileBytes = "image/png"), (FileBytes = "image/webp"), (FileBytes = "application/pdf"),
         ), headers(("Content-Range" = String, description = "`bytes <first>-<last>/<size>`"))),
         (status = 412, description = "An `If-Match` header that does not match the file's `ETag` (`request_rejected`)", body = Problem, content_type = "application/problem+json"),
         (status = 304, description = "Not modified: the `If-None-Match` tag is the file's; no body"),
@@ -384,7 +386,23 @@ pub async fn get_attachment(
             hazards::attachment_visible(c, &p.scope(), id)?.ok_or_else(ApiError::not_found)
         })
         .await?;
-    let mime: actix_web::mime::Mime = row.content_type.parse().map_err(ApiError::internal)?;
+    // A client that asks for `application/octet-stream` (generic download code, generated
+    // clients) gets the bytes under that type; everyone else gets the type that was sniffed.
+    let wants_octets = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| {
+            a.split(',')
+                .any(|t| t.split(';').next().unwrap_or("").trim() == "application/octet-stream")
+                && !a.contains(row.content_type.as_str())
+        });
+    let served = if wants_octets {
+        "application/octet-stream"
+    } else {
+        row.content_type.as_str()
+    };
+    let mime: actix_web::mime::Mime = served.parse().map_err(ApiError::internal)?;
     let file = actix_files::NamedFile::open_async(state.evidence.path_of(&row.sha256))
         .await
         .map_err(ApiError::internal)?

@@ -857,6 +857,10 @@ both!(evidence_is_typed_by_content_and_scoped, |app| {
                 .header(name, value),
         )
     };
+    let octets = get_with("accept", "application/octet-stream".into()).await;
+    assert_eq!(octets.status, 200);
+    assert_eq!(octets.headers["content-type"], "application/octet-stream");
+    assert_eq!(octets.raw, png());
     let part = get_with("range", "bytes=0-3".into()).await;
     assert_eq!(part.status, 206);
     assert_eq!(part.raw, png()[..4].to_vec());
