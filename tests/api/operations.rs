@@ -62,13 +62,13 @@ async fn first_start_without_a_configured_password_generates_one() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     actix_web::rt::spawn(hazard_registry::app::serve(boot.state, listener).unwrap());
-    let r = reqwest::Client::new()
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": "admin", "password": password}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    app.send(
+        reqwest::Client::new()
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({"username": "admin", "password": password})),
+    )
+    .await
+    .assert_status(200);
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -430,26 +430,18 @@ async fn database_outage_answers_503_and_recovers() {
     let relayed = format!("postgres://postgres@127.0.0.1:{}/{db}", relay.port);
     let base = app.start_again(&[("HAZREG_DATABASE_URL", &relayed)]).await;
     let client = reqwest::Client::new();
-    let login = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
-        .send()
+    let login = app
+        .send(
+            client
+                .post(format!("{base}/api/v1/auth/login"))
+                .json(&json!({"username": "admin", "password": ADMIN_PASSWORD})),
+        )
+        .await;
+    login.assert_status(200);
+    let token = login.body["access_token"].as_str().unwrap().to_string();
+    app.send(client.get(format!("{base}/readyz")))
         .await
-        .unwrap();
-    assert_eq!(login.status(), 200);
-    let token = login.json::<serde_json::Value>().await.unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert_eq!(
-        client
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+        .assert_status(200);
 
     relay.cut();
     let started = std::time::Instant::now();
@@ -470,40 +462,27 @@ async fn database_outage_answers_503_and_recovers() {
         started.elapsed() < std::time::Duration::from_secs(15),
         "answers must not hang"
     );
-    assert_eq!(
-        client
-            .get(format!("{base}/healthz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    app.send(client.get(format!("{base}/healthz")))
+        .await
+        .assert_status(200);
 
     let _relay = Relay::start(relay.port).await;
     let mut ready = false;
     for _ in 0..40 {
-        if client
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status()
-            == 200
-        {
+        if app.send(client.get(format!("{base}/readyz"))).await.status == 200 {
             ready = true;
             break;
         }
         actix_web::rt::time::sleep(std::time::Duration::from_millis(250)).await;
     }
     assert!(ready, "did not recover");
-    let r = client
-        .get(format!("{base}/api/v1/enterprises"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    app.send(
+        client
+            .get(format!("{base}/api/v1/enterprises"))
+            .bearer_auth(&token),
+    )
+    .await
+    .assert_status(200);
     let _ = pg_admin_url();
 }
 
