@@ -189,7 +189,7 @@ impl Config {
         Ok(Config {
             bind,
             database_pool_size: positive("HAZREG_DATABASE_POOL_SIZE", 10)? as u32,
-            database_timeout: Duration::from_secs(positive("HAZREG_DATABASE_TIMEOUT_SECS", 5)?),
+            database_timeout: Duration::from_secs(positive("HAZREG_DATABASE_TIMEOUT_SECS", 2)?),
             reference_data: get("HAZREG_REFERENCE_DATA").map(PathBuf::from),
             admin_password: get("HAZREG_ADMIN_PASSWORD"),
             jwt_secret,

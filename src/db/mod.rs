@@ -46,6 +46,32 @@ pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/
 pub struct Manager {
     url: String,
     backend: Backend,
+    /// The bound on one statement (PostgreSQL `statement_timeout`).
+    statement_timeout: Duration,
+}
+
+/// libpq settings that keep a dead or hung server from holding a connection for good: a
+/// bounded connect, TCP keepalives, and a bound on unacknowledged writes. Only those the URL
+/// does not set itself are added.
+fn pg_url_with_timeouts(url: &str, timeout: Duration) -> String {
+    let secs = timeout.as_secs().max(2);
+    let ms = timeout.as_millis().max(1000);
+    let wanted = [
+        ("connect_timeout", secs.to_string()),
+        ("keepalives", "1".to_string()),
+        ("keepalives_idle", "5".to_string()),
+        ("keepalives_interval", "2".to_string()),
+        ("keepalives_count", "2".to_string()),
+        ("tcp_user_timeout", ms.to_string()),
+    ];
+    let mut out = url.to_string();
+    for (key, value) in wanted {
+        if !url.contains(&format!("{key}=")) {
+            out.push(if out.contains('?') { '&' } else { '?' });
+            out.push_str(&format!("{key}={value}"));
+        }
+    }
+    out
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -55,7 +81,17 @@ impl r2d2::ManageConnection for Manager {
     fn connect(&self) -> Result<AnyConnection, Self::Error> {
         match self.backend {
             Backend::Postgres => {
-                diesel::PgConnection::establish(&self.url).map(AnyConnection::Postgresql)
+                let mut c = diesel::PgConnection::establish(&pg_url_with_timeouts(
+                    &self.url,
+                    self.statement_timeout,
+                ))?;
+                // The server ends any statement that runs past the bound.
+                c.batch_execute(&format!(
+                    "SET statement_timeout = {}",
+                    self.statement_timeout.as_millis()
+                ))
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(AnyConnection::Postgresql(c))
             }
             Backend::Sqlite => {
                 let mut c = diesel::SqliteConnection::establish(sqlite_path(&self.url))?;
@@ -86,6 +122,8 @@ pub type Pool = r2d2::Pool<Manager>;
 pub struct Db {
     pub pool: Pool,
     pub backend: Backend,
+    /// How long a request waits for its database work before answering `503`.
+    pub timeout: Duration,
 }
 
 impl Db {
@@ -108,8 +146,17 @@ impl Db {
             .build_unchecked(Manager {
                 url: url.to_string(),
                 backend,
+                // A little under the request bound, so a slow statement is ended by the server
+                // (a clean error) before the request gives up on it.
+                statement_timeout: timeout
+                    .saturating_sub(Duration::from_millis(500))
+                    .max(Duration::from_millis(500)),
             });
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            timeout,
+        })
     }
 
     /// Runs `f` with a pooled connection on the blocking pool.
@@ -119,12 +166,26 @@ impl Db {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
-        actix_web::web::block(move || {
+        let work = actix_web::web::block(move || {
             let mut conn = pool.get()?;
             f(&mut conn)
-        })
-        .await
-        .map_err(ApiError::internal)?
+        });
+        if self.backend == Backend::Sqlite {
+            // A file in this process: it cannot hang the way a server can, and a write waiting
+            // on the lock must not be answered 503 while it may still commit.
+            return work.await.map_err(ApiError::internal)?;
+        }
+        // A PostgreSQL server that stopped answering (hung, partitioned) must not hold the
+        // request: past the bound the answer is 503. The work may still finish later; a write's
+        // outcome is then unknown to the client, which retries with the same Idempotency-Key.
+        let bound = self.timeout;
+        match tokio::time::timeout(bound, work).await {
+            Ok(done) => done.map_err(ApiError::internal)?,
+            Err(_) => Err(ApiError::unavailable(format!(
+                "no answer from the database within {} ms",
+                bound.as_millis()
+            ))),
+        }
     }
 
     pub fn migrate(&self) -> anyhow::Result<Vec<String>> {

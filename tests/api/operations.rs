@@ -535,3 +535,130 @@ fn serve_command_starts_a_working_server_with_no_setup() {
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(status.expect("login request"), 200);
 }
+
+/// A TCP relay to PostgreSQL that can stop passing bytes while keeping every socket open: to
+/// the server process it looks exactly like a hung database (SIGSTOP, a partition).
+struct PausableRelay {
+    port: u16,
+    paused: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl PausableRelay {
+    async fn start() -> PausableRelay {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .expect("relay bind");
+        let port = listener.local_addr().unwrap().port();
+        let paused = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = paused.clone();
+        actix_web::rt::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let flag = flag.clone();
+                actix_web::rt::spawn(async move {
+                    let Ok(server) = tokio::net::TcpStream::connect("127.0.0.1:5432").await else {
+                        return;
+                    };
+                    let (cr, cw) = client.into_split();
+                    let (sr, sw) = server.into_split();
+                    actix_web::rt::spawn(pump(cr, sw, flag.clone()));
+                    pump(sr, cw, flag).await;
+                });
+            }
+        });
+        PausableRelay { port, paused }
+    }
+
+    fn pause(&self, on: bool) {
+        self.paused.store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    paused: Arc<std::sync::atomic::AtomicBool>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        while paused.load(std::sync::atomic::Ordering::SeqCst) {
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
+    }
+}
+
+#[actix_web::test]
+async fn a_hung_database_answers_503_within_the_bound_and_recovers() {
+    // HAZREG_DATABASE_TIMEOUT_SECS is 2 in the tests (the default too).
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
+        return;
+    };
+    let relay = PausableRelay::start().await;
+    let db = app.database_url.rsplit('/').next().unwrap().to_string();
+    let relayed = format!("postgres://postgres@127.0.0.1:{}/{db}", relay.port);
+    let base = app.start_again(&[("HAZREG_DATABASE_URL", &relayed)]).await;
+    let client = reqwest::Client::new();
+    let login = app
+        .send(
+            client
+                .post(format!("{base}/api/v1/auth/login"))
+                .json(&json!({"username": "admin", "password": ADMIN_PASSWORD})),
+        )
+        .await;
+    login.assert_status(200);
+    let token = login.body["access_token"].as_str().unwrap().to_string();
+
+    relay.pause(true);
+    let started = std::time::Instant::now();
+    let paths = [
+        "/api/v1/enterprises",
+        "/api/v1/me",
+        "/api/v1/hazards",
+        "/readyz",
+    ];
+    let app_ref = &app;
+    let answers = futures_util::future::join_all(paths.iter().map(|path| {
+        let req = client.get(format!("{base}{path}")).bearer_auth(&token);
+        async move { (path, app_ref.send(req).await, started.elapsed()) }
+    }))
+    .await;
+    for (path, r, elapsed) in &answers {
+        r.assert_problem(503, "database_unavailable");
+        assert!(r.header("retry-after").is_some(), "{path}");
+        assert!(
+            *elapsed < std::time::Duration::from_millis(3000),
+            "{path} answered after {elapsed:?}"
+        );
+    }
+    let slowest = answers.iter().map(|a| a.2).max().unwrap();
+    eprintln!("hung PostgreSQL: 4 concurrent requests answered 503 within {slowest:?}");
+    // The process itself stays responsive.
+    app.send(client.get(format!("{base}/healthz")))
+        .await
+        .assert_status(200);
+
+    relay.pause(false);
+    let mut ready = false;
+    for _ in 0..40 {
+        if app.send(client.get(format!("{base}/readyz"))).await.status == 200 {
+            ready = true;
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(ready, "did not recover");
+    app.send(
+        client
+            .get(format!("{base}/api/v1/enterprises"))
+            .bearer_auth(&token),
+    )
+    .await
+    .assert_status(200);
+}
