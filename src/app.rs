@@ -43,9 +43,13 @@ fn cors(origins: &[String]) -> Cors {
 
 /// Starts serving on `listener`; returns the running server (await it, or spawn it).
 pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
+    serve_shared(web::Data::new(state), listener)
+}
+
+/// [`serve`] with a state the caller keeps a handle on (to finish initialising it later).
+pub fn serve_shared(state: web::Data<AppState>, listener: TcpListener) -> std::io::Result<Server> {
     let workers = state.config.workers;
     let origins = state.config.cors_origins.clone();
-    let state = web::Data::new(state);
     let openapi: utoipa::openapi::OpenApi =
         serde_json::from_value(crate::openapi::document()).map_err(std::io::Error::other)?;
     let routes = web::Data::new(RouteTable::from_openapi(&openapi));
@@ -59,6 +63,7 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
                     .app_data(web::PathConfig::default().error_handler(rejections::path_error))
                     .wrap(ErrorHandlers::new().default_handler(rejections::problemize))
                     .wrap(from_fn(crate::http::text::middleware))
+                    .wrap(from_fn(crate::http::ready::middleware))
                     .wrap(from_fn(crate::http::headers::middleware))
                     .wrap(cors(&origins))
                     .wrap(from_fn(crate::http::request_id::middleware))
@@ -97,24 +102,89 @@ pub struct Bootstrapped {
 /// Opens the database, runs the migrations, and on an empty database loads the reference data
 /// and creates the first administrator. Running it again changes nothing.
 pub fn bootstrap(config: crate::config::Config) -> anyhow::Result<Bootstrapped> {
+    let (state, reference) = prepare(config)?;
+    let first = initialise(&state, &reference).map_err(InitError::into_inner)?;
+    Ok(Bootstrapped {
+        state,
+        generated_admin_password: first.generated_admin_password,
+        admin_created: first.admin_created,
+    })
+}
+
+/// Why [`initialise`] did not finish.
+#[derive(Debug)]
+pub enum InitError {
+    /// The database could not be reached: try again later.
+    Unavailable(anyhow::Error),
+    /// Anything else (a failed migration, bad seed data): stop.
+    Fatal(anyhow::Error),
+}
+
+impl InitError {
+    pub fn into_inner(self) -> anyhow::Error {
+        match self {
+            InitError::Unavailable(e) | InitError::Fatal(e) => e,
+        }
+    }
+}
+
+/// What the first start did.
+pub struct FirstStart {
+    pub generated_admin_password: Option<String>,
+    pub admin_created: bool,
+}
+
+/// Everything that needs no database: configuration, the (lazy) pool, reference data, keys.
+pub fn prepare(
+    config: crate::config::Config,
+) -> anyhow::Result<(AppState, crate::db::seed::ReferenceData)> {
     use crate::db::{seed, Db};
     let db = Db::new(
         &config.database_url,
         config.database_pool_size,
         config.database_timeout,
     )?;
-    let mut conn = db.pool.get().map_err(|e| {
-        anyhow::anyhow!(
+    let reference = seed::ReferenceData::load(config.reference_data.as_deref())?;
+    if let Some(p) = &config.admin_password {
+        let mut errors = crate::domain::validate::Errors::default();
+        crate::domain::account::check_password(&mut errors, p, "admin");
+        if let Some(e) = errors.0.first() {
+            anyhow::bail!("HAZREG_ADMIN_PASSWORD {}", e.message);
+        }
+    }
+    let state = AppState::new(config, db, &reference)?;
+    Ok((state, reference))
+}
+
+/// Migrates, seeds an empty database and creates the first administrator; then marks the
+/// state ready. Fails (and may be retried) while the database is unreachable.
+pub fn initialise(
+    state: &AppState,
+    reference: &crate::db::seed::ReferenceData,
+) -> Result<FirstStart, InitError> {
+    let config = &state.config;
+    let mut conn = state.db.pool.get().map_err(|e| {
+        InitError::Unavailable(anyhow::anyhow!(
             "cannot connect to the database at {}: {e}",
             crate::config::redact_url(&config.database_url)
-        )
+        ))
     })?;
-    let applied = crate::db::run_migrations(&mut conn)?;
+    let first = first_start(state, &mut conn, reference).map_err(InitError::Fatal)?;
+    state.ready.store(true, std::sync::atomic::Ordering::SeqCst);
+    Ok(first)
+}
+
+fn first_start(
+    state: &AppState,
+    conn: &mut crate::db::AnyConnection,
+    reference: &crate::db::seed::ReferenceData,
+) -> anyhow::Result<FirstStart> {
+    use crate::db::seed;
+    let applied = crate::db::run_migrations(conn)?;
     if !applied.is_empty() {
         tracing::info!(migrations = ?applied, "migrations applied");
     }
-    let reference = seed::ReferenceData::load(config.reference_data.as_deref())?;
-    if seed::reference_if_empty(&mut conn, &reference)? {
+    if seed::reference_if_empty(conn, reference)? {
         tracing::info!(
             jurisdictions = reference.jurisdictions.len(),
             sectors = reference.sectors.len(),
@@ -122,31 +192,22 @@ pub fn bootstrap(config: crate::config::Config) -> anyhow::Result<Bootstrapped> 
             "reference data loaded"
         );
     }
-    let state = AppState::new(config, db, &reference)?;
     let mut generated = None;
     let password = match &state.config.admin_password {
-        Some(p) => {
-            let mut errors = crate::domain::validate::Errors::default();
-            crate::domain::account::check_password(&mut errors, p, "admin");
-            if let Some(e) = errors.0.first() {
-                anyhow::bail!("HAZREG_ADMIN_PASSWORD {}", e.message);
-            }
-            p.clone()
-        }
+        Some(p) => p.clone(),
         None => {
             let p = crate::cli::generate_password();
             generated = Some(p.clone());
             p
         }
     };
-    let admin_created = if crate::db::accounts::count(&mut conn)? == 0 {
+    let admin_created = if crate::db::accounts::count(conn)? == 0 {
         let hash = state.passwords.hash_blocking(&password)?;
-        seed::admin_if_no_accounts(&mut conn, &reference, &hash)?
+        seed::admin_if_no_accounts(conn, reference, &hash)?
     } else {
         false
     };
-    Ok(Bootstrapped {
-        state,
+    Ok(FirstStart {
         generated_admin_password: generated.filter(|_| admin_created),
         admin_created,
     })

@@ -161,18 +161,56 @@ fn system_principal() -> Principal {
     }
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
-    let bind = config.bind;
-    let boot = actix_web::web::block(move || crate::app::bootstrap(config)).await??;
-    if let Some(pw) = &boot.generated_admin_password {
+fn announce(first: &crate::app::FirstStart) {
+    if let Some(pw) = &first.generated_admin_password {
         println!(
             "\n  First start: created the city administrator.\n    username: admin\n    password: {pw}\n  \
              This password is shown only once. Sign in at POST /api/v1/auth/login and change it.\n"
         );
-    } else if boot.admin_created {
+    } else if first.admin_created {
         tracing::info!("created the city administrator `admin` with HAZREG_ADMIN_PASSWORD");
     }
-    let db = boot.state.db.clone();
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    use crate::app::{initialise, InitError};
+    let bind = config.bind;
+    let (state, reference) = crate::app::prepare(config)?;
+    let state = actix_web::web::Data::new(state);
+    let first = {
+        let (state, reference) = (state.clone(), reference.clone());
+        actix_web::web::block(move || initialise(&state, &reference)).await?
+    };
+    match first {
+        Ok(first) => announce(&first),
+        Err(InitError::Fatal(e)) => return Err(e),
+        Err(InitError::Unavailable(e)) => {
+            // Serve anyway (503 and /readyz 503) and finish the start once the database answers.
+            tracing::warn!(error = %e, "database unavailable at start; answering 503 until it is back");
+            let state = state.clone();
+            actix_web::rt::spawn(async move {
+                loop {
+                    actix_web::rt::time::sleep(std::time::Duration::from_secs(2)).await;
+                    let (s, r) = (state.clone(), reference.clone());
+                    match actix_web::web::block(move || initialise(&s, &r)).await {
+                        Ok(Ok(first)) => {
+                            tracing::info!("database reachable: migrated, seeded, serving");
+                            announce(&first);
+                            return;
+                        }
+                        Ok(Err(InitError::Unavailable(_))) => continue,
+                        Ok(Err(InitError::Fatal(e))) => {
+                            tracing::error!(error = %e, "first start failed; exiting");
+                            std::process::exit(1);
+                        }
+                        Err(e) => tracing::warn!(error = %e, "blocking pool"),
+                    }
+                }
+            });
+        }
+    }
+    let boot_state = state.clone();
+    let db = boot_state.db.clone();
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(3600));
         loop {
@@ -190,9 +228,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("HAZREG_BIND {bind}: {e}"))?;
     tracing::info!(
         address = %listener.local_addr()?,
-        database = %crate::config::redact_url(&boot.state.config.database_url),
+        database = %crate::config::redact_url(&state.config.database_url),
         "serving; API docs at /docs"
     );
-    crate::app::serve(boot.state, listener)?.await?;
+    crate::app::serve_shared(state, listener)?.await?;
     Ok(())
 }

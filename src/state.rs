@@ -19,6 +19,9 @@ pub struct AppState {
     pub safety_director_rule: SafetyDirectorRule,
     pub clock: Arc<dyn Clock>,
     pub evidence: EvidenceStore,
+    /// False until the database has been migrated and seeded; until then every answer but
+    /// `/healthz` is `503` (a server may start while its database is down).
+    pub ready: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AppState {
@@ -29,6 +32,7 @@ impl AppState {
             safety_director_rule: reference.safety_director_rule.clone(),
             clock: Arc::new(SystemClock),
             evidence: EvidenceStore::new(&config.data_dir),
+            ready: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             db,
             config,
         })

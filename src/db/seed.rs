@@ -16,7 +16,7 @@ use crate::domain::role::Role;
 
 pub const BUILTIN_REFERENCE: &str = include_str!("../../reference/loudi.json");
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ReferenceData {
     pub jurisdictions: Vec<JurisdictionSeed>,
     pub sectors: Vec<SectorSeed>,
@@ -24,7 +24,7 @@ pub struct ReferenceData {
     pub safety_director_rule: SafetyDirectorRule,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct JurisdictionSeed {
     pub code: String,
     pub name: String,
@@ -32,14 +32,14 @@ pub struct JurisdictionSeed {
     pub parent_code: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct SectorSeed {
     pub code: String,
     pub name: String,
     pub high_risk: bool,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct DepartmentSeed {
     pub name: String,
     pub jurisdiction_code: String,

@@ -6,6 +6,7 @@ pub mod headers;
 pub mod idempotency;
 pub mod json;
 pub mod patch;
+pub mod ready;
 pub mod rejections;
 pub mod request_id;
 pub mod text;

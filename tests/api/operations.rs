@@ -662,3 +662,103 @@ async fn a_hung_database_answers_503_within_the_bound_and_recovers() {
     .await
     .assert_status(200);
 }
+
+/// The server starts while its PostgreSQL is down: `/healthz` 200, everything else 503, and it
+/// migrates, seeds and serves by itself once the database comes up.
+#[actix_web::test]
+async fn the_server_starts_while_the_database_is_down() {
+    use std::io::{BufRead, BufReader};
+    let Ok(mut admin) = diesel::PgConnection::establish(&pg_admin_url()) else {
+        assert!(
+            std::env::var("HAZREG_TEST_REQUIRE_POSTGRES").is_err(),
+            "PostgreSQL is required"
+        );
+        return;
+    };
+    let name = format!("hazreg_down_{}", uuid::Uuid::new_v4().simple());
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .unwrap();
+    // A port with nothing behind it yet: the database is "down".
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = std::env::temp_dir().join(format!("hazreg-down-{}", uuid::Uuid::new_v4().simple()));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hazard-registry"))
+        .env_clear()
+        .env("HAZREG_DATA_DIR", &dir)
+        .env(
+            "HAZREG_DATABASE_URL",
+            format!("postgres://postgres@127.0.0.1:{port}/{name}"),
+        )
+        .env("HAZREG_BIND", "127.0.0.1:0")
+        .env("HAZREG_LOG_FORMAT", "json")
+        .env("HAZREG_ARGON2_MEMORY_KIB", "256")
+        .env("HAZREG_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env(
+            "HAZREG_JWT_SECRET",
+            "down-test-secret-down-test-secret-0123456789",
+        )
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start hazard-registry");
+    let stdout = child.stdout.take().unwrap();
+    let mut address = None;
+    let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
+    for line in lines.by_ref() {
+        if line.contains("serving") {
+            let v: serde_json::Value = serde_json::from_str(&line).expect("JSON log line");
+            address = v["address"].as_str().map(str::to_string);
+            break;
+        }
+    }
+    std::thread::spawn(move || lines.for_each(drop));
+    let base = format!(
+        "http://{}",
+        address.expect("the server started and said where")
+    );
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("checker");
+    let client = reqwest::Client::new();
+    app.send(client.get(format!("{base}/healthz")))
+        .await
+        .assert_status(200);
+    app.send(client.get(format!("{base}/readyz")))
+        .await
+        .assert_problem(503, "database_unavailable");
+    app.send(
+        client
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({"username": "admin", "password": ADMIN_PASSWORD})),
+    )
+    .await
+    .assert_problem(503, "database_unavailable");
+
+    // The database comes up on that port.
+    let _relay = Relay::start(port).await;
+    let mut ready = false;
+    for _ in 0..60 {
+        if app.send(client.get(format!("{base}/readyz"))).await.status == 200 {
+            ready = true;
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    let login = app
+        .send(
+            client
+                .post(format!("{base}/api/v1/auth/login"))
+                .json(&json!({"username": "admin", "password": ADMIN_PASSWORD})),
+        )
+        .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut admin);
+    assert!(ready, "did not become ready once the database was up");
+    login.assert_status(200);
+    app.stop().await;
+}
