@@ -33,11 +33,19 @@ pub fn limit(raw: Option<i64>) -> ApiResult<i64> {
 
 /// The cursor of an id-ordered collection: the last id seen.
 pub fn decode_id_cursor(raw: Option<&str>) -> ApiResult<Option<i64>> {
+    decode_tagged_cursor("id", raw)?
+        .map(|n| n.parse().map_err(|_| invalid_cursor()))
+        .transpose()
+}
+
+/// The key of a cursor issued as `encode_cursor("<tag>:<key>")`; a cursor with another tag
+/// (another collection's or sort's) is `400 invalid_cursor`.
+pub fn decode_tagged_cursor(tag: &str, raw: Option<&str>) -> ApiResult<Option<String>> {
     let Some(raw) = raw else { return Ok(None) };
     decode_cursor(raw)?
-        .strip_prefix("id:")
-        .and_then(|n| n.parse().ok())
-        .map(Some)
+        .strip_prefix(tag)
+        .and_then(|k| k.strip_prefix(':'))
+        .map(|k| Some(k.to_string()))
         .ok_or_else(invalid_cursor)
 }
 

@@ -28,9 +28,10 @@ use crate::state::AppState;
 /// A JSON merge patch over an enterprise: only the fields to change; `null` clears an optional
 /// field. An enterprise account may change only `principal_name`, `principal_phone`,
 /// `employees`, `annual_revenue_10k_yuan` and `safety_director`.
-#[derive(Deserialize, ToSchema)]
+/// (Read only to check a patch's types; the document describes the body as the merge-patch
+/// twin of `EnterpriseFields`.)
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"employees": 150, "safety_director": {"name": "王建国", "phone": "13807381234", "appointed_on": "2026-03-01"}}))]
 pub struct UpdateEnterpriseRequest {
     pub uscc: Option<String>,
     pub name: Option<String>,
@@ -49,7 +50,7 @@ pub struct UpdateEnterpriseRequest {
 }
 
 /// Part of a safety director, for a merge patch.
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SafetyDirectorPatch {
     pub name: Option<String>,

@@ -91,17 +91,8 @@ fn text_window(
     updated_since: Option<&str>,
     limit: Option<i64>,
 ) -> ApiResult<Window<String>> {
-    let after = raw_cursor
-        .map(|raw| {
-            page::decode_cursor(raw)?
-                .strip_prefix(tag)
-                .and_then(|k| k.strip_prefix(':'))
-                .map(str::to_string)
-                .ok_or_else(page::invalid_cursor)
-        })
-        .transpose()?;
     Ok(Window {
-        after,
+        after: page::decode_tagged_cursor(tag, raw_cursor)?,
         updated_since: parse_timestamp("updated_since", updated_since)?,
         limit: page::limit(limit)? + 1,
     })

@@ -384,6 +384,17 @@ async fn migration_trees_give_the_same_tables_and_columns() {
     );
 }
 
+/// Polls `GET {base}/readyz` (every 250 ms, 15 s at most) until it answers 200.
+async fn becomes_ready(app: &TestApp, client: &reqwest::Client, base: &str) -> bool {
+    for _ in 0..60 {
+        if app.send(client.get(format!("{base}/readyz"))).await.status == 200 {
+            return true;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    false
+}
+
 /// A TCP relay to PostgreSQL that the test can cut and restore, to take the database away.
 struct Relay {
     port: u16,
@@ -467,14 +478,7 @@ async fn database_outage_answers_503_and_recovers() {
         .assert_status(200);
 
     let _relay = Relay::start(relay.port).await;
-    let mut ready = false;
-    for _ in 0..40 {
-        if app.send(client.get(format!("{base}/readyz"))).await.status == 200 {
-            ready = true;
-            break;
-        }
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(250)).await;
-    }
+    let ready = becomes_ready(&app, &client, &base).await;
     assert!(ready, "did not recover");
     app.send(
         client
@@ -645,14 +649,7 @@ async fn a_hung_database_answers_503_within_the_bound_and_recovers() {
         .assert_status(200);
 
     relay.pause(false);
-    let mut ready = false;
-    for _ in 0..40 {
-        if app.send(client.get(format!("{base}/readyz"))).await.status == 200 {
-            ready = true;
-            break;
-        }
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(250)).await;
-    }
+    let ready = becomes_ready(&app, &client, &base).await;
     assert!(ready, "did not recover");
     app.send(
         client
@@ -738,14 +735,7 @@ async fn the_server_starts_while_the_database_is_down() {
 
     // The database comes up on that port.
     let _relay = Relay::start(port).await;
-    let mut ready = false;
-    for _ in 0..60 {
-        if app.send(client.get(format!("{base}/readyz"))).await.status == 200 {
-            ready = true;
-            break;
-        }
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(250)).await;
-    }
+    let ready = becomes_ready(&app, &client, &base).await;
     let login = app
         .send(
             client
