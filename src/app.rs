@@ -196,7 +196,7 @@ fn first_start(
     let password = match &state.config.admin_password {
         Some(p) => p.clone(),
         None => {
-            let p = crate::cli::generate_password();
+            let p = crate::auth::password::generate_password();
             generated = Some(p.clone());
             p
         }

@@ -3,7 +3,6 @@
 use std::io::BufRead;
 
 use clap::{Parser, Subcommand};
-use rand::Rng;
 
 use crate::auth::Principal;
 use crate::config::Config;
@@ -65,20 +64,6 @@ fn parse_role(s: &str) -> Result<Role, String> {
 }
 
 /// A random password (24 characters, about 140 bits) that satisfies the password policy.
-pub fn generate_password() -> String {
-    const CHARS: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789-_";
-    let mut rng = rand::rngs::OsRng;
-    loop {
-        let candidate: String = (0..24)
-            .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
-            .collect();
-        let mut errors = crate::domain::validate::Errors::default();
-        crate::domain::account::check_password(&mut errors, &candidate, "admin");
-        if errors.is_empty() {
-            return candidate;
-        }
-    }
-}
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::from_env().map_err(|e| anyhow::anyhow!("configuration error: {e}"))?;
@@ -110,7 +95,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 std::io::stdin().lock().read_line(&mut line)?;
                 (line.trim_end_matches(['\r', '\n']).to_string(), false)
             } else {
-                (generate_password(), true)
+                (crate::auth::password::generate_password(), true)
             };
             let input = crate::routes::accounts::BindingInput {
                 display_name: display_name.unwrap_or_else(|| username.clone()),
@@ -215,13 +200,16 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(3600));
         loop {
             tick.tick().await;
-            let _ = db
+            let purged = db
                 .run(|c| {
                     crate::db::idempotency::purge_expired(c)?;
                     crate::db::sessions::purge_ended(c)?;
-                    Ok(())
+                    Ok::<_, crate::error::ApiError>(())
                 })
                 .await;
+            if let Err(e) = purged {
+                tracing::warn!(error = %e, "purging expired keys and sessions failed");
+            }
         }
     });
     let listener = std::net::TcpListener::bind(bind)

@@ -10,6 +10,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 pub use crate::domain::validate::FieldError;
+use crate::domain::{Refusal, RefusalKind};
 
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 
@@ -238,8 +239,28 @@ impl ResponseError for ApiError {
     }
 }
 
-/// A diesel error that reached a handler: lost connections are `503`, the rest `500`.
-/// Unique violations that mean something to a client are mapped where they can happen.
+/// A rule's refusal, rendered with the status its kind stands for.
+impl From<Refusal> for ApiError {
+    fn from(r: Refusal) -> Self {
+        let status = match r.kind {
+            RefusalKind::Forbidden => StatusCode::FORBIDDEN,
+            RefusalKind::NotFound => StatusCode::NOT_FOUND,
+            RefusalKind::Conflict => StatusCode::CONFLICT,
+            RefusalKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        let mut e = ApiError::new(status, r.code, r.detail);
+        e.errors = r.errors;
+        e.context = r.context;
+        e
+    }
+}
+
+/// A diesel error that reached a handler, classified by diesel's error kind (which diesel
+/// derives from the SQLSTATE on PostgreSQL and the result code on SQLite), never by the
+/// message text, which a PostgreSQL server translates into its `lc_messages` language:
+/// lost connections are `503`, serialization failures `409 write_conflict`, the rest `500`.
+/// Unique violations that mean something to a client are mapped where they can happen
+/// ([`crate::db::on_unique_violation`]).
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
@@ -253,24 +274,23 @@ impl From<diesel::result::Error> for ApiError {
                 "write_conflict",
                 "A concurrent write got there first; retry the request",
             ),
-            // A value the database cannot hold (a date in year -5000, say) is bad input.
-            Error::DatabaseError(_, info) if info.message().contains("out of range") => {
-                ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "value_out_of_range",
-                    "A value in the request is outside the range the server stores",
-                )
-            }
-            Error::DatabaseError(_, info)
-                if info.message().contains("database is locked")
-                    || info.message().contains("terminating connection")
-                    || info.message().contains("server closed the connection")
-                    || info.message().contains("no connection to the server") =>
-            {
-                ApiError::unavailable(e.to_string())
-            }
             _ => ApiError::internal(e),
         }
+    }
+}
+
+impl From<crate::db::Unavailable> for ApiError {
+    fn from(e: crate::db::Unavailable) -> Self {
+        match e {
+            crate::db::Unavailable::Bug(cause) => ApiError::internal(cause),
+            other => ApiError::unavailable(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::auth::password::HashFailed> for ApiError {
+    fn from(e: crate::auth::password::HashFailed) -> Self {
+        ApiError::internal(e)
     }
 }
 

@@ -7,8 +7,9 @@ use crate::auth::token::Tokens;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::db::seed::ReferenceData;
-use crate::db::Db;
+use crate::db::{AnyConnection, Db};
 use crate::domain::enterprise::SafetyDirectorRule;
+use crate::error::ApiResult;
 use crate::evidence::EvidenceStore;
 
 pub struct AppState {
@@ -36,5 +37,19 @@ impl AppState {
             db,
             config,
         })
+    }
+}
+
+impl AppState {
+    /// Runs a handler's database work: with a pooled connection, off the request thread, and
+    /// with [`crate::db::now`] answering this request's instant from the clock, so every row
+    /// the work writes carries the same time and tests that pin the clock pin it too.
+    pub async fn run<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut AnyConnection) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let at = self.clock.now();
+        self.db.run(move |c| crate::db::at(at, || f(c))).await
     }
 }

@@ -8,7 +8,14 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
 
-use crate::error::{ApiError, ApiResult};
+/// Hashing could not run (the worker pool is gone, or argon2 failed): a server fault.
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing failed: {0}")]
+pub struct HashFailed(String);
+
+fn failed(e: impl std::fmt::Display) -> HashFailed {
+    HashFailed(e.to_string())
+}
 
 #[derive(Clone)]
 pub struct Passwords {
@@ -29,20 +36,20 @@ impl Passwords {
         })
     }
 
-    pub async fn hash(&self, password: String) -> ApiResult<String> {
+    pub async fn hash(&self, password: String) -> Result<String, HashFailed> {
         let params = self.params.clone();
-        let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
+        let _permit = self.permits.acquire().await.map_err(failed)?;
         actix_web::web::block(move || hash_with(&params, &password))
             .await
-            .map_err(ApiError::internal)?
-            .map_err(ApiError::internal)
+            .map_err(failed)?
+            .map_err(failed)
     }
 
     /// Verifies against `hash`, or against the dummy hash when there is no account.
-    pub async fn verify(&self, password: String, hash: Option<String>) -> ApiResult<bool> {
+    pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, HashFailed> {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.as_ref().clone());
-        let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
+        let _permit = self.permits.acquire().await.map_err(failed)?;
         let ok = actix_web::web::block(move || {
             PasswordHash::new(&hash)
                 .map(|parsed| {
@@ -53,7 +60,7 @@ impl Passwords {
                 .unwrap_or(false)
         })
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(failed)?;
         Ok(ok && known)
     }
 
@@ -69,4 +76,22 @@ fn hash_with(params: &Params, password: &str) -> anyhow::Result<String> {
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
+}
+
+/// A random password that passes the password policy, for the first administrator and
+/// `create-account` without `--password`.
+pub fn generate_password() -> String {
+    use rand::Rng;
+    const CHARS: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789-_";
+    let mut rng = rand::rngs::OsRng;
+    loop {
+        let candidate: String = (0..24)
+            .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+            .collect();
+        let mut errors = crate::domain::validate::Errors::default();
+        crate::domain::account::check_password(&mut errors, &candidate, "admin");
+        if errors.is_empty() {
+            return candidate;
+        }
+    }
 }

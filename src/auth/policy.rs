@@ -5,14 +5,14 @@ use crate::auth::Principal;
 use crate::domain::enterprise::SELF_SERVICE_FIELDS;
 use crate::domain::hazard::{Action, HazardLevel};
 use crate::domain::role::Role;
-use crate::error::{ApiError, ApiResult};
+use crate::domain::{Refusal, Verdict};
 
-fn deny(detail: impl Into<String>) -> ApiError {
-    ApiError::forbidden("forbidden", detail)
+fn deny(detail: impl Into<String>) -> Refusal {
+    Refusal::forbidden("forbidden", detail)
 }
 
 /// Reading accounts: administrators within their reach, and the auditor.
-pub fn read_accounts(p: &Principal) -> ApiResult<()> {
+pub fn read_accounts(p: &Principal) -> Verdict {
     match p.role {
         Role::CityAdmin | Role::CountyAdmin | Role::Auditor => Ok(()),
         _ => Err(deny("Only administrators and auditors read accounts")),
@@ -20,7 +20,7 @@ pub fn read_accounts(p: &Principal) -> ApiResult<()> {
 }
 
 /// Managing accounts at all: administrators only (checked before paying for a password hash).
-pub fn manage_accounts(p: &Principal) -> ApiResult<()> {
+pub fn manage_accounts(p: &Principal) -> Verdict {
     match p.role {
         Role::CityAdmin | Role::CountyAdmin => Ok(()),
         _ => Err(deny("Only administrators manage accounts")),
@@ -31,7 +31,7 @@ pub fn manage_accounts(p: &Principal) -> ApiResult<()> {
 /// (the jurisdiction path, or the enterprise's jurisdiction path for enterprise accounts).
 /// A city admin manages every account in the city; a county admin manages its county's
 /// officers and enterprise accounts; nobody else manages accounts.
-pub fn manage_account(actor: &Principal, role: Role, target_path: &str) -> ApiResult<()> {
+pub fn manage_account(actor: &Principal, role: Role, target_path: &str) -> Verdict {
     manage_accounts(actor)?;
     let allowed_roles: &[Role] = match actor.role {
         Role::CityAdmin => Role::ALL,
@@ -39,7 +39,7 @@ pub fn manage_account(actor: &Principal, role: Role, target_path: &str) -> ApiRe
         _ => &[],
     };
     if !actor.reaches(target_path) {
-        return Err(ApiError::forbidden(
+        return Err(Refusal::forbidden(
             "out_of_jurisdiction",
             "The account would be bound outside your jurisdiction",
         ));
@@ -54,7 +54,7 @@ pub fn manage_account(actor: &Principal, role: Role, target_path: &str) -> ApiRe
 }
 
 /// Only the city administrator and the auditor read the audit log.
-pub fn read_audit(p: &Principal) -> ApiResult<()> {
+pub fn read_audit(p: &Principal) -> Verdict {
     match p.role {
         Role::CityAdmin | Role::Auditor => Ok(()),
         _ => Err(deny(
@@ -65,16 +65,12 @@ pub fn read_audit(p: &Principal) -> ApiResult<()> {
 
 /// Registering an enterprise: a regulator, at a jurisdiction in reach, and — for an officer
 /// bound to a department — in one of that department's sectors.
-pub fn create_enterprise(
-    p: &Principal,
-    jurisdiction_path: &str,
-    sector_code: &str,
-) -> ApiResult<()> {
+pub fn create_enterprise(p: &Principal, jurisdiction_path: &str, sector_code: &str) -> Verdict {
     if !p.role.is_regulator() {
         return Err(deny("Only regulators register enterprises"));
     }
     if !p.reaches(jurisdiction_path) {
-        return Err(ApiError::forbidden(
+        return Err(Refusal::forbidden(
             "out_of_jurisdiction",
             "The jurisdiction is outside your reach",
         ));
@@ -89,7 +85,7 @@ pub fn update_enterprise(
     changed_fields: &[&str],
     new_jurisdiction_path: Option<&str>,
     new_sector: Option<&str>,
-) -> ApiResult<()> {
+) -> Verdict {
     match p.role {
         Role::Auditor => Err(deny("Auditors have read-only access")),
         Role::Enterprise => {
@@ -101,7 +97,7 @@ pub fn update_enterprise(
             if refused.is_empty() {
                 Ok(())
             } else {
-                Err(ApiError::forbidden(
+                Err(Refusal::forbidden(
                     "field_not_allowed",
                     format!(
                         "An enterprise account may change only {}; refused: {}",
@@ -114,7 +110,7 @@ pub fn update_enterprise(
         _ => {
             if let Some(path) = new_jurisdiction_path {
                 if !p.reaches(path) {
-                    return Err(ApiError::forbidden(
+                    return Err(Refusal::forbidden(
                         "out_of_jurisdiction",
                         "The new jurisdiction is outside your reach",
                     ));
@@ -128,9 +124,9 @@ pub fn update_enterprise(
     }
 }
 
-fn sector_in_reach(p: &Principal, sector_code: &str) -> ApiResult<()> {
+fn sector_in_reach(p: &Principal, sector_code: &str) -> Verdict {
     match &p.department_sectors {
-        Some(sectors) if !sectors.iter().any(|s| s == sector_code) => Err(ApiError::forbidden(
+        Some(sectors) if !sectors.iter().any(|s| s == sector_code) => Err(Refusal::forbidden(
             "out_of_sector",
             "Your department does not supervise this sector",
         )),
@@ -140,7 +136,7 @@ fn sector_in_reach(p: &Principal, sector_code: &str) -> ApiResult<()> {
 
 /// Recording and editing hazards, their evidence and extension requests: regulators in scope
 /// and the enterprise's own accounts. Auditors only read.
-pub fn work_on_hazards(p: &Principal) -> ApiResult<()> {
+pub fn work_on_hazards(p: &Principal) -> Verdict {
     if p.role == Role::Auditor {
         return Err(deny("Auditors have read-only access"));
     }
@@ -161,7 +157,7 @@ pub const HAZARD_FINDING_FIELDS: &[&str] = &[
 ];
 
 /// Editing a hazard's fields. `found_by_regulator`: the hazard was recorded by a regulator.
-pub fn edit_hazard(p: &Principal, found_by_regulator: bool, changed: &[String]) -> ApiResult<()> {
+pub fn edit_hazard(p: &Principal, found_by_regulator: bool, changed: &[String]) -> Verdict {
     work_on_hazards(p)?;
     if p.role != Role::Enterprise || !found_by_regulator {
         return Ok(());
@@ -174,7 +170,7 @@ pub fn edit_hazard(p: &Principal, found_by_regulator: bool, changed: &[String]) 
     if refused.is_empty() {
         Ok(())
     } else {
-        Err(ApiError::forbidden(
+        Err(Refusal::forbidden(
             "field_not_allowed",
             format!(
                 "A regulator recorded this finding; your account may fill in the rectification but not change: {}",
@@ -191,7 +187,7 @@ pub fn hazard_action(
     action: Action,
     level: HazardLevel,
     new_level: Option<HazardLevel>,
-) -> ApiResult<()> {
+) -> Verdict {
     work_on_hazards(p)?;
     if p.role.is_regulator() {
         return Ok(());
@@ -199,7 +195,7 @@ pub fn hazard_action(
     match action {
         Action::StartRectification | Action::SubmitForAcceptance => Ok(()),
         Action::Accept | Action::Reject if level == HazardLevel::General => Ok(()),
-        Action::Accept | Action::Reject => Err(ApiError::forbidden(
+        Action::Accept | Action::Reject => Err(Refusal::forbidden(
             "regulator_required",
             "Only a regulator accepts or rejects the rectification of a major hazard",
         )),
@@ -209,11 +205,11 @@ pub fn hazard_action(
         {
             Ok(())
         }
-        Action::Regrade => Err(ApiError::forbidden(
+        Action::Regrade => Err(Refusal::forbidden(
             "regulator_required",
             "Only a regulator regrades a hazard from major to general",
         )),
-        Action::Void | Action::Reopen => Err(ApiError::forbidden(
+        Action::Void | Action::Reopen => Err(Refusal::forbidden(
             "regulator_required",
             "Only a regulator voids or reopens a hazard",
         )),
@@ -222,9 +218,9 @@ pub fn hazard_action(
 
 /// The user who submitted a rectification never accepts it (separation of duties); nor does
 /// the requester of an extension decide it.
-pub fn not_the_same_user(p: &Principal, other: Option<i64>, what: &str) -> ApiResult<()> {
+pub fn not_the_same_user(p: &Principal, other: Option<i64>, what: &str) -> Verdict {
     if other == Some(p.account_id) {
-        return Err(ApiError::forbidden(
+        return Err(Refusal::forbidden(
             "separation_of_duties",
             format!("You cannot {what} yourself; another user must"),
         ));
@@ -233,9 +229,9 @@ pub fn not_the_same_user(p: &Principal, other: Option<i64>, what: &str) -> ApiRe
 }
 
 /// Deciding a deadline extension: a regulator in scope.
-pub fn decide_extension(p: &Principal) -> ApiResult<()> {
+pub fn decide_extension(p: &Principal) -> Verdict {
     if !p.role.is_regulator() {
-        return Err(ApiError::forbidden(
+        return Err(Refusal::forbidden(
             "regulator_required",
             "Only a regulator decides a deadline extension",
         ));
@@ -246,14 +242,14 @@ pub fn decide_extension(p: &Principal) -> ApiResult<()> {
 /// Listing, delisting and cancelling (挂牌督办 / 销号): an administrator of the authority
 /// jurisdiction or of an ancestor. A county admin therefore lists at county level in its own
 /// county only; the city admin at city (and records province) level.
-pub fn listing_authority(p: &Principal, authority_path: &str) -> ApiResult<()> {
+pub fn listing_authority(p: &Principal, authority_path: &str) -> Verdict {
     if !matches!(p.role, Role::CityAdmin | Role::CountyAdmin) {
         return Err(deny(
             "Only administrators list, delist or cancel listed supervision",
         ));
     }
     if !p.reaches(authority_path) {
-        return Err(ApiError::forbidden(
+        return Err(Refusal::forbidden(
             "out_of_jurisdiction",
             "The listing authority is outside your jurisdiction",
         ));
@@ -262,7 +258,7 @@ pub fn listing_authority(p: &Principal, authority_path: &str) -> ApiResult<()> {
 }
 
 /// Editing the two lists: regulators (within reach, checked with the owner); auditors read.
-pub fn edit_lists(p: &Principal) -> ApiResult<()> {
+pub fn edit_lists(p: &Principal) -> Verdict {
     if !p.role.is_regulator() {
         return Err(deny("Only regulators edit the two lists"));
     }
@@ -270,7 +266,7 @@ pub fn edit_lists(p: &Principal) -> ApiResult<()> {
 }
 
 /// A `province` listing is recorded by the city administrator only.
-pub fn listing_level(p: &Principal, level: crate::domain::listing::ListingLevel) -> ApiResult<()> {
+pub fn listing_level(p: &Principal, level: crate::domain::listing::ListingLevel) -> Verdict {
     if level == crate::domain::listing::ListingLevel::Province && p.role != Role::CityAdmin {
         return Err(deny(
             "A province listing is recorded by the city administrator",
@@ -280,7 +276,7 @@ pub fn listing_level(p: &Principal, level: crate::domain::listing::ListingLevel)
 }
 
 /// Statistics are for regulators and auditors.
-pub fn read_stats(p: &Principal) -> ApiResult<()> {
+pub fn read_stats(p: &Principal) -> Verdict {
     if p.role == Role::Enterprise {
         return Err(deny("Statistics are for regulators and auditors"));
     }
@@ -288,7 +284,7 @@ pub fn read_stats(p: &Principal) -> ApiResult<()> {
 }
 
 /// A list submission is made by an administrator or officer of the owner's own jurisdiction.
-pub fn submit_lists(p: &Principal, owner_jurisdiction_code: &str) -> ApiResult<()> {
+pub fn submit_lists(p: &Principal, owner_jurisdiction_code: &str) -> Verdict {
     if !p.role.is_regulator() || p.jurisdiction_code.as_deref() != Some(owner_jurisdiction_code) {
         return Err(deny(
             "A submission is made by an administrator or officer of the owner's own jurisdiction",
@@ -298,7 +294,7 @@ pub fn submit_lists(p: &Principal, owner_jurisdiction_code: &str) -> ApiResult<(
 }
 
 /// The city (`city_admin`, `city_officer`) reviews list submissions.
-pub fn review_submissions(p: &Principal) -> ApiResult<()> {
+pub fn review_submissions(p: &Principal) -> Verdict {
     match p.role {
         Role::CityAdmin | Role::CityOfficer => Ok(()),
         _ => Err(deny("Only the city reviews submissions")),

@@ -1,13 +1,8 @@
-//! The authenticated caller, rebuilt from the account row on every request (never trusted from
-//! the token body), so disabling, moving or logging out takes effect at once.
-
-use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
-use futures_util::future::LocalBoxFuture;
+//! The authenticated caller and what it can see. The HTTP layer builds it from the account row
+//! on every request (`http::principal`), never from the token body, so disabling, moving or
+//! logging out takes effect at once.
 
 use crate::domain::role::Role;
-use crate::error::ApiError;
-use crate::http::RequestId;
-use crate::state::AppState;
 
 #[derive(Debug, Clone)]
 pub struct Principal {
@@ -25,46 +20,36 @@ pub struct Principal {
     pub request_id: String,
 }
 
-pub fn bearer_token(req: &HttpRequest) -> Option<String> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_string())
-        .filter(|t| !t.is_empty())
+/// What a caller can see.
+#[derive(Debug, Clone)]
+pub enum Scope {
+    /// Everything at or below a jurisdiction (its tree path), optionally only some sectors
+    /// (an officer bound to a department: 管行业必须管安全).
+    Subtree {
+        path: String,
+        sectors: Option<Vec<String>>,
+    },
+    /// Exactly one enterprise.
+    Enterprise(i64),
 }
 
-impl FromRequest for Principal {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+impl Principal {
+    pub fn scope(&self) -> Scope {
+        match (self.enterprise_id, &self.jurisdiction_path) {
+            (Some(id), _) => Scope::Enterprise(id),
+            (None, Some(path)) => Scope::Subtree {
+                path: path.clone(),
+                sectors: self.department_sectors.clone(),
+            },
+            // An account with neither binding sees nothing (the schema forbids it anyway).
+            (None, None) => Scope::Enterprise(-1),
+        }
+    }
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer_token(req);
-        let request_id = RequestId::of(req);
-        Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
-            let token =
-                token.ok_or_else(|| ApiError::unauthorized("A bearer token is required"))?;
-            let (account_id, session_id) = state
-                .tokens
-                .verify_access(&token)
-                .ok_or_else(|| ApiError::unauthorized("The token is invalid or has expired"))?;
-            let principal = state
-                .db
-                .run(move |conn| {
-                    Ok(crate::db::sessions::load_principal(
-                        conn,
-                        account_id,
-                        &session_id,
-                    )?)
-                })
-                .await?
-                .ok_or_else(|| ApiError::unauthorized("The session has ended"))?;
-            Ok(Principal {
-                request_id,
-                ..principal
-            })
-        })
+    /// Whether a jurisdiction (by tree path) is at or below the caller's own.
+    pub fn reaches(&self, path: &str) -> bool {
+        self.jurisdiction_path
+            .as_deref()
+            .is_some_and(|own| path.starts_with(own))
     }
 }

@@ -23,6 +23,9 @@ pub struct Claims {
     pub jti: String,
     pub iat: i64,
     pub exp: i64,
+    /// Not before (optional; checked when present).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
 }
 
 pub struct Tokens {
@@ -47,9 +50,10 @@ impl Tokens {
         validation.set_issuer(&[&config.jwt_issuer]);
         validation.set_audience(&[&config.jwt_audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = 5;
-        // A token that says it is not valid yet is refused (with the same leeway).
-        validation.validate_nbf = true;
+        // Expiry and "not before" are checked against the server's clock in `verify_access`,
+        // not the library's system time, so the clock stays the one source of time.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
         Tokens {
             encoding: EncodingKey::from_secret(&secret),
             decoding: DecodingKey::from_secret(&secret),
@@ -60,8 +64,13 @@ impl Tokens {
         }
     }
 
-    pub fn issue_access(&self, account_id: i64, session_id: &str) -> anyhow::Result<String> {
-        let now = chrono::Utc::now().timestamp();
+    pub fn issue_access(
+        &self,
+        account_id: i64,
+        session_id: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<String> {
+        let now = at.timestamp();
         let claims = Claims {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
@@ -70,6 +79,7 @@ impl Tokens {
             jti: uuid::Uuid::new_v4().to_string(),
             iat: now,
             exp: now + self.access_ttl_secs as i64,
+            nbf: None,
         };
         Ok(jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
@@ -78,9 +88,22 @@ impl Tokens {
         )?)
     }
 
-    pub fn verify_access(&self, token: &str) -> Option<(i64, String)> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?;
-        Some((data.claims.sub.parse().ok()?, data.claims.sid))
+    /// The account and session of a valid token at `at`: signed by this key, for this issuer
+    /// and audience, not expired and not "not yet valid" (5 s of leeway for clock skew).
+    pub fn verify_access(
+        &self,
+        token: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Option<(i64, String)> {
+        const LEEWAY: i64 = 5;
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .ok()?
+            .claims;
+        let now = at.timestamp();
+        if claims.exp + LEEWAY < now || claims.nbf.is_some_and(|nbf| nbf - LEEWAY > now) {
+            return None;
+        }
+        Some((claims.sub.parse().ok()?, claims.sid))
     }
 }
 

@@ -79,8 +79,8 @@ pub fn record(
     Ok(())
 }
 
-fn json_of<T: serde::Serialize>(v: &T) -> crate::error::ApiResult<Value> {
-    serde_json::to_value(v).map_err(crate::error::ApiError::internal)
+fn json_of<T: serde::Serialize>(v: &T) -> QueryResult<Value> {
+    serde_json::to_value(v).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
 }
 
 /// Records the creation of an entity: every field of its representation as `after`.
@@ -90,16 +90,16 @@ pub fn created<T: serde::Serialize>(
     entity_type: &str,
     entity_id: i64,
     after: &T,
-) -> crate::error::ApiResult<()> {
+) -> QueryResult<()> {
     let changes = changes(None, Some(&json_of(after)?));
-    Ok(record(
+    record(
         conn,
         actor,
         "create",
         entity_type,
         &entity_id.to_string(),
         &changes,
-    )?)
+    )
 }
 
 /// Records an update as the fields whose representation differs (plus `extra` entries, such as
@@ -112,7 +112,7 @@ pub fn updated<T: serde::Serialize>(
     before: &T,
     after: &T,
     extra: Option<Value>,
-) -> crate::error::ApiResult<()> {
+) -> QueryResult<()> {
     let mut changes = changes(Some(&json_of(before)?), Some(&json_of(after)?));
     if let (Some(c), Some(Value::Object(e))) = (changes.as_object_mut(), extra) {
         c.extend(e);
@@ -120,14 +120,14 @@ pub fn updated<T: serde::Serialize>(
     if changes.as_object().is_some_and(|c| c.is_empty()) {
         return Ok(());
     }
-    Ok(record(
+    record(
         conn,
         actor,
         "update",
         entity_type,
         &entity_id.to_string(),
         &changes,
-    )?)
+    )
 }
 
 #[derive(Queryable, Selectable, Debug)]

@@ -2,16 +2,15 @@ use diesel::prelude::*;
 
 use super::schema::idempotency_keys as ik;
 use super::AnyConnection;
-use crate::error::{ApiError, ApiResult};
-use crate::http::idempotency::Created;
-
+/// The first answer to a create, kept with its key.
 pub struct Stored {
     pub request_hash: String,
-    pub created: Created,
+    pub location: String,
+    pub body: serde_json::Value,
 }
 
 /// Keys are kept 24 hours: an older one is treated as absent.
-pub fn find(conn: &mut AnyConnection, account_id: i64, key: &str) -> ApiResult<Option<Stored>> {
+pub fn find(conn: &mut AnyConnection, account_id: i64, key: &str) -> QueryResult<Option<Stored>> {
     let cutoff = super::now() - chrono::Duration::hours(24);
     let row: Option<(String, Option<String>, String)> = ik::table
         .filter(ik::account_id.eq(account_id))
@@ -23,10 +22,9 @@ pub fn find(conn: &mut AnyConnection, account_id: i64, key: &str) -> ApiResult<O
     row.map(|(request_hash, location, body)| {
         Ok(Stored {
             request_hash,
-            created: Created {
-                location: location.unwrap_or_default(),
-                body: serde_json::from_str(&body).map_err(ApiError::internal)?,
-            },
+            location: location.unwrap_or_default(),
+            body: serde_json::from_str(&body)
+                .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?,
         })
     })
     .transpose()
@@ -37,8 +35,9 @@ pub fn insert(
     account_id: i64,
     key: &str,
     request_hash: &str,
-    created: &Created,
-) -> ApiResult<()> {
+    location: &str,
+    body: &serde_json::Value,
+) -> QueryResult<()> {
     // An expired key may be reused; a live one makes the insert fail (and the caller replay).
     diesel::delete(
         ik::table
@@ -53,8 +52,8 @@ pub fn insert(
             ik::key.eq(key),
             ik::request_hash.eq(request_hash),
             ik::status_code.eq(201),
-            ik::location.eq(&created.location),
-            ik::body.eq(created.body.to_string()),
+            ik::location.eq(location),
+            ik::body.eq(body.to_string()),
             ik::created_at.eq(super::now()),
         ))
         .execute(conn)?;

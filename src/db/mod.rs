@@ -13,7 +13,6 @@ pub mod hazards;
 pub mod idempotency;
 pub mod listings;
 pub mod lists;
-pub mod page;
 pub mod reference;
 pub mod schema;
 pub mod scope;
@@ -30,7 +29,6 @@ use diesel::prelude::*;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::config::{backend_of, sqlite_path, Backend};
-use crate::error::{ApiError, ApiResult};
 
 #[derive(diesel::MultiConnection)]
 pub enum AnyConnection {
@@ -159,32 +157,32 @@ impl Db {
         })
     }
 
-    /// Runs `f` with a pooled connection on the blocking pool.
-    pub async fn run<T, F>(&self, f: F) -> ApiResult<T>
+    /// Runs `f` with a pooled connection on the blocking pool. `f`'s own error type carries
+    /// its failures; the runner adds its own ([`Unavailable`]) when no connection or no answer
+    /// comes.
+    pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut AnyConnection) -> ApiResult<T> + Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: From<Unavailable> + Send + 'static,
     {
         let pool = self.pool.clone();
         let work = actix_web::web::block(move || {
-            let mut conn = pool.get()?;
+            let mut conn = pool.get().map_err(|e| Unavailable::Pool(e.to_string()))?;
             f(&mut conn)
         });
         if self.backend == Backend::Sqlite {
             // A file in this process: it cannot hang the way a server can, and a write waiting
             // on the lock must not be answered 503 while it may still commit.
-            return work.await.map_err(ApiError::internal)?;
+            return work.await.map_err(|e| Unavailable::Bug(e.to_string()))?;
         }
         // A PostgreSQL server that stopped answering (hung, partitioned) must not hold the
         // request: past the bound the answer is 503. The work may still finish later; a write's
         // outcome is then unknown to the client, which retries with the same Idempotency-Key.
         let bound = self.timeout;
         match tokio::time::timeout(bound, work).await {
-            Ok(done) => done.map_err(ApiError::internal)?,
-            Err(_) => Err(ApiError::unavailable(format!(
-                "no answer from the database within {} ms",
-                bound.as_millis()
-            ))),
+            Ok(done) => done.map_err(|e| Unavailable::Bug(e.to_string()))?,
+            Err(_) => Err(Unavailable::NoAnswer(bound).into()),
         }
     }
 
@@ -203,6 +201,18 @@ pub fn run_migrations(conn: &mut AnyConnection) -> anyhow::Result<Vec<String>> {
     Ok(applied.iter().map(|m| m.to_string()).collect())
 }
 
+/// Why [`Db::run`] could not run the work.
+#[derive(Debug, thiserror::Error)]
+pub enum Unavailable {
+    #[error("no database connection: {0}")]
+    Pool(String),
+    #[error("no answer from the database within {} ms", .0.as_millis())]
+    NoAnswer(Duration),
+    /// The work panicked or was cancelled: a bug, not an outage.
+    #[error("database work failed: {0}")]
+    Bug(String),
+}
+
 type Tm = <AnyConnection as Connection>::TransactionManager;
 
 /// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite, `BEGIN` on PostgreSQL.
@@ -213,8 +223,15 @@ where
     E: From<diesel::result::Error>,
 {
     match conn {
+        // `BEGIN IMMEDIATE` fails only when the write lock stays taken past the busy
+        // timeout (or the file is unusable): the database cannot take the command now.
         AnyConnection::Sqlite(c) => {
-            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE").map_err(|e| {
+                diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UnableToSendCommand,
+                    Box::new(format!("SQLite could not begin a write: {e}")),
+                )
+            })?
         }
         AnyConnection::Postgresql(_) => Tm::begin_transaction(conn)?,
     }
@@ -244,10 +261,10 @@ pub fn repeatable_read(conn: &mut AnyConnection) -> QueryResult<()> {
 }
 
 /// Maps a unique-constraint violation to a client-facing error; anything else passes through.
-pub fn on_unique_violation(
+pub fn on_unique_violation<E: From<diesel::result::Error>>(
     e: diesel::result::Error,
-    mapped: impl FnOnce() -> ApiError,
-) -> ApiError {
+    mapped: impl FnOnce() -> E,
+) -> E {
     match e {
         diesel::result::Error::DatabaseError(
             diesel::result::DatabaseErrorKind::UniqueViolation,
@@ -263,8 +280,27 @@ pub fn stored<T>(r: Result<T, crate::domain::UnknownValue>) -> diesel::QueryResu
     r.map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
 }
 
+thread_local! {
+    static NOW: std::cell::Cell<Option<chrono::DateTime<chrono::Utc>>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `f` with [`now`] answering `instant` (the request's time, from the clock).
+pub fn at<T>(instant: chrono::DateTime<chrono::Utc>, f: impl FnOnce() -> T) -> T {
+    struct Restore(Option<chrono::DateTime<chrono::Utc>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            NOW.set(self.0);
+        }
+    }
+    let _restore = Restore(NOW.replace(Some(instant)));
+    f()
+}
+
+/// The time a write stamps on its rows, truncated to microseconds (the precision both
+/// databases keep): the instant of the request being served ([`at`]), or the system clock
+/// for work outside a request (the command line, background purges).
 pub fn now() -> chrono::NaiveDateTime {
-    let n = chrono::Utc::now().naive_utc();
+    let n = NOW.get().unwrap_or_else(chrono::Utc::now).naive_utc();
     n - Duration::from_nanos(u64::from(n.and_utc().timestamp_subsec_nanos() % 1000))
 }
 

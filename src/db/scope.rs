@@ -8,43 +8,10 @@ use diesel::BoxableExpression;
 
 use super::schema::{accounts, enterprises, hazards, jurisdictions, listings};
 use super::AnyConnection;
+pub use crate::auth::principal::Scope;
 use crate::auth::Principal;
 
 type Backend = <AnyConnection as diesel::Connection>::Backend;
-
-/// What a caller can see.
-#[derive(Debug, Clone)]
-pub enum Scope {
-    /// Everything at or below a jurisdiction (its tree path), optionally only some sectors
-    /// (an officer bound to a department: 管行业必须管安全).
-    Subtree {
-        path: String,
-        sectors: Option<Vec<String>>,
-    },
-    /// Exactly one enterprise.
-    Enterprise(i64),
-}
-
-impl Principal {
-    pub fn scope(&self) -> Scope {
-        match (self.enterprise_id, &self.jurisdiction_path) {
-            (Some(id), _) => Scope::Enterprise(id),
-            (None, Some(path)) => Scope::Subtree {
-                path: path.clone(),
-                sectors: self.department_sectors.clone(),
-            },
-            // An account with neither binding sees nothing (the schema forbids it anyway).
-            (None, None) => Scope::Enterprise(-1),
-        }
-    }
-
-    /// Whether a jurisdiction (by tree path) is at or below the caller's own.
-    pub fn reaches(&self, path: &str) -> bool {
-        self.jurisdiction_path
-            .as_deref()
-            .is_some_and(|own| path.starts_with(own))
-    }
-}
 
 /// `LIKE` pattern for "this path and everything below it".
 pub fn subtree_pattern(path: &str) -> String {

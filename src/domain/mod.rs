@@ -76,12 +76,15 @@ pub fn text_enum_schema(values: &[&str], doc: &[&str]) -> utoipa::openapi::schem
 
 pub(crate) use text_enum;
 
+pub use refusal::{Refusal, RefusalKind, Verdict};
+
 pub mod account;
 pub mod enterprise;
 pub mod extension;
 pub mod hazard;
 pub mod jurisdiction;
 pub mod listing;
+pub mod refusal;
 pub mod role;
 pub mod uscc;
 pub mod validate;

@@ -6,9 +6,10 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{dev::Payload, FromRequest, HttpRequest, HttpResponse};
 use std::future::{ready, Ready};
 
-use crate::db::{idempotency, write_tx, AnyConnection, Db};
+use crate::db::{idempotency, write_tx, AnyConnection};
 use crate::error::{ApiError, ApiResult};
 use crate::http::etag;
+use crate::state::AppState;
 
 #[derive(Debug, Clone)]
 pub struct IdempotencyKey(pub Option<String>);
@@ -63,7 +64,7 @@ fn respond(created: &Created, replayed: bool) -> HttpResponse {
 /// Runs a create in one write transaction, honouring the idempotency key.
 /// `scope` distinguishes endpoints so one key cannot replay another endpoint's response.
 pub async fn create<F>(
-    db: &Db,
+    state: &AppState,
     account_id: i64,
     key: IdempotencyKey,
     scope: impl Into<String>,
@@ -78,17 +79,24 @@ where
     let request_hash = format!("{}:{body_sha256}", scope.into());
     let expected = request_hash.clone();
     let Some(key) = key.0 else {
-        let created = db.run(move |conn| write_tx(conn, f)).await?;
+        let created = state.run(move |conn| write_tx(conn, f)).await?;
         return Ok(respond(&created, false));
     };
-    let outcome = db
+    let outcome = state
         .run(move |conn| {
             if let Some(stored) = idempotency::find(conn, account_id, &key)? {
                 return Ok(Err(stored));
             }
             let attempt = write_tx(conn, |tx| {
                 let created = f(tx)?;
-                idempotency::insert(tx, account_id, &key, &request_hash, &created)?;
+                idempotency::insert(
+                    tx,
+                    account_id,
+                    &key,
+                    &request_hash,
+                    &created.location,
+                    &created.body,
+                )?;
                 Ok::<_, ApiError>(created)
             });
             match attempt {
@@ -103,7 +111,13 @@ where
         .await?;
     match outcome {
         Ok(created) => Ok(respond(&created, false)),
-        Err(stored) if stored.request_hash == expected => Ok(respond(&stored.created, true)),
+        Err(stored) if stored.request_hash == expected => Ok(respond(
+            &Created {
+                location: stored.location,
+                body: stored.body,
+            },
+            true,
+        )),
         Err(_) => Err(ApiError::invalid_field(
             "idempotency_key_reused",
             "/",

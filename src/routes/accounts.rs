@@ -11,7 +11,7 @@ use crate::auth::{policy, Principal};
 use crate::db::accounts::{self, AccountBinding, AccountFilter, AccountRow};
 use crate::db::audit::{self, Actor};
 use crate::db::schema::{departments, enterprises, jurisdictions};
-use crate::db::{on_unique_violation, page, sessions, to_utc, write_tx, AnyConnection};
+use crate::db::{on_unique_violation, sessions, to_utc, write_tx, AnyConnection};
 use crate::domain::account::{check_binding, check_password, normalise_username, BindingFacts};
 use crate::domain::jurisdiction::JurisdictionLevel;
 use crate::domain::role::Role;
@@ -19,6 +19,7 @@ use crate::domain::validate::Errors;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::idempotency::{self, Created};
 use crate::http::json::{from_merged, from_value};
+use crate::http::page;
 use crate::http::{patch as merge_patch, ApiJson, IdempotencyKey, IfMatch};
 use crate::routes::reference::Jurisdiction;
 use crate::routes::{parse_timestamp, with_etag};
@@ -349,13 +350,12 @@ pub async fn create_account(
     // Check everything before paying for the hash.
     let (actor, input) = (p.clone(), req.binding());
     state
-        .db
         .run(move |c| check_binding_for(c, &actor, &input, errors).map(|_| ()))
         .await?;
     let hash = state.passwords.hash(req.password.clone()).await?;
     let audit_actor = Actor::from(&p);
     idempotency::create(
-        &state.db,
+        &state,
         p.account_id,
         key,
         "create_account",
@@ -429,7 +429,6 @@ pub async fn list_accounts(
         limit: page::limit(q.limit)?,
     };
     let rows = state
-        .db
         .run(move |c| Ok(accounts::list_visible(c, &p, &filter)?))
         .await?;
     let limit = page::limit(q.limit)?;
@@ -464,7 +463,6 @@ pub async fn get_account(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let row = state
-        .db
         .run(move |c| {
             let row = accounts::get_visible(c, &p, id)?.ok_or_else(ApiError::not_found)?;
             policy::read_accounts(&p)?;
@@ -526,7 +524,6 @@ pub async fn update_account(
         if_match.clone(),
     );
     state
-        .db
         .run(move |c| prepare_update(c, &p2, id, &if_match2, &patch2, pw2.as_deref()).map(|_| ()))
         .await?;
     let hash = match request.password.clone() {
@@ -535,7 +532,6 @@ pub async fn update_account(
     };
     let actor = Actor::from(&p);
     let row = state
-        .db
         .run(move |c| {
             write_tx(c, |c| {
                 let (current, binding) =
@@ -614,7 +610,6 @@ pub async fn create_from_cli(
     let hash = state.passwords.hash(password.to_string()).await?;
     let actor = actor.clone();
     state
-        .db
         .run(move |c| {
             write_tx(c, |c| {
                 let binding = check_binding_for(c, &actor, &input, Errors::default())?;

@@ -11,12 +11,13 @@ use utoipa::ToSchema;
 use crate::auth::{policy, Principal};
 use crate::db::audit::{self, Actor};
 use crate::db::hazards::{self, AttachmentRow, NewAttachment};
-use crate::db::{page, to_utc};
+use crate::db::to_utc;
 use crate::domain::hazard::AttachmentStage;
 use crate::domain::validate::FieldError;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::evidence::{too_large, Received};
 use crate::http::idempotency::{self, Created};
+use crate::http::page;
 use crate::http::IdempotencyKey;
 use crate::routes::hazards::{visible_hazard, PageQuery};
 use crate::state::AppState;
@@ -239,7 +240,7 @@ pub async fn upload_attachment(
         .and_then(|v| v.parse::<u64>().ok());
     // Refuse before reading a byte when we can.
     let p2 = p.clone();
-    state.db.run(move |c| check_can_add(c, &p2, id)).await?;
+    state.run(move |c| check_can_add(c, &p2, id)).await?;
     if declared.is_some_and(|n| n > limit + 64 * 1024) {
         return Err(too_large(limit));
     }
@@ -279,7 +280,8 @@ pub async fn upload_attachment(
     let actor = Actor::from(&p);
     let (sha256, size) = (received.sha256.clone(), received.size as i64);
     let request_hash = format!("{sha256}:{stage}");
-    idempotency::create(&state.db, p.account_id, key, format!("upload_attachment:{id}"), request_hash, move |c| {
+    idempotency::create(
+        &state, p.account_id, key, format!("upload_attachment:{id}"), request_hash, move |c| {
         check_can_add(c, &p, id)?;
         let row = hazards::insert_attachment(
             c,
@@ -333,7 +335,6 @@ pub async fn list_attachments(
     let after = page::decode_id_cursor(query.cursor.as_deref())?;
     let since = crate::routes::parse_timestamp("updated_since", query.updated_since.as_deref())?;
     let rows = state
-        .db
         .run(move |c| {
             visible_hazard(c, &p, id)?;
             Ok(hazards::attachments_of(c, id, after, since, limit)?)
@@ -381,7 +382,6 @@ pub async fn get_attachment(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let row = state
-        .db
         .run(move |c| {
             hazards::attachment_visible(c, &p.scope(), id)?.ok_or_else(ApiError::not_found)
         })

@@ -7,8 +7,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{policy, Principal};
 use crate::db::audit::{self, AuditFilter, AuditRow};
-use crate::db::{page, to_utc};
+use crate::db::to_utc;
 use crate::error::{ApiResult, Problem};
+use crate::http::page;
 use crate::routes::parse_timestamp;
 use crate::state::AppState;
 
@@ -111,7 +112,7 @@ pub async fn list_audit_events(
         limit: page::limit(q.limit)?,
     };
     let limit = filter.limit;
-    let rows = state.db.run(move |c| Ok(audit::list(c, &filter)?)).await?;
+    let rows = state.run(move |c| Ok(audit::list(c, &filter)?)).await?;
     Ok(HttpResponse::Ok().json(page::finish(rows, limit, |r| r.seq, AuditEvent::from)))
 }
 
@@ -128,7 +129,6 @@ pub async fn entity_events(
     let after_seq = page::decode_id_cursor(query.cursor.as_deref())?;
     let since = parse_timestamp("updated_since", query.updated_since.as_deref())?;
     let rows = state
-        .db
         .run(move |c| {
             check(c)?;
             let filter = AuditFilter {

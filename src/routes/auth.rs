@@ -94,7 +94,7 @@ fn issue(
 ) -> ApiResult<HttpResponse> {
     let access_token = state
         .tokens
-        .issue_access(account_id, session_id)
+        .issue_access(account_id, session_id, state.clock.now())
         .map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
@@ -145,7 +145,6 @@ pub async fn login(
     let (account, address_wait, user_wait) = {
         let (user_key, address_key) = (user_key.clone(), address_key.clone());
         state
-            .db
             .run(move |c| {
                 Ok((
                     accounts::find_by_username(c, &username)?,
@@ -184,7 +183,6 @@ pub async fn login(
                 chrono::Duration::from_std(state.config.login_lockout).unwrap_or_default();
             let known = other.map(|a| (a.id, actor(a.id)));
             state
-                .db
                 .run(move |c| {
                     write_tx(c, |c| {
                         throttle::user_failed(c, &user_key, now, max, lockout)?;
@@ -211,7 +209,6 @@ pub async fn login(
     let ttl = chrono::Duration::from_std(state.config.refresh_token_ttl).unwrap_or_default();
     let actor = actor(account.id);
     let (session_id, refresh_token) = state
-        .db
         .run(move |c| {
             Ok(write_tx(c, |c| {
                 throttle::clear(c, &throttle::user_key(&account.username))?;
@@ -258,7 +255,6 @@ pub async fn refresh(
     let token = body.body.refresh_token;
     let ttl = chrono::Duration::from_std(state.config.refresh_token_ttl).unwrap_or_default();
     let outcome = state
-        .db
         .run(move |c| Ok(write_tx(c, |c| sessions::rotate(c, &token, ttl))?))
         .await?;
     match outcome {
@@ -306,7 +302,6 @@ pub async fn logout(
     };
     let actor = Actor::from(&p);
     state
-        .db
         .run(move |c| {
             Ok(write_tx(c, |c| {
                 sessions::revoke(c, &p.session_id)?;
@@ -346,7 +341,6 @@ pub async fn logout(
 pub async fn get_me(p: Principal, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let id = p.account_id;
     let detail = state
-        .db
         .run(move |c| {
             let row = accounts::get_visible(c, &p, id)?.ok_or_else(ApiError::not_found)?;
             Ok(describe_account(c, row)?)

@@ -12,7 +12,7 @@ use crate::auth::{policy, Principal};
 use crate::db::audit::{self, Actor};
 use crate::db::enterprises::{self, EnterpriseFilter, EnterpriseRow};
 use crate::db::scope::jurisdiction_path;
-use crate::db::{on_unique_violation, page, reference, to_utc, write_tx, AnyConnection};
+use crate::db::{on_unique_violation, reference, to_utc, write_tx, AnyConnection};
 use crate::domain::enterprise::{
     self as rules, EnterpriseFields, EnterpriseStatus, RiskLevel, SafetyDirectorRule,
     SafetyDirectorStatus,
@@ -21,6 +21,7 @@ use crate::domain::validate::FieldError;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::idempotency::{self, Created};
 use crate::http::json::{from_merged, from_value};
+use crate::http::page;
 use crate::http::{patch as merge_patch, ApiJson, IdempotencyKey, IfMatch};
 use crate::routes::{parse_timestamp, with_etag};
 use crate::state::AppState;
@@ -201,7 +202,7 @@ pub async fn create_enterprise(
     let actor = Actor::from(&p);
     let rule = state.safety_director_rule.clone();
     idempotency::create(
-        &state.db,
+        &state,
         p.account_id,
         key,
         "create_enterprise",
@@ -277,7 +278,6 @@ pub async fn list_enterprises(
     let updated_since = parse_timestamp("updated_since", q.updated_since.as_deref())?;
     let rule = state.safety_director_rule.clone();
     let rows = state
-        .db
         .run(move |c| {
             let jurisdiction_path =
                 crate::routes::jurisdiction_filter(c, q.jurisdiction_code.as_deref())?;
@@ -327,7 +327,6 @@ pub async fn get_enterprise(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let row = state
-        .db
         .run(move |c| enterprises::get_visible(c, &p.scope(), id)?.ok_or_else(ApiError::not_found))
         .await?;
     Ok(with_etag(
@@ -379,7 +378,6 @@ pub async fn update_enterprise(
     let actor = Actor::from(&p);
     let rule = state.safety_director_rule.clone();
     let response = state
-        .db
         .run(move |c| {
             write_tx(c, |c| {
                 let current =

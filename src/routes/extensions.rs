@@ -12,12 +12,13 @@ use crate::auth::{policy, Principal};
 use crate::db::audit::{self, Actor};
 use crate::db::extensions::{self, ExtensionRow, Subject};
 use crate::db::{hazards, AnyConnection};
-use crate::db::{page, to_utc, write_tx};
+use crate::db::{to_utc, write_tx};
 use crate::domain::extension::{ExtensionStatus, ExtensionSubject};
 use crate::domain::hazard::{HazardStatus, NO_DEADLINE};
 use crate::domain::validate::FieldError;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::idempotency::{self, Created};
+use crate::http::page;
 use crate::http::{ApiJson, IdempotencyKey};
 use crate::routes::hazards::{visible_hazard, PageQuery};
 use crate::state::AppState;
@@ -174,7 +175,7 @@ pub fn decide(
     target: Target,
     extension_id: i64,
     req: &DecisionRequest,
-    may_decide: impl FnOnce(&Principal) -> ApiResult<()>,
+    may_decide: impl FnOnce(&Principal) -> crate::domain::Verdict,
     apply: impl FnOnce(&mut AnyConnection, NaiveDate) -> ApiResult<()>,
 ) -> ApiResult<ExtensionRow> {
     let ext = extensions::get(c, target.subject, extension_id)?.ok_or_else(ApiError::not_found)?;
@@ -270,7 +271,7 @@ pub async fn create_extension(
     let id = id.into_inner();
     let req = body.body;
     idempotency::create(
-        &state.db,
+        &state,
         p.account_id,
         key,
         format!("create_extension:{id}"),
@@ -322,7 +323,6 @@ pub async fn list_page(
     let after = page::decode_id_cursor(query.cursor.as_deref())?;
     let since = crate::routes::parse_timestamp("updated_since", query.updated_since.as_deref())?;
     let rows = state
-        .db
         .run(move |c| {
             let s = subject(c)?;
             Ok(extensions::list(c, s, after, since, limit)?)
@@ -338,7 +338,6 @@ pub async fn get_one(
     subject: impl FnOnce(&mut AnyConnection) -> ApiResult<Subject> + Send + 'static,
 ) -> ApiResult<HttpResponse> {
     let row = state
-        .db
         .run(move |c| {
             let s = subject(c)?;
             extensions::get(c, s, extension_id)?.ok_or_else(ApiError::not_found)
@@ -403,7 +402,6 @@ pub async fn decide_extension(
     let (id, extension_id) = path.into_inner();
     let req = body.body;
     let row = state
-        .db
         .run(move |c| {
             write_tx(c, |c| {
                 let target = hazard_target(c, &p, id)?;

@@ -12,7 +12,7 @@ use crate::db::hazards::{
     self, HazardCursor, HazardListFilter, HazardRow, HazardSort, LifecycleChange, NewHazard,
 };
 use crate::db::scope::county_level_code;
-use crate::db::{enterprises, page, to_utc, write_tx, AnyConnection};
+use crate::db::{enterprises, to_utc, write_tx, AnyConnection};
 use crate::domain::hazard::{
     overdue_days, Action, HazardFields, HazardLevel, HazardSource, HazardStatus,
 };
@@ -21,6 +21,7 @@ use crate::domain::validate::FieldError;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::idempotency::{self, Created};
 use crate::http::json::from_merged;
+use crate::http::page;
 use crate::http::{patch as merge_patch, ApiJson, IdempotencyKey, IfMatch};
 use crate::routes::audit::AuditEvent;
 use crate::routes::{parse_timestamp, with_etag};
@@ -162,7 +163,7 @@ pub async fn create_hazard(
     let year = crate::clock::shanghai_date(now).year();
     let actor = Actor::from(&p);
     idempotency::create(
-        &state.db,
+        &state,
         p.account_id,
         key,
         "create_hazard",
@@ -416,7 +417,6 @@ pub async fn list_hazards(
     };
     let jurisdiction = q.jurisdiction_code;
     let rows = state
-        .db
         .run(move |c| {
             filter.jurisdiction_path =
                 crate::routes::jurisdiction_filter(c, jurisdiction.as_deref())?;
@@ -452,7 +452,7 @@ pub async fn get_hazard(
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let row = state.db.run(move |c| visible_hazard(c, &p, id)).await?;
+    let row = state.run(move |c| visible_hazard(c, &p, id)).await?;
     Ok(with_etag(
         row.version,
         &HazardResponse::new(&row, state.clock.today()),
@@ -518,9 +518,7 @@ pub async fn update_hazard(
     }
     let today = state.clock.today();
     let actor = Actor::from(&p);
-    let response = state
-        .db
-        .run(move |c| {
+    let response = state.run(move |c| {
             write_tx(c, |c| {
                 let row = visible_hazard(c, &p, id)?;
                 // The shape of the patch first (unknown fields, wrong types, `status`).
@@ -799,7 +797,6 @@ pub async fn transition_hazard(
     let today = state.clock.today();
     let actor = Actor::from(&p);
     let response = state
-        .db
         .run(move |c| {
             write_tx(c, |c| {
                 let row = visible_hazard(c, &p, id)?;

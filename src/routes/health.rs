@@ -56,7 +56,6 @@ pub async fn healthz() -> HttpResponse {
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     state
-        .db
         .run(|conn| {
             conn.batch_execute("SELECT 1")
                 .map_err(|e| ApiError::unavailable(e.to_string()))

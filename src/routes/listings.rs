@@ -12,12 +12,13 @@ use crate::db::audit::{self, Actor};
 use crate::db::extensions::Subject;
 use crate::db::listings::{self, Ending, ListingFilter, ListingRow, NewListing};
 use crate::db::scope::{city_code, jurisdiction_path};
-use crate::db::{hazards, page, to_utc, write_tx, AnyConnection};
+use crate::db::{hazards, to_utc, write_tx, AnyConnection};
 use crate::domain::hazard::{HazardLevel, HazardStatus};
 use crate::domain::listing::{ListingLevel, ListingStatus};
 use crate::domain::validate::Errors;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::idempotency::{self, Created};
+use crate::http::page;
 use crate::http::{ApiJson, IdempotencyKey, IfMatch};
 use crate::routes::audit::AuditEvent;
 use crate::routes::extensions::{
@@ -186,7 +187,8 @@ pub async fn create_listing(
     let req = body.body;
     let today = state.clock.today();
     let actor = Actor::from(&p);
-    idempotency::create(&state.db, p.account_id, key, "create_listing", body.sha256, move |c| {
+    idempotency::create(
+        &state, p.account_id, key, "create_listing", body.sha256, move |c| {
         let hazard = visible_hazard(c, &p, req.hazard_id)?;
         let authority = match req.level {
             ListingLevel::County => hazard.county_code.clone(),
@@ -313,7 +315,6 @@ pub async fn list_listings(
     };
     let jurisdiction = q.jurisdiction_code;
     let rows = state
-        .db
         .run(move |c| {
             filter.jurisdiction_path =
                 crate::routes::jurisdiction_filter(c, jurisdiction.as_deref())?;
@@ -346,7 +347,7 @@ pub async fn get_listing(
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let row = state.db.run(move |c| visible_listing(c, &p, id)).await?;
+    let row = state.run(move |c| visible_listing(c, &p, id)).await?;
     Ok(with_etag(
         row.version,
         &ListingResponse::new(&row, state.clock.today()),
@@ -440,9 +441,7 @@ pub async fn delist_listing(
     let note = body.body.note;
     let today = state.clock.today();
     let actor = Actor::from(&p);
-    let row = state
-        .db
-        .run(move |c| {
+    let row = state.run(move |c| {
             write_tx(c, |c| {
                 let row = checked_active(c, &p, id, &if_match)?;
                 let hazard = hazards::get_visible(c, &p.scope(), row.hazard_id)?.ok_or_else(ApiError::not_found)?;
@@ -513,7 +512,6 @@ pub async fn cancel_listing(
     let today = state.clock.today();
     let actor = Actor::from(&p);
     let row = state
-        .db
         .run(move |c| {
             write_tx(c, |c| {
                 let row = checked_active(c, &p, id, &if_match)?;
@@ -630,7 +628,7 @@ pub async fn create_listing_extension(
     let id = id.into_inner();
     let req = body.body;
     idempotency::create(
-        &state.db,
+        &state,
         p.account_id,
         key,
         format!("create_listing_extension:{id}"),
@@ -728,7 +726,6 @@ pub async fn decide_listing_extension(
     let (id, extension_id) = path.into_inner();
     let req = body.body;
     let row = state
-        .db
         .run(move |c| {
             write_tx(c, |c| {
                 let (target, listing) = listing_target(c, &p, id)?;

@@ -13,12 +13,13 @@ use crate::auth::{policy, Principal};
 use crate::db::audit::{self, Actor};
 use crate::db::lists::{self, ItemFilter, MeasureRow, MeasureValues, ProblemRow, ProblemValues};
 use crate::db::scope::jurisdiction_path;
-use crate::db::{page, reference, to_utc, write_tx, AnyConnection};
+use crate::db::{reference, to_utc, write_tx, AnyConnection};
 use crate::domain::listing::{MeasureKind, MeasureStatus, ProblemStatus};
 use crate::domain::validate::Errors;
 use crate::error::{ApiError, ApiResult};
 use crate::http::idempotency::{self, Created};
 use crate::http::json::from_merged;
+use crate::http::page;
 use crate::http::{patch as merge_patch, ApiJson, IdempotencyKey, IfMatch};
 use crate::routes::{parse_timestamp, with_etag, PageQuery};
 use crate::state::AppState;
@@ -514,7 +515,7 @@ async fn create<K: ListKind>(
     let input = body.body;
     let actor = Actor::from(&p);
     let scope = format!("create_{}", K::ENTITY);
-    idempotency::create(&state.db, p.account_id, key, scope, body.sha256, move |c| {
+    idempotency::create(&state, p.account_id, key, scope, body.sha256, move |c| {
         lists_path(&p)?;
         let input = K::checked(c, &p, input)?;
         let row = K::insert(c, &input)?;
@@ -534,7 +535,6 @@ async fn list<K: ListKind>(
     let f = item_filter(query, K::valid_status)?;
     let limit = f.limit;
     let (items, more) = state
-        .db
         .run(move |c| {
             let path = lists_path(&p)?;
             let mut rows = K::list(c, &path, &f)?;
@@ -556,7 +556,7 @@ async fn get_one<K: ListKind>(
     state: web::Data<AppState>,
     id: i64,
 ) -> ApiResult<HttpResponse> {
-    let item = state.db.run(move |c| visible_item::<K>(c, &p, id)).await?;
+    let item = state.run(move |c| visible_item::<K>(c, &p, id)).await?;
     Ok(with_etag(K::meta(&item).1, &item))
 }
 
@@ -569,7 +569,6 @@ async fn update<K: ListKind>(
 ) -> ApiResult<HttpResponse> {
     let actor = Actor::from(&p);
     let item = state
-        .db
         .run(move |c| {
             write_tx(c, |c| {
                 let before = visible_item::<K>(c, &p, id)?;

@@ -8,11 +8,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Principal;
-use crate::db::page::{self, Page};
 use crate::db::reference::{self, Window};
 use crate::db::to_utc;
 use crate::domain::jurisdiction::JurisdictionLevel;
 use crate::error::ApiResult;
+use crate::http::page::{self, Page};
 use crate::routes::parse_timestamp;
 use crate::state::AppState;
 
@@ -125,7 +125,6 @@ pub async fn list_jurisdictions(
     )?;
     let limit = w.limit - 1;
     let rows = state
-        .db
         .run(move |c| {
             Ok(reference::jurisdictions(
                 c,
@@ -174,10 +173,7 @@ pub async fn list_sectors(
         q.limit,
     )?;
     let limit = w.limit - 1;
-    let rows = state
-        .db
-        .run(move |c| Ok(reference::sectors(c, &w)?))
-        .await?;
+    let rows = state.run(move |c| Ok(reference::sectors(c, &w)?)).await?;
     let page = page::finish_with(
         rows,
         limit,
@@ -217,7 +213,6 @@ pub async fn list_departments(
         limit: limit + 1,
     };
     let rows = state
-        .db
         .run(move |c| {
             Ok(reference::departments(
                 c,

@@ -270,7 +270,6 @@ pub async fn hazard_stats(
     let today = state.clock.today();
     let kind = q.group_by.as_str();
     let (groups, names) = state
-        .db
         .run(move |c| {
             let groups = stats::hazards(c, &p.scope(), grouping, from, to, today)?;
             let keys: Vec<String> = groups.iter().map(|g| g.key.clone()).collect();
@@ -340,7 +339,6 @@ pub async fn listing_stats(
     let today = state.clock.today();
     let kind = q.group_by.as_str();
     let (groups, names) = state
-        .db
         .run(move |c| {
             let groups = stats::listings(c, &p.scope(), by_level, from, to, today)?;
             let keys: Vec<String> = groups.iter().map(|g| g.key.clone()).collect();

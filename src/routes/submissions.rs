@@ -11,11 +11,12 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::{policy, Principal};
 use crate::db::audit::{self, Actor};
 use crate::db::lists::{self, SubmissionFilter, SubmissionRow};
-use crate::db::{page, to_utc, write_tx, AnyConnection};
+use crate::db::{to_utc, write_tx, AnyConnection};
 use crate::domain::listing::{period_start, ReviewDecision, SubmissionStatus};
 use crate::domain::validate::Errors;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::idempotency::{self, Created};
+use crate::http::page;
 use crate::http::{ApiJson, IdempotencyKey};
 use crate::routes::lists::{
     check_owner, lists_path, measure_items, problem_items, MeasureItem, ProblemItem,
@@ -173,7 +174,8 @@ pub async fn create_submission(
     let req = body.body;
     let today = state.clock.today();
     let actor = Actor::from(&p);
-    idempotency::create(&state.db, p.account_id, key, "create_submission", body.sha256, move |c| {
+    idempotency::create(
+        &state, p.account_id, key, "create_submission", body.sha256, move |c| {
         lists_path(&p)?;
         // One consistent view of the items and their links, even while others edit them.
         crate::db::repeatable_read(c)?;
@@ -260,7 +262,6 @@ pub async fn list_submissions(
     };
     let limit = f.limit;
     let rows = state
-        .db
         .run(move |c| Ok(lists::list_submissions(c, &lists_path(&p)?, &f)?))
         .await?;
     let more = rows.len() as i64 > limit;
@@ -297,7 +298,6 @@ pub async fn get_submission(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let row = state
-        .db
         .run(move |c| {
             lists::submission_visible(c, &lists_path(&p)?, id)?.ok_or_else(ApiError::not_found)
         })
@@ -344,7 +344,6 @@ pub async fn review_submission(
     let req = body.body;
     let actor = Actor::from(&p);
     let row = state
-        .db
         .run(move |c| {
             write_tx(c, |c| {
                 let row = lists::submission_visible(c, &lists_path(&p)?, id)?

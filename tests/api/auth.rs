@@ -4,28 +4,32 @@ use serde_json::json;
 
 use crate::support::{both, ADMIN_PASSWORD, PASSWORD};
 
-both!(login_and_me, |app| {
-    let r = app.login_raw("admin", ADMIN_PASSWORD).await;
-    r.assert_status(200);
-    assert_eq!(r.body["token_type"], "Bearer");
-    assert_eq!(r.body["expires_in"], 900);
-    assert!(r.body["refresh_token"]
-        .as_str()
-        .is_some_and(|t| t.len() >= 40));
-    assert_eq!(r.header("cache-control").as_deref(), Some("no-store"));
-    let token = r.body["access_token"].as_str().unwrap().to_string();
-    let me = app.get(&token, "/api/v1/me").await;
-    me.assert_status(200);
-    assert_eq!(me.body["username"], "admin");
-    assert_eq!(me.body["role"], "city_admin");
-    assert_eq!(me.body["jurisdiction"]["code"], "431300");
-    assert_eq!(me.body["jurisdiction"]["name"], "娄底市");
-    assert!(me.body.get("password_hash").is_none() && me.body.get("password").is_none());
-    // Usernames are case-insensitive.
-    app.login_raw("ADMIN", ADMIN_PASSWORD)
-        .await
-        .assert_status(200);
-});
+both!(
+    login_and_me,
+    env = [("HAZREG_ACCESS_TOKEN_TTL_SECS", "900")],
+    |app| {
+        let r = app.login_raw("admin", ADMIN_PASSWORD).await;
+        r.assert_status(200);
+        assert_eq!(r.body["token_type"], "Bearer");
+        assert_eq!(r.body["expires_in"], 900);
+        assert!(r.body["refresh_token"]
+            .as_str()
+            .is_some_and(|t| t.len() >= 40));
+        assert_eq!(r.header("cache-control").as_deref(), Some("no-store"));
+        let token = r.body["access_token"].as_str().unwrap().to_string();
+        let me = app.get(&token, "/api/v1/me").await;
+        me.assert_status(200);
+        assert_eq!(me.body["username"], "admin");
+        assert_eq!(me.body["role"], "city_admin");
+        assert_eq!(me.body["jurisdiction"]["code"], "431300");
+        assert_eq!(me.body["jurisdiction"]["name"], "娄底市");
+        assert!(me.body.get("password_hash").is_none() && me.body.get("password").is_none());
+        // Usernames are case-insensitive.
+        app.login_raw("ADMIN", ADMIN_PASSWORD)
+            .await
+            .assert_status(200);
+    }
+);
 
 both!(wrong_password_and_unknown_user_look_the_same, |app| {
     let a = app.login_raw("admin", "Wrong-Password-1").await;
@@ -319,5 +323,22 @@ both!(
             )
             .await;
         r.assert_problem(429, "too_many_requests");
+    }
+);
+
+both!(
+    access_tokens_expire_on_the_servers_clock,
+    env = [("HAZREG_ACCESS_TOKEN_TTL_SECS", "900")],
+    |app| {
+        let admin = app.admin().await;
+        app.get(&admin, "/api/v1/me").await.assert_status(200);
+        // The default lifetime is 15 minutes (plus 5 s of leeway): just inside it still works,
+        // past it the same token is refused, with no real time passing.
+        app.advance(std::time::Duration::from_secs(15 * 60));
+        app.get(&admin, "/api/v1/me").await.assert_status(200);
+        app.advance(std::time::Duration::from_secs(10));
+        app.get(&admin, "/api/v1/me")
+            .await
+            .assert_problem(401, "unauthorized");
     }
 );

@@ -282,8 +282,7 @@ both!(filters, |app| {
     r.assert_problem(422, "validation_failed");
     assert_eq!(r.body["errors"][0]["pointer"], "/jurisdiction_code");
 
-    let before = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+    let before = app.advance(std::time::Duration::from_millis(20));
     app.patch_fresh(
         &admin,
         &format!("/api/v1/enterprises/{}", ids[3]),

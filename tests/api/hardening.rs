@@ -247,7 +247,7 @@ both!(a_token_that_is_not_valid_yet_is_refused, |app| {
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let claims_part = admin.split('.').nth(1).expect("JWT");
     let mut claims: Value = serde_json::from_slice(&b64.decode(claims_part).unwrap()).unwrap();
-    let now = chrono::Utc::now().timestamp();
+    let now = hazard_registry::clock::Clock::now(&*app.clock).timestamp();
     // The same claims, re-signed with the server's key: accepted without nbf, refused with a
     // future one.
     let sign = |claims: &Value| {

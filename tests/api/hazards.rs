@@ -1098,9 +1098,7 @@ both!(listing_filters_sorts_and_pages, |app| {
         assert_eq!(paged, full, "sort={sort}");
     }
     // Touch one: it moves to the end of updated_at order, and sync clients see only it.
-    let since = chrono::Utc::now()
-        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-        .replace('+', "%2B");
+    let since = app.advance(std::time::Duration::from_millis(20));
     app.patch_fresh(
         &c.admin,
         &format!("/api/v1/hazards/{}", ids[0]),
@@ -1475,9 +1473,7 @@ both!(dates_stay_in_range_and_sub_collections_sync, |app| {
     .await
     .assert_problem(422, "validation_failed");
     let id = hazard_in(app, &c, "rectifying").await;
-    let since = chrono::Utc::now()
-        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-        .replace('+', "%2B");
+    let since = app.advance(std::time::Duration::from_millis(20));
     app.upload(&c.ent_a, id, "after", "a.png", png())
         .await
         .assert_status(201);

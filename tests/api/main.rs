@@ -9,6 +9,7 @@ mod conventions;
 mod enterprises;
 mod hardening;
 mod hazards;
+mod layers;
 mod listings;
 mod lists;
 mod matrix;

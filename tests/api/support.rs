@@ -294,6 +294,9 @@ impl TestApp {
             ("HAZREG_WORKERS", "2"),
             ("HAZREG_DATABASE_POOL_SIZE", "6"),
             ("HAZREG_DATABASE_TIMEOUT_SECS", "2"),
+            // Tests move the server's clock by days (deadlines, overdue); tokens follow that
+            // clock, so they live long enough here. Expiry has its own test with the default.
+            ("HAZREG_ACCESS_TOKEN_TTL_SECS", "7776000"),
             (
                 "HAZREG_JWT_SECRET",
                 "test-secret-test-secret-test-secret-0123456789",
@@ -363,6 +366,15 @@ impl TestApp {
     /// Pins the server's "now".
     pub fn set_now(&self, rfc3339: &str) {
         self.clock.set(rfc3339.parse().expect("RFC 3339 instant"));
+    }
+
+    /// Moves the server's clock forward and answers the new instant as RFC 3339 (microseconds,
+    /// `Z`), ready for `updated_since`.
+    pub fn advance(&self, by: std::time::Duration) -> String {
+        use hazard_registry::clock::Clock;
+        let at = self.clock.now() + chrono::Duration::from_std(by).expect("a short step");
+        self.clock.set(at);
+        at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
     }
 
     /// Runs a statement directly on the test's database (fixtures for what has no API yet).
