@@ -4,6 +4,7 @@ use super::schema::{accounts, departments, enterprises};
 use super::scope::{accounts_visible, enterprises_visible, jurisdiction_path};
 use super::{lower, AnyConnection};
 use crate::auth::Principal;
+use crate::domain::role::Role;
 
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = accounts)]
@@ -12,7 +13,7 @@ pub struct AccountRow {
     pub username: String,
     pub password_hash: String,
     pub display_name: String,
-    pub role: String,
+    pub role: Role,
     pub jurisdiction_code: Option<String>,
     pub department_id: Option<i64>,
     pub enterprise_id: Option<i64>,

@@ -25,9 +25,9 @@ pub struct EnterpriseRow {
     pub safety_director_name: Option<String>,
     pub safety_director_phone: Option<String>,
     pub safety_director_appointed_on: Option<chrono::NaiveDate>,
-    pub risk_level: Option<String>,
+    pub risk_level: Option<RiskLevel>,
     pub standardization_grade: Option<String>,
-    pub status: String,
+    pub status: EnterpriseStatus,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
     pub version: i64,
@@ -99,9 +99,9 @@ impl EnterpriseRow {
                     phone: self.safety_director_phone.clone(),
                     appointed_on: self.safety_director_appointed_on,
                 }),
-            risk_level: self.risk_level.as_deref().and_then(RiskLevel::parse),
+            risk_level: self.risk_level,
             standardization_grade: self.standardization_grade.clone(),
-            status: EnterpriseStatus::parse(&self.status).unwrap_or(EnterpriseStatus::Operating),
+            status: self.status,
         }
     }
 }

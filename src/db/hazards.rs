@@ -5,9 +5,11 @@ use diesel::prelude::*;
 
 use super::schema::{attachments as at, hazard_code_counters as hcc, hazards as h};
 use super::scope::{hazards_visible, under_path, Scope};
+use super::text::StoredJson;
 use super::{lower, AnyConnection};
 use crate::domain::hazard::{
-    deadline_key, HazardFields, HazardLevel, HazardSource, HazardStatus, NO_DEADLINE,
+    deadline_key, AttachmentStage, GovernancePlan, HazardFields, HazardLevel, HazardNature,
+    HazardSource, HazardStatus, MajorReport, NO_DEADLINE,
 };
 
 #[derive(Queryable, Selectable, Debug, Clone)]
@@ -22,9 +24,9 @@ pub struct HazardRow {
     pub title: String,
     pub description: String,
     pub location: Option<String>,
-    pub level: String,
-    pub source: String,
-    pub nature: Option<String>,
+    pub level: HazardLevel,
+    pub source: HazardSource,
+    pub nature: Option<HazardNature>,
     pub standard_ref: Option<String>,
     pub major_reason: Option<String>,
     pub discovered_on: NaiveDate,
@@ -34,10 +36,10 @@ pub struct HazardRow {
     pub measures: Option<String>,
     pub funds_10k_yuan: Option<f64>,
     pub acceptance_criteria: Option<String>,
-    pub major_report: Option<String>,
-    pub governance_plan: Option<String>,
+    pub major_report: Option<StoredJson<MajorReport>>,
+    pub governance_plan: Option<StoredJson<GovernancePlan>>,
     pub rectification_note: Option<String>,
-    pub status: String,
+    pub status: HazardStatus,
     pub listed: bool,
     pub reported_by: i64,
     pub submitted_by: Option<i64>,
@@ -49,11 +51,11 @@ pub struct HazardRow {
 
 impl HazardRow {
     pub fn status(&self) -> HazardStatus {
-        HazardStatus::parse(&self.status).unwrap_or(HazardStatus::Reported)
+        self.status
     }
 
     pub fn level(&self) -> HazardLevel {
-        HazardLevel::parse(&self.level).unwrap_or(HazardLevel::General)
+        self.level
     }
 
     pub fn fields(&self) -> HazardFields {
@@ -63,11 +65,8 @@ impl HazardRow {
             description: self.description.clone(),
             location: self.location.clone(),
             level: self.level(),
-            source: HazardSource::parse(&self.source),
-            nature: self
-                .nature
-                .as_deref()
-                .and_then(crate::domain::hazard::HazardNature::parse),
+            source: Some(self.source),
+            nature: self.nature,
             standard_ref: self.standard_ref.clone(),
             major_reason: self.major_reason.clone(),
             discovered_on: self.discovered_on,
@@ -76,16 +75,14 @@ impl HazardRow {
             measures: self.measures.clone(),
             funds_10k_yuan: self.funds_10k_yuan,
             acceptance_criteria: self.acceptance_criteria.clone(),
-            major_report: self
-                .major_report
-                .as_deref()
-                .and_then(|t| serde_json::from_str(t).ok()),
-            governance_plan: self
-                .governance_plan
-                .as_deref()
-                .and_then(|t| serde_json::from_str(t).ok()),
+            major_report: self.major_report.clone().map(|j| j.0),
+            governance_plan: self.governance_plan.clone().map(|j| j.0),
         }
     }
+}
+
+fn json_text<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| unreachable!("a struct of strings serializes"))
 }
 
 /// The columns a client's fields are stored in.
@@ -129,14 +126,9 @@ impl<'a> From<&'a HazardFields> for HazardValues<'a> {
             measures: f.measures.as_deref(),
             funds_10k_yuan: f.funds_10k_yuan,
             acceptance_criteria: f.acceptance_criteria.as_deref(),
-            major_report: f
-                .major_report
-                .as_ref()
-                .and_then(|r| serde_json::to_string(r).ok()),
-            governance_plan: f
-                .governance_plan
-                .as_ref()
-                .and_then(|g| serde_json::to_string(g).ok()),
+            // Plain structs of strings: serializing them cannot fail.
+            major_report: f.major_report.as_ref().map(|r| json_text(r)),
+            governance_plan: f.governance_plan.as_ref().map(|g| json_text(g)),
         }
     }
 }
@@ -417,7 +409,7 @@ pub struct AttachmentRow {
     pub sha256: String,
     pub content_type: String,
     pub size: i64,
-    pub stage: String,
+    pub stage: AttachmentStage,
     pub file_name: Option<String>,
     pub uploaded_by: i64,
     pub created_at: NaiveDateTime,

@@ -4,19 +4,20 @@ use diesel::prelude::*;
 use super::schema::listings as l;
 use super::scope::{listings_visible, under_path, Scope};
 use super::AnyConnection;
+use crate::domain::listing::{ListingLevel, ListingStatus};
 
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = l)]
 pub struct ListingRow {
     pub id: i64,
     pub hazard_id: i64,
-    pub level: String,
+    pub level: ListingLevel,
     pub authority_code: String,
     pub notice_no: String,
     pub requirements: String,
     pub responsible_unit: String,
     pub deadline: NaiveDate,
-    pub status: String,
+    pub status: ListingStatus,
     pub enterprise_id: i64,
     pub jurisdiction_code: String,
     pub sector_code: String,

@@ -3,7 +3,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::domain::listing::SubmissionStatus;
+use crate::domain::listing::{MeasureKind, MeasureStatus, ProblemStatus, SubmissionStatus};
 
 use super::schema::{
     hazards, list_submissions as ls, measure_item_problems as mip, measure_items as mi,
@@ -23,7 +23,7 @@ pub struct ProblemRow {
     pub description: String,
     pub responsible_unit: String,
     pub deadline: NaiveDate,
-    pub status: String,
+    pub status: ProblemStatus,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i64,
@@ -49,11 +49,11 @@ pub struct MeasureRow {
     pub owner_jurisdiction_code: String,
     pub department_id: Option<i64>,
     pub title: String,
-    pub kind: String,
+    pub kind: MeasureKind,
     pub doc_no: Option<String>,
     pub lead_unit: String,
     pub target_date: NaiveDate,
-    pub status: String,
+    pub status: MeasureStatus,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i64,

@@ -44,7 +44,52 @@ macro_rules! stored_as_text {
 }
 
 stored_as_text!(
+    crate::domain::role::Role,
+    crate::domain::hazard::HazardLevel,
+    crate::domain::hazard::HazardSource,
+    crate::domain::hazard::HazardNature,
+    crate::domain::hazard::HazardStatus,
+    crate::domain::hazard::AttachmentStage,
+    crate::domain::enterprise::EnterpriseStatus,
+    crate::domain::enterprise::RiskLevel,
+    crate::domain::enterprise::SafetyDirectorStatus,
+    crate::domain::jurisdiction::JurisdictionLevel,
+    crate::domain::listing::ListingLevel,
+    crate::domain::listing::ListingStatus,
+    crate::domain::listing::ProblemStatus,
+    crate::domain::listing::MeasureKind,
+    crate::domain::listing::MeasureStatus,
+    crate::domain::listing::ReviewDecision,
     crate::domain::extension::ExtensionStatus,
     crate::domain::extension::ExtensionSubject,
     crate::domain::listing::SubmissionStatus,
 );
+
+/// A JSON document stored as TEXT and read into its type: a stored text that does not parse is
+/// a deserialization error (a corrupt row answers 500), never read as absent and then written
+/// back as such.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredJson<T>(pub T);
+
+impl<T, DB> FromSql<Text, DB> for StoredJson<T>
+where
+    DB: Backend,
+    String: FromSql<Text, DB>,
+    T: serde::de::DeserializeOwned,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+        let s = <String as FromSql<Text, DB>>::from_sql(bytes)?;
+        Ok(StoredJson(serde_json::from_str(&s)?))
+    }
+}
+
+impl<T, DB> Queryable<Text, DB> for StoredJson<T>
+where
+    DB: Backend,
+    StoredJson<T>: FromSql<Text, DB>,
+{
+    type Row = Self;
+    fn build(row: Self) -> deserialize::Result<Self> {
+        Ok(row)
+    }
+}

@@ -135,7 +135,7 @@ impl From<&AccountRow> for AccountResponse {
             id: r.id,
             username: r.username.clone(),
             display_name: r.display_name.clone(),
-            role: Role::parse(&r.role).unwrap_or(Role::Auditor),
+            role: r.role,
             jurisdiction_code: r.jurisdiction_code.clone(),
             department_id: r.department_id,
             enterprise_id: r.enterprise_id,
@@ -226,7 +226,7 @@ impl BindingInput {
     fn of(r: &AccountRow) -> BindingInput {
         BindingInput {
             display_name: r.display_name.clone(),
-            role: Role::parse(&r.role).unwrap_or(Role::Auditor),
+            role: r.role,
             jurisdiction_code: r.jurisdiction_code.clone(),
             department_id: r.department_id,
             enterprise_id: r.enterprise_id,

@@ -69,7 +69,7 @@ impl From<AttachmentRow> for AttachmentResponse {
             sha256: r.sha256,
             size: r.size,
             content_type: r.content_type,
-            stage: AttachmentStage::parse(&r.stage).unwrap_or(AttachmentStage::Other),
+            stage: r.stage,
             file_name: r.file_name,
             uploaded_by: r.uploaded_by,
             created_at: to_utc(r.created_at),

@@ -184,7 +184,7 @@ pub async fn create_hazard(
             };
             let enterprise = enterprises::get_visible(c, &p.scope(), enterprise_id)?
                 .ok_or_else(ApiError::not_found)?;
-            if enterprise.status == "closed" {
+            if enterprise.status == crate::domain::enterprise::EnterpriseStatus::Closed {
                 return Err(ApiError::conflict(
                     "enterprise_closed",
                     "The enterprise is closed; reopen it before recording hazards",

@@ -87,11 +87,11 @@ pub struct ListingResponse {
 
 impl ListingResponse {
     fn new(r: &ListingRow, today: NaiveDate) -> Self {
-        let status = ListingStatus::parse(&r.status).unwrap_or(ListingStatus::Listed);
+        let status = r.status;
         ListingResponse {
             id: r.id,
             hazard_id: r.hazard_id,
-            level: ListingLevel::parse(&r.level).unwrap_or(ListingLevel::County),
+            level: r.level,
             authority_code: r.authority_code.clone(),
             notice_no: r.notice_no.clone(),
             requirements: r.requirements.clone(),
@@ -394,7 +394,7 @@ fn checked_active(
     if if_match.0.is_some() {
         if_match.check(row.version)?;
     }
-    if row.status != ListingStatus::Listed.as_str() {
+    if row.status != ListingStatus::Listed {
         return Err(ApiError::conflict(
             "invalid_transition",
             format!("The listing is already {}", row.status),
@@ -572,7 +572,7 @@ fn listing_target(
     id: i64,
 ) -> ApiResult<(Target, ListingRow)> {
     let row = visible_listing(c, p, id)?;
-    let active = row.status == ListingStatus::Listed.as_str();
+    let active = row.status == ListingStatus::Listed;
     Ok((
         Target {
             subject: Subject {

@@ -268,3 +268,38 @@ both!(a_token_that_is_not_valid_yet_is_refused, |app| {
         .await
         .assert_problem(401, "unauthorized");
 });
+
+both!(a_corrupt_stored_value_is_an_error_never_a_guess, |app| {
+    let admin = app.admin().await;
+    let enterprise = app
+        .enterprise(&admin, &uscc(1), "431302", "industry_trade")
+        .await;
+    let created = app
+        .post(
+            &admin,
+            "/api/v1/hazards",
+            &hazard_body(Some(enterprise), "general", "2026-11-20"),
+        )
+        .await;
+    created.assert_status(201);
+    let id = created.id();
+    // A major report that no longer parses (a damaged row, a hand edit gone wrong): reading it
+    // is a server error, and a PATCH cannot write it back as "no report".
+    app.sql(&format!(
+        "UPDATE hazards SET major_report = '{{not json' WHERE id = {id}"
+    ));
+    let path = format!("/api/v1/hazards/{id}");
+    app.get(&admin, &path)
+        .await
+        .assert_problem(500, "internal_error");
+    app.patch(&admin, &path, Some("\"1\""), &json!({"location": "罐区"}))
+        .await
+        .assert_problem(500, "internal_error");
+    app.sql(&format!(
+        "UPDATE hazards SET major_report = NULL WHERE id = {id}"
+    ));
+    let r = app.get(&admin, &path).await;
+    r.assert_status(200);
+    assert_eq!(r.body["location"], Value::Null, "the PATCH changed nothing");
+    assert_eq!(r.body["version"], 1);
+});
