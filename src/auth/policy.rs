@@ -3,7 +3,7 @@
 
 use crate::auth::Principal;
 use crate::domain::enterprise::SELF_SERVICE_FIELDS;
-use crate::domain::hazard::{Action, HazardLevel};
+use crate::domain::hazard::{Action, HazardLevel, HazardSource};
 use crate::domain::role::Role;
 use crate::domain::{Refusal, Verdict};
 
@@ -65,10 +65,18 @@ pub fn read_audit(p: &Principal) -> Verdict {
 
 /// Registering an enterprise: a regulator, at a jurisdiction in reach, and — for an officer
 /// bound to a department — in one of that department's sectors.
-pub fn create_enterprise(p: &Principal, jurisdiction_path: &str, sector_code: &str) -> Verdict {
+/// An unknown jurisdiction (`None`) is left to validation.
+pub fn create_enterprise(
+    p: &Principal,
+    jurisdiction_path: Option<&str>,
+    sector_code: &str,
+) -> Verdict {
     if !p.role.is_regulator() {
         return Err(deny("Only regulators register enterprises"));
     }
+    let Some(jurisdiction_path) = jurisdiction_path else {
+        return Ok(());
+    };
     if !p.reaches(jurisdiction_path) {
         return Err(Refusal::forbidden(
             "out_of_jurisdiction",
@@ -156,9 +164,10 @@ pub const HAZARD_FINDING_FIELDS: &[&str] = &[
     "discovered_on",
 ];
 
-/// Editing a hazard's fields. `found_by_regulator`: the hazard was recorded by a regulator.
-pub fn edit_hazard(p: &Principal, found_by_regulator: bool, changed: &[String]) -> Verdict {
+/// Editing a hazard's fields. `reporter`: the role of the account that recorded it.
+pub fn edit_hazard(p: &Principal, reporter: Option<Role>, changed: &[String]) -> Verdict {
     work_on_hazards(p)?;
+    let found_by_regulator = reporter != Some(Role::Enterprise);
     if p.role != Role::Enterprise || !found_by_regulator {
         return Ok(());
     }
@@ -214,6 +223,37 @@ pub fn hazard_action(
             "Only a regulator voids or reopens a hazard",
         )),
     }
+}
+
+/// Enterprises self-inspect; regulators inspect. Neither may claim the other's source; without
+/// one, each gets its own.
+pub fn hazard_source(p: &Principal, given: Option<HazardSource>) -> Result<HazardSource, Refusal> {
+    let (default, refused) = if p.role == Role::Enterprise {
+        (
+            HazardSource::SelfInspection,
+            HazardSource::RegulatorInspection,
+        )
+    } else {
+        (
+            HazardSource::RegulatorInspection,
+            HazardSource::SelfInspection,
+        )
+    };
+    match given {
+        Some(s) if s == refused => Err(Refusal::invalid_field(
+            "/source",
+            format!("a {} cannot record a hazard as {}", p.role, s),
+        )),
+        Some(s) => Ok(s),
+        None => Ok(default),
+    }
+}
+
+/// Closing a rectification — accepting it, or delisting its listing (销号) — is never done by
+/// the user who submitted it (separation of duties). The role part of accepting is
+/// [`hazard_action`]; the listing authority's is [`listing_authority`].
+pub fn close_rectification(p: &Principal, submitted_by: Option<i64>, how: &str) -> Verdict {
+    not_the_same_user(p, submitted_by, how)
 }
 
 /// The user who submitted a rectification never accepts it (separation of duties); nor does

@@ -39,7 +39,7 @@ pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
     accounts::table.count().get_result(conn)
 }
 
-pub fn role_of(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<String>> {
+pub fn role_of(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<Role>> {
     accounts::table
         .filter(accounts::id.eq(id))
         .select(accounts::role)

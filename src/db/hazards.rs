@@ -7,6 +7,7 @@ use super::schema::{attachments as at, hazard_code_counters as hcc, hazards as h
 use super::scope::{hazards_visible, under_path, Scope};
 use super::text::StoredJson;
 use super::{lower, AnyConnection};
+use crate::domain::hazard::lifecycle::{self, Change};
 use crate::domain::hazard::{
     deadline_key, AttachmentStage, GovernancePlan, HazardFields, HazardLevel, HazardNature,
     HazardSource, HazardStatus, MajorReport, NO_DEADLINE,
@@ -50,6 +51,15 @@ pub struct HazardRow {
 }
 
 impl HazardRow {
+    /// What the lifecycle rules look at.
+    pub fn state(&self) -> lifecycle::State {
+        lifecycle::State {
+            status: self.status,
+            level: self.level,
+            listed: self.listed,
+        }
+    }
+
     pub fn status(&self) -> HazardStatus {
         self.status
     }
@@ -215,33 +225,37 @@ pub fn update_fields(
         .optional()
 }
 
-/// What a transition changes besides the client fields.
-#[derive(AsChangeset, Default)]
+/// The columns a lifecycle change writes.
+#[derive(AsChangeset)]
 #[diesel(table_name = h)]
-pub struct LifecycleChange {
-    pub status: Option<String>,
-    pub level: Option<String>,
-    pub rectification_note: Option<Option<String>>,
-    pub submitted_by: Option<Option<i64>>,
-    pub closed_at: Option<Option<NaiveDateTime>>,
-    pub rectification_deadline: Option<Option<NaiveDate>>,
-    pub deadline_key: Option<NaiveDate>,
-    pub listed: Option<bool>,
+struct LifecycleColumns {
+    status: Option<&'static str>,
+    level: Option<&'static str>,
+    rectification_note: Option<Option<String>>,
+    submitted_by: Option<Option<i64>>,
+    closed_at: Option<Option<NaiveDateTime>>,
+    listed: Option<bool>,
 }
 
-/// Applies a lifecycle change if the row is still at `version`.
+/// Applies a lifecycle change (decided by `domain::hazard::lifecycle`) if the row is still at
+/// `version`; `None` when it moved on meanwhile.
 pub fn change(
     conn: &mut AnyConnection,
     id: i64,
     version: i64,
-    c: &LifecycleChange,
+    c: &Change,
 ) -> QueryResult<Option<HazardRow>> {
+    let now = super::now();
+    let columns = LifecycleColumns {
+        status: c.status.map(HazardStatus::as_str),
+        level: c.level.map(HazardLevel::as_str),
+        rectification_note: c.rectification_note.clone(),
+        submitted_by: c.submitted_by,
+        closed_at: c.closed.map(|closed| closed.then_some(now)),
+        listed: c.listed,
+    };
     diesel::update(h::table.filter(h::id.eq(id)).filter(h::version.eq(version)))
-        .set((
-            c,
-            h::updated_at.eq(super::now()),
-            h::version.eq(version + 1),
-        ))
+        .set((columns, h::updated_at.eq(now), h::version.eq(version + 1)))
         .get_result(conn)
         .optional()
 }
@@ -510,23 +524,4 @@ pub fn set_listed(
             .set(changes)
             .execute(conn),
     }
-}
-
-/// Closes a hazard by delisting (销号); `false` if it is no longer pending acceptance.
-pub fn close_by_delisting(conn: &mut AnyConnection, id: i64) -> QueryResult<bool> {
-    let now = super::now();
-    let n = diesel::update(
-        h::table
-            .filter(h::id.eq(id))
-            .filter(h::status.eq(HazardStatus::PendingAcceptance.as_str())),
-    )
-    .set((
-        h::status.eq(HazardStatus::Closed.as_str()),
-        h::closed_at.eq(Some(now)),
-        h::listed.eq(false),
-        h::updated_at.eq(now),
-        h::version.eq(h::version + 1),
-    ))
-    .execute(conn)?;
-    Ok(n == 1)
 }

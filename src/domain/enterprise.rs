@@ -15,6 +15,19 @@ text_enum! {
     }
 }
 
+impl EnterpriseStatus {
+    /// A closed enterprise takes no new hazards (`409 enterprise_closed`).
+    pub fn accepts_hazards(self) -> crate::domain::Verdict {
+        if self == EnterpriseStatus::Closed {
+            return Err(crate::domain::Refusal::conflict(
+                "enterprise_closed",
+                "The enterprise is closed; reopen it before recording hazards",
+            ));
+        }
+        Ok(())
+    }
+}
+
 text_enum! {
     /// 安全风险等级: red 重大, orange 较大, yellow 一般, blue 低.
     pub enum RiskLevel {

@@ -209,14 +209,11 @@ pub async fn create_enterprise(
         body.sha256,
         move |c| {
             let path = jurisdiction_path(c, &fields.jurisdiction_code)?;
-            if let Some((path, _)) = &path {
-                policy::create_enterprise(&p, path, &fields.sector_code)?;
-            } else if !p.role.is_regulator() {
-                return Err(ApiError::forbidden(
-                    "forbidden",
-                    "Only regulators register enterprises",
-                ));
-            }
+            policy::create_enterprise(
+                &p,
+                path.as_ref().map(|(path, _)| path.as_str()),
+                &fields.sector_code,
+            )?;
             let fields = validated(c, fields, path.is_some())?;
             let row = enterprises::insert(c, &fields).map_err(duplicate_uscc)?;
             let response = EnterpriseResponse::new(&row, &rule);

@@ -3,21 +3,19 @@
 use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{policy, Principal};
 use crate::db::audit::{self, Actor};
-use crate::db::hazards::{
-    self, HazardCursor, HazardListFilter, HazardRow, HazardSort, LifecycleChange, NewHazard,
-};
+use crate::db::hazards::{self, HazardCursor, HazardListFilter, HazardRow, HazardSort, NewHazard};
 use crate::db::scope::county_level_code;
 use crate::db::{enterprises, to_utc, write_tx, AnyConnection};
+use crate::domain::hazard::lifecycle::{self, Outcome};
 use crate::domain::hazard::{
-    overdue_days, Action, HazardFields, HazardLevel, HazardSource, HazardStatus,
+    editing, overdue_days, Action, AttachmentStage, HazardFields, HazardLevel, HazardSource,
+    HazardStatus,
 };
-use crate::domain::role::Role;
-use crate::domain::validate::FieldError;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::idempotency::{self, Created};
 use crate::http::json::from_merged;
@@ -99,29 +97,6 @@ pub fn visible_hazard(c: &mut AnyConnection, p: &Principal, id: i64) -> ApiResul
     hazards::get_visible(c, &p.scope(), id)?.ok_or_else(ApiError::not_found)
 }
 
-/// Enterprises self-inspect; regulators inspect. Neither may claim the other's source.
-fn resolve_source(p: &Principal, given: Option<HazardSource>) -> ApiResult<HazardSource> {
-    let (default, refused) = if p.role == Role::Enterprise {
-        (
-            HazardSource::SelfInspection,
-            HazardSource::RegulatorInspection,
-        )
-    } else {
-        (
-            HazardSource::RegulatorInspection,
-            HazardSource::SelfInspection,
-        )
-    };
-    match given {
-        Some(s) if s == refused => Err(ApiError::validation(vec![FieldError::new(
-            "/source",
-            format!("a {} cannot record a hazard as {}", p.role, s),
-        )])),
-        Some(s) => Ok(s),
-        None => Ok(default),
-    }
-}
-
 /// Record a hazard
 ///
 /// Regulators record hazards of enterprises in their scope (`enterprise_id` required); an
@@ -171,33 +146,14 @@ pub async fn create_hazard(
         move |c| {
             // Auditors never record hazards, whatever they name.
             policy::work_on_hazards(&p)?;
-            let enterprise_id = match (p.enterprise_id, fields.enterprise_id) {
-                (Some(own), Some(named)) if named != own => return Err(ApiError::not_found()),
-                (Some(own), _) => own,
-                (None, Some(named)) => named,
-                (None, None) => {
-                    return Err(ApiError::validation(vec![FieldError::new(
-                        "/enterprise_id",
-                        "required: the enterprise the hazard was found at",
-                    )]))
-                }
-            };
+            let enterprise_id = editing::enterprise_of_new(p.enterprise_id, fields.enterprise_id)?;
             let enterprise = enterprises::get_visible(c, &p.scope(), enterprise_id)?
                 .ok_or_else(ApiError::not_found)?;
-            if enterprise.status == crate::domain::enterprise::EnterpriseStatus::Closed {
-                return Err(ApiError::conflict(
-                    "enterprise_closed",
-                    "The enterprise is closed; reopen it before recording hazards",
-                ));
-            }
+            enterprise.status.accepts_hazards()?;
             fields.enterprise_id = Some(enterprise_id);
-            fields.source = Some(resolve_source(&p, fields.source)?);
+            fields.source = Some(policy::hazard_source(&p, fields.source)?);
             let fields = fields.validate(today).map_err(ApiError::validation)?;
-            let status = if fields.missing_for_rectification().is_empty() {
-                HazardStatus::Rectifying
-            } else {
-                HazardStatus::Reported
-            };
+            let status = lifecycle::initial_status(&fields);
             let county = county_level_code(c, &enterprise.jurisdiction_code)?;
             let prefix = format!("{county}-{year}");
             let code = hazards::next_code(c, &prefix)?;
@@ -459,14 +415,6 @@ pub async fn get_hazard(
     ))
 }
 
-fn not_editable(status: HazardStatus) -> ApiError {
-    ApiError::conflict(
-        "not_editable",
-        format!("A {status} hazard cannot be changed; reopen it first"),
-    )
-    .with_context(json!({"status": status}))
-}
-
 /// Change a hazard's fields
 ///
 /// A JSON merge patch over the fields of the create body (`null` clears an optional field;
@@ -518,51 +466,34 @@ pub async fn update_hazard(
     }
     let today = state.clock.today();
     let actor = Actor::from(&p);
-    let response = state.run(move |c| {
+    let response = state
+        .run(move |c| {
             write_tx(c, |c| {
                 let row = visible_hazard(c, &p, id)?;
                 // The shape of the patch first (unknown fields, wrong types, `status`).
                 let mut merged = serde_json::to_value(row.fields()).map_err(ApiError::internal)?;
                 merge_patch::merge(&mut merged, &patch);
-                let mut input: HazardFields = from_merged(merged.clone())?;
+                let input: HazardFields = from_merged(merged.clone())?;
                 let current = serde_json::to_value(row.fields()).map_err(ApiError::internal)?;
                 let changed = merge_patch::changed_fields(&current, &merged);
                 let reporter = crate::db::accounts::role_of(c, row.reported_by)?;
-                policy::edit_hazard(&p, reporter.as_deref() != Some("enterprise"), &changed)?;
+                policy::edit_hazard(&p, reporter, &changed)?;
                 if_match.check(row.version)?;
-                let status = row.status();
-                if !status.is_open() {
-                    return Err(not_editable(status));
-                }
-                if input.rectification_deadline != row.rectification_deadline && status != HazardStatus::Reported {
-                    return Err(ApiError::conflict(
-                        "deadline_locked",
-                        "The deadline is locked once rectification has started; request an extension",
-                    )
-                    .with_context(json!({"status": status, "rectification_deadline": row.rectification_deadline})));
-                }
-                if input.enterprise_id != Some(row.enterprise_id) {
-                    return Err(ApiError::invalid_field("validation_failed", "/enterprise_id", "cannot change"));
-                }
-                if input.level != row.level() {
-                    return Err(ApiError::invalid_field(
-                        "validation_failed",
-                        "/level",
-                        "change the level with the regrade transition",
-                    ));
-                }
-                if patch.get("source").is_some() {
-                    input.source = Some(resolve_source(&p, input.source)?);
-                }
-                let fields = input.validate(today).map_err(ApiError::validation)?;
-                if status != HazardStatus::Reported {
-                    let missing = fields.missing_for_rectification();
-                    if !missing.is_empty() {
-                        return Err(ApiError::validation(missing));
-                    }
-                }
+                let names_source = patch.get("source").is_some();
+                let fields = editing::edit(
+                    row.state(),
+                    &row.fields(),
+                    row.enterprise_id,
+                    input,
+                    today,
+                    |given| match given {
+                        Some(s) if !names_source => Ok(s),
+                        _ => policy::hazard_source(&p, given),
+                    },
+                )?;
                 let before = HazardResponse::new(&row, today);
-                let updated = hazards::update_fields(c, id, row.version, &fields)?.ok_or_else(ApiError::precondition_failed)?;
+                let updated = hazards::update_fields(c, id, row.version, &fields)?
+                    .ok_or_else(ApiError::precondition_failed)?;
                 let after = HazardResponse::new(&updated, today);
                 audit::updated(c, &actor, "hazard", id, &before, &after, None)?;
                 Ok(after)
@@ -588,147 +519,15 @@ pub struct TransitionRequest {
     pub level: Option<HazardLevel>,
 }
 
-fn required_text(value: &Option<String>, pointer: &str, what: &str) -> ApiResult<String> {
-    match value.as_deref().map(str::trim) {
-        Some(v) if !v.is_empty() && v.chars().count() <= 2000 => Ok(v.to_string()),
-        _ => Err(ApiError::validation(vec![FieldError::new(
-            pointer,
-            format!("{what} (1–2000 characters) is required"),
-        )])),
-    }
-}
-
-fn listed(what: &str) -> ApiError {
-    ApiError::conflict(
-        "hazard_listed",
-        format!("This hazard is under listed supervision (挂牌督办): {what}"),
-    )
-}
-
-fn invalid_transition(status: HazardStatus, action: Action) -> ApiError {
-    ApiError::conflict(
-        "invalid_transition",
-        format!(
-            "`{action}` is not allowed on a {status} hazard; allowed: {}",
-            list(&status.allowed_actions())
-        ),
-    )
-    .with_context(json!({"status": status, "allowed_actions": status.allowed_actions()}))
-}
-
-fn list(actions: &[Action]) -> String {
-    if actions.is_empty() {
-        return "none".into();
-    }
-    actions
-        .iter()
-        .map(|a| a.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Checks one action against the hazard and works out its effect (SPEC §3, §7):
-/// 403 (role) → 428/412 → 409 (state) → 403 (separation of duties) → 409 (listed) → 422.
-fn plan_transition(
-    c: &mut AnyConnection,
-    p: &Principal,
-    row: &HazardRow,
-    req: &TransitionRequest,
-) -> ApiResult<(LifecycleChange, Value)> {
-    let status = row.status();
-    let next = status
-        .after(req.action)
-        .ok_or_else(|| invalid_transition(status, req.action))?;
-    let mut change = LifecycleChange {
-        status: (next != status).then(|| next.as_str().to_string()),
-        ..Default::default()
-    };
-    let mut details = json!({"status": {"before": status, "after": next}});
-    match req.action {
-        Action::StartRectification => {
-            let missing = row.fields().missing_for_rectification();
-            if !missing.is_empty() {
-                let mut e = ApiError::validation(missing);
-                e.code = "prerequisites_missing";
-                e.detail = "Rectification needs the complete 五定 block (and, for a major hazard, its report and plan)".into();
-                return Err(e);
-            }
-        }
-        Action::SubmitForAcceptance => {
-            let note = required_text(&req.note, "/note", "the rectification note")?;
-            if !hazards::has_attachment(c, row.id, "after")? {
-                let mut e = ApiError::validation(vec![FieldError::new(
-                    "/attachments",
-                    "upload at least one attachment with stage `after` first",
-                )]);
-                e.code = "prerequisites_missing";
-                return Err(e);
-            }
-            details["note"] = json!(note);
-            change.rectification_note = Some(Some(note));
-            change.submitted_by = Some(Some(p.account_id));
-        }
-        Action::Accept => {
-            if row.listed {
-                return Err(listed("it is closed by delisting (销号)"));
-            }
-            if let Some(note) = req.note.as_deref().filter(|n| !n.trim().is_empty()) {
-                details["note"] = json!(note);
-            }
-            change.closed_at = Some(Some(crate::db::now()));
-        }
-        Action::Reject => {
-            details["reason"] = json!(required_text(&req.reason, "/reason", "a reason")?);
-            change.submitted_by = Some(None);
-        }
-        Action::Void => {
-            if row.listed {
-                return Err(listed("cancel the listing before voiding the hazard"));
-            }
-            details["reason"] = json!(required_text(&req.reason, "/reason", "a reason")?);
-        }
-        Action::Reopen => {
-            details["reason"] = json!(required_text(&req.reason, "/reason", "a reason")?);
-            change.closed_at = Some(None);
-            change.submitted_by = Some(None);
-        }
-        Action::Regrade => {
-            let level = req.level.ok_or_else(|| {
-                ApiError::validation(vec![FieldError::new("/level", "the new level is required")])
-            })?;
-            if row.listed && level == HazardLevel::General {
-                return Err(listed("a listed hazard stays major until its listing ends"));
-            }
-            if level == row.level() {
-                return Err(ApiError::validation(vec![FieldError::new(
-                    "/level",
-                    format!("the hazard is already {level}"),
-                )]));
-            }
-            let reason = required_text(&req.reason, "/reason", "a reason")?;
-            let mut fields = row.fields();
-            fields.level = level;
-            let mut problems = match fields.clone().validate(NaiveDate::MAX) {
-                Ok(_) => Vec::new(),
-                Err(e) => e,
-            };
-            if level == HazardLevel::Major && status != HazardStatus::Reported {
-                problems.extend(fields.missing_major_documents());
-            }
-            if !problems.is_empty() {
-                return Err(ApiError::validation(problems));
-            }
-            details["level"] = json!({"before": row.level(), "after": level});
-            details["reason"] = json!(reason);
-            change.level = Some(level.as_str().to_string());
+impl TransitionRequest {
+    fn as_domain(&self) -> lifecycle::Request {
+        lifecycle::Request {
+            action: self.action,
+            reason: self.reason.clone(),
+            note: self.note.clone(),
+            level: self.level,
         }
     }
-    if req.note.is_some() && !matches!(req.action, Action::SubmitForAcceptance | Action::Accept) {
-        if let Some(note) = req.note.as_deref().filter(|n| !n.trim().is_empty()) {
-            details["note"] = json!(note);
-        }
-    }
-    Ok((change, details))
 }
 
 /// Take a lifecycle action on a hazard
@@ -801,15 +600,22 @@ pub async fn transition_hazard(
             write_tx(c, |c| {
                 let row = visible_hazard(c, &p, id)?;
                 policy::hazard_action(&p, req.action, row.level(), req.level)?;
-                if req.action == Action::Accept && row.status() == HazardStatus::PendingAcceptance {
-                    policy::not_the_same_user(
+                if_match.check(row.version)?;
+                lifecycle::next_status(row.status(), req.action)?;
+                if req.action == Action::Accept {
+                    policy::close_rectification(
                         &p,
                         row.submitted_by,
                         "accept a rectification you submitted",
                     )?;
                 }
-                if_match.check(row.version)?;
-                let (change, details) = plan_transition(c, &p, &row, &req)?;
+                let facts = lifecycle::Facts {
+                    actor_id: p.account_id,
+                    has_after_evidence: req.action == Action::SubmitForAcceptance
+                        && hazards::has_attachment(c, row.id, AttachmentStage::After.as_str())?,
+                };
+                let Outcome { change, details } =
+                    lifecycle::plan(row.state(), &row.fields(), &req.as_domain(), facts)?;
                 let updated = hazards::change(c, id, row.version, &change)?
                     .ok_or_else(ApiError::precondition_failed)?;
                 audit::record(

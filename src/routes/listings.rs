@@ -13,7 +13,8 @@ use crate::db::extensions::Subject;
 use crate::db::listings::{self, Ending, ListingFilter, ListingRow, NewListing};
 use crate::db::scope::{city_code, jurisdiction_path};
 use crate::db::{hazards, to_utc, write_tx, AnyConnection};
-use crate::domain::hazard::{HazardLevel, HazardStatus};
+use crate::domain::hazard::lifecycle;
+use crate::domain::hazard::HazardLevel;
 use crate::domain::listing::{ListingLevel, ListingStatus};
 use crate::domain::validate::Errors;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -424,7 +425,7 @@ fn checked_active(
     responses(
         (status = 200, description = "Delisted; the hazard is closed", body = ListingResponse, headers(("ETag" = String, description = "New version tag of the listing"))),
         (status = 403, description = "Not an administrator (`forbidden`) or not of the listing authority or an ancestor (`out_of_jurisdiction`); or you submitted the hazard's rectification (`separation_of_duties`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The listing is no longer active, or was ended meanwhile; or the hazard is not pending acceptance (`invalid_transition`, with `context.status` or `context.hazard_status`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The listing is no longer active, or was ended meanwhile; or the hazard is not pending acceptance (`invalid_transition`, with `context.status` or `context.hazard_status`); or the hazard changed while being closed (`write_conflict`; retry)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "An `If-Match` was sent and the listing changed since (`stale_etag`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Wrong shape (`invalid_body`); the `note` is missing or longer than 2000 characters (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
     )
@@ -441,33 +442,40 @@ pub async fn delist_listing(
     let note = body.body.note;
     let today = state.clock.today();
     let actor = Actor::from(&p);
-    let row = state.run(move |c| {
+    let row = state
+        .run(move |c| {
             write_tx(c, |c| {
                 let row = checked_active(c, &p, id, &if_match)?;
-                let hazard = hazards::get_visible(c, &p.scope(), row.hazard_id)?.ok_or_else(ApiError::not_found)?;
-                let not_pending = |status: HazardStatus| {
-                    ApiError::conflict("invalid_transition", format!("Delisting needs the hazard pending acceptance; it is {status}"))
-                        .with_context(json!({"hazard_status": status}))
-                };
-                if hazard.status() != HazardStatus::PendingAcceptance {
-                    return Err(not_pending(hazard.status()));
-                }
-                policy::not_the_same_user(&p, hazard.submitted_by, "delist a rectification you submitted")?;
+                let hazard = hazards::get_visible(c, &p.scope(), row.hazard_id)?
+                    .ok_or_else(ApiError::not_found)?;
+                // Delisting is the authority's acceptance: the hazard's own rules decide.
+                let closing = lifecycle::close_by_delisting(hazard.state())?;
+                policy::close_rectification(
+                    &p,
+                    hazard.submitted_by,
+                    "delist a rectification you submitted",
+                )?;
                 let note = required(&note, "/note")?;
-                let now = crate::db::now();
                 let ending = Ending {
                     status: Some(ListingStatus::Delisted.as_str().into()),
                     delisted_by: Some(Some(p.account_id)),
-                    delisted_at: Some(Some(now)),
+                    delisted_at: Some(Some(crate::db::now())),
                     delisting_note: Some(Some(note.clone())),
                     ..Default::default()
                 };
                 // Listing first, hazard second: if closing the hazard fails, neither changes.
                 let ended = listings::end(c, id, &ending)?.ok_or_else(ended_meanwhile)?;
-                if !hazards::close_by_delisting(c, row.hazard_id)? {
-                    return Err(not_pending(hazard.status()));
-                }
-                let details = json!({"listing_id": id, "note": note, "status": {"before": "pending_acceptance", "after": "closed"}});
+                hazards::change(c, hazard.id, hazard.version, &closing.change)?.ok_or_else(
+                    || {
+                        ApiError::conflict(
+                            "write_conflict",
+                            "The hazard changed meanwhile; retry the request",
+                        )
+                    },
+                )?;
+                let mut details = closing.details;
+                details["listing_id"] = json!(id);
+                details["note"] = json!(note);
                 record_both(c, &actor, "delisted", &ended, &details)?;
                 Ok(ended)
             })

@@ -7,6 +7,9 @@ use utoipa::ToSchema;
 
 use super::validate::{Errors, FieldError};
 
+pub mod editing;
+pub mod lifecycle;
+
 text_enum! {
     /// 一般 / 重大.
     pub enum HazardLevel {
