@@ -305,6 +305,17 @@ pub fn edit_lists(p: &Principal) -> Verdict {
     Ok(())
 }
 
+/// The owner of a list item (a jurisdiction, by tree path) is at or below the editor's own.
+pub fn list_owner(p: &Principal, owner_path: &str) -> Verdict {
+    if !p.reaches(owner_path) {
+        return Err(Refusal::forbidden(
+            "out_of_jurisdiction",
+            "The owner is outside your jurisdiction",
+        ));
+    }
+    Ok(())
+}
+
 /// A `province` listing is recorded by the city administrator only.
 pub fn listing_level(p: &Principal, level: crate::domain::listing::ListingLevel) -> Verdict {
     if level == crate::domain::listing::ListingLevel::Province && p.role != Role::CityAdmin {

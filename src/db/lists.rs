@@ -3,7 +3,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::domain::listing::{MeasureKind, MeasureStatus, ProblemStatus, SubmissionStatus};
+use crate::domain::lists::{MeasureKind, MeasureStatus, ProblemStatus, SubmissionStatus};
 
 use super::schema::{
     hazards, list_submissions as ls, measure_item_problems as mip, measure_items as mi,

@@ -56,13 +56,13 @@ stored_as_text!(
     crate::domain::jurisdiction::JurisdictionLevel,
     crate::domain::listing::ListingLevel,
     crate::domain::listing::ListingStatus,
-    crate::domain::listing::ProblemStatus,
-    crate::domain::listing::MeasureKind,
-    crate::domain::listing::MeasureStatus,
-    crate::domain::listing::ReviewDecision,
+    crate::domain::lists::ProblemStatus,
+    crate::domain::lists::MeasureKind,
+    crate::domain::lists::MeasureStatus,
+    crate::domain::lists::ReviewDecision,
     crate::domain::extension::ExtensionStatus,
     crate::domain::extension::ExtensionSubject,
-    crate::domain::listing::SubmissionStatus,
+    crate::domain::lists::SubmissionStatus,
 );
 
 /// A JSON document stored as TEXT and read into its type: a stored text that does not parse is

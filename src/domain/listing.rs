@@ -1,4 +1,13 @@
-//! Listed supervision (挂牌督办) and the two lists (两个清单): their closed vocabularies.
+//! Listed supervision (挂牌督办) of major hazards: its vocabulary and the rules for listing.
+//! Not to be confused with the two lists (两个清单, `domain::lists`).
+
+use chrono::NaiveDate;
+use serde_json::json;
+
+use super::hazard::lifecycle::State;
+use super::hazard::{HazardLevel, NO_DEADLINE};
+use super::validate::Errors;
+use super::Refusal;
 
 text_enum! {
     /// Who listed the hazard: the province (recorded by the city), the city, or the county.
@@ -17,95 +26,84 @@ text_enum! {
     }
 }
 
-text_enum! {
-    pub enum ProblemStatus {
-        Open = "open",
-        InProgress = "in_progress",
-        Done = "done",
-        Cancelled = "cancelled",
-    }
+/// Which unit lists at a level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Authority {
+    /// The hazard's county-level unit (`county` listings).
+    CountyLevelUnit,
+    /// The hazard's city (`city` and `province` listings: the city records the province's).
+    City,
 }
 
-text_enum! {
-    pub enum MeasureKind {
-        Law = "law",
-        Regulation = "regulation",
-        Standard = "standard",
-        NormativeDocument = "normative_document",
-        Mechanism = "mechanism",
-        InternalSystem = "internal_system",
-    }
-}
-
-text_enum! {
-    pub enum MeasureStatus {
-        Planned = "planned",
-        Drafting = "drafting",
-        Issued = "issued",
-        Implementing = "implementing",
-        Repealed = "repealed",
-    }
-}
-
-text_enum! {
-    pub enum ReviewDecision {
-        Accepted = "accepted",
-        Returned = "returned",
-    }
-}
-
-/// A reporting period: `YYYY-Bn` (bi-monthly, n = 1..6, "双月一调度") or `YYYY-MM`.
-/// Returns the first day of the period.
-pub fn period_start(period: &str) -> Option<chrono::NaiveDate> {
-    let (year, rest) = period.split_once('-')?;
-    if year.len() != 4 {
-        return None;
-    }
-    let year: i32 = year.parse().ok()?;
-    let month = match rest.strip_prefix('B') {
-        Some(n) if n.len() == 1 => {
-            let n: u32 = n.parse().ok()?;
-            if !(1..=6).contains(&n) {
-                return None;
-            }
-            2 * n - 1
+impl ListingLevel {
+    pub fn authority(self) -> Authority {
+        match self {
+            ListingLevel::County => Authority::CountyLevelUnit,
+            ListingLevel::City | ListingLevel::Province => Authority::City,
         }
-        Some(_) => return None,
-        None if rest.len() == 2 => rest.parse().ok().filter(|m| (1..=12).contains(m))?,
-        None => return None,
+    }
+}
+
+/// What a new listing says, normalised.
+#[derive(Debug, Clone)]
+pub struct ListingTexts {
+    pub notice_no: String,
+    pub requirements: String,
+    pub responsible_unit: String,
+}
+
+/// Whether a hazard in `hazard` can be listed with these texts and deadline, in the documented
+/// order: `409 already_listed`, `409 invalid_transition` (closed or void), then every `422`
+/// at once (not major, empty texts, a past deadline).
+pub fn check_new(
+    hazard: State,
+    already_listed: bool,
+    texts: ListingTexts,
+    deadline: NaiveDate,
+    today: NaiveDate,
+) -> Result<ListingTexts, Refusal> {
+    if already_listed {
+        return Err(already_listed_refusal());
+    }
+    if !hazard.status.is_open() {
+        return Err(Refusal::conflict(
+            "invalid_transition",
+            format!("A {} hazard cannot be listed", hazard.status),
+        )
+        .with_context(json!({"status": hazard.status})));
+    }
+    let mut e = Errors::default();
+    if hazard.level != HazardLevel::Major {
+        e.add("/hazard_id", "only a major hazard can be listed");
+    }
+    let texts = ListingTexts {
+        notice_no: e.text("/notice_no", &texts.notice_no, 100),
+        requirements: e.text("/requirements", &texts.requirements, 5000),
+        responsible_unit: e.text("/responsible_unit", &texts.responsible_unit, 200),
     };
-    chrono::NaiveDate::from_ymd_opt(year, month, 1)
+    if deadline < today || deadline >= NO_DEADLINE {
+        e.add("/deadline", "must be today or later");
+    }
+    e.into_result().map_err(Refusal::invalid)?;
+    Ok(texts)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn periods() {
-        assert_eq!(period_start("2026-B6").unwrap().to_string(), "2026-11-01");
-        assert_eq!(period_start("2026-11").unwrap().to_string(), "2026-11-01");
-        assert_eq!(period_start("2026-B1").unwrap().to_string(), "2026-01-01");
-        for bad in [
-            "2026-B7",
-            "2026-B0",
-            "2026-13",
-            "26-11",
-            "2026-1",
-            "2026-B12",
-            "2026-11-01",
-        ] {
-            assert!(period_start(bad).is_none(), "{bad}");
-        }
-    }
+/// One active listing per hazard.
+pub fn already_listed_refusal() -> Refusal {
+    Refusal::conflict(
+        "already_listed",
+        "This hazard already has an active listing",
+    )
 }
 
-text_enum! {
-    /// A period submission of the two lists: `submitted`, then reviewed by the city as
-    /// `accepted` or `returned` (a returned period may be submitted again).
-    pub enum SubmissionStatus {
-        Submitted = "submitted",
-        Accepted = "accepted",
-        Returned = "returned",
+/// Delisting and cancelling end an active listing only.
+pub fn check_active(status: ListingStatus) -> super::Verdict {
+    if status != ListingStatus::Listed {
+        return Err(Refusal::conflict(
+            "invalid_transition",
+            format!("The listing is already {status}"),
+        )
+        .with_context(json!({"status": status})));
     }
+    Ok(())
 }

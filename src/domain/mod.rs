@@ -84,6 +84,7 @@ pub mod extension;
 pub mod hazard;
 pub mod jurisdiction;
 pub mod listing;
+pub mod lists;
 pub mod refusal;
 pub mod role;
 pub mod uscc;

@@ -14,7 +14,7 @@ use crate::db::listings::{self, Ending, ListingFilter, ListingRow, NewListing};
 use crate::db::scope::{city_code, jurisdiction_path};
 use crate::db::{hazards, to_utc, write_tx, AnyConnection};
 use crate::domain::hazard::lifecycle;
-use crate::domain::hazard::HazardLevel;
+use crate::domain::listing::{self, Authority, ListingTexts};
 use crate::domain::listing::{ListingLevel, ListingStatus};
 use crate::domain::validate::Errors;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -191,31 +191,23 @@ pub async fn create_listing(
     idempotency::create(
         &state, p.account_id, key, "create_listing", body.sha256, move |c| {
         let hazard = visible_hazard(c, &p, req.hazard_id)?;
-        let authority = match req.level {
-            ListingLevel::County => hazard.county_code.clone(),
-            ListingLevel::City | ListingLevel::Province => city_code(c, &hazard.jurisdiction_code)?,
+        let authority = match req.level.authority() {
+            Authority::CountyLevelUnit => hazard.county_code.clone(),
+            Authority::City => city_code(c, &hazard.jurisdiction_code)?,
         };
         policy::listing_level(&p, req.level)?;
         policy::listing_authority(&p, &authority_path(c, &authority)?)?;
-        let already = || ApiError::conflict("already_listed", "This hazard already has an active listing");
-        if listings::active_for_hazard(c, hazard.id)? {
-            return Err(already());
-        }
-        if !hazard.status().is_open() {
-            return Err(ApiError::conflict("invalid_transition", format!("A {} hazard cannot be listed", hazard.status()))
-                .with_context(json!({"status": hazard.status()})));
-        }
-        let mut e = Errors::default();
-        if hazard.level() != HazardLevel::Major {
-            e.add("/hazard_id", "only a major hazard can be listed");
-        }
-        let notice_no = e.text("/notice_no", &req.notice_no, 100);
-        let requirements = e.text("/requirements", &req.requirements, 5000);
-        let responsible_unit = e.text("/responsible_unit", &req.responsible_unit, 200);
-        if req.deadline < today || req.deadline >= crate::domain::hazard::NO_DEADLINE {
-            e.add("/deadline", "must be today or later");
-        }
-        e.into_result().map_err(ApiError::validation)?;
+        let ListingTexts { notice_no, requirements, responsible_unit } = listing::check_new(
+            hazard.state(),
+            listings::active_for_hazard(c, hazard.id)?,
+            ListingTexts {
+                notice_no: req.notice_no,
+                requirements: req.requirements,
+                responsible_unit: req.responsible_unit,
+            },
+            req.deadline,
+            today,
+        )?;
         let now = crate::db::now();
         let row = listings::insert(
             c,
@@ -238,7 +230,7 @@ pub async fn create_listing(
                 version: 1,
             },
         )
-        .map_err(|e| crate::db::on_unique_violation(e, already))?;
+        .map_err(|e| crate::db::on_unique_violation(e, || ApiError::from(listing::already_listed_refusal())))?;
         if hazards::set_listed(c, hazard.id, true, Some(hazard.version))? != 1 {
             return Err(ApiError::conflict("write_conflict", "The hazard changed while it was being listed; retry"));
         }
@@ -395,13 +387,7 @@ fn checked_active(
     if if_match.0.is_some() {
         if_match.check(row.version)?;
     }
-    if row.status != ListingStatus::Listed {
-        return Err(ApiError::conflict(
-            "invalid_transition",
-            format!("The listing is already {}", row.status),
-        )
-        .with_context(json!({"status": row.status})));
-    }
+    listing::check_active(row.status)?;
     Ok(row)
 }
 

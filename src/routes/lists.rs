@@ -14,7 +14,10 @@ use crate::db::audit::{self, Actor};
 use crate::db::lists::{self, ItemFilter, MeasureRow, MeasureValues, ProblemRow, ProblemValues};
 use crate::db::scope::jurisdiction_path;
 use crate::db::{reference, to_utc, write_tx, AnyConnection};
-use crate::domain::listing::{MeasureKind, MeasureStatus, ProblemStatus};
+use crate::domain::jurisdiction::JurisdictionLevel;
+use crate::domain::lists::{
+    self as rules, MeasureInput, MeasureStatus, ProblemInput, ProblemStatus,
+};
 use crate::domain::validate::Errors;
 use crate::error::{ApiError, ApiResult};
 use crate::http::idempotency::{self, Created};
@@ -24,68 +27,6 @@ use crate::http::{patch as merge_patch, ApiJson, IdempotencyKey, IfMatch};
 use crate::routes::{parse_timestamp, with_etag, PageQuery};
 use crate::state::AppState;
 use diesel::QueryResult;
-
-/// A problem item (问题隐患清单): the create body and the shape a `PATCH` merges into.
-#[derive(Deserialize, Serialize, ToSchema, Clone)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({
-    "owner_jurisdiction_code": "431302", "department_id": null, "sector_code": "hazardous_chemicals",
-    "title": "加油站油气回收装置普遍失修", "description": "辖区 12 座加油站中 5 座油气回收装置失效",
-    "responsible_unit": "娄星区应急管理局", "deadline": "2026-12-31", "status": "in_progress",
-    "hazard_ids": [7, 9]
-}))]
-pub struct ProblemInput {
-    /// The unit keeping the list: a county-level unit or the city.
-    pub owner_jurisdiction_code: String,
-    /// Optional: the department (of the owner's jurisdiction) whose list it is.
-    #[serde(default)]
-    pub department_id: Option<i64>,
-    #[serde(default)]
-    pub sector_code: Option<String>,
-    pub title: String,
-    pub description: String,
-    pub responsible_unit: String,
-    pub deadline: NaiveDate,
-    #[serde(default = "problem_open")]
-    pub status: ProblemStatus,
-    /// Hazards in the owner's jurisdiction this problem covers.
-    #[serde(default)]
-    pub hazard_ids: Vec<i64>,
-}
-
-fn problem_open() -> ProblemStatus {
-    ProblemStatus::Open
-}
-
-/// A measure item (制度措施清单).
-#[derive(Deserialize, Serialize, ToSchema, Clone)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({
-    "owner_jurisdiction_code": "431302", "department_id": null,
-    "title": "加油站油气回收装置定期检测制度", "kind": "normative_document", "doc_no": "娄星应急发〔2026〕12号",
-    "lead_unit": "娄星区应急管理局", "target_date": "2026-12-31", "status": "drafting", "problem_ids": [3]
-}))]
-pub struct MeasureInput {
-    pub owner_jurisdiction_code: String,
-    #[serde(default)]
-    pub department_id: Option<i64>,
-    pub title: String,
-    pub kind: MeasureKind,
-    /// 文号, once issued.
-    #[serde(default)]
-    pub doc_no: Option<String>,
-    pub lead_unit: String,
-    pub target_date: NaiveDate,
-    #[serde(default = "measure_planned")]
-    pub status: MeasureStatus,
-    /// Problem items (of units in the owner's jurisdiction) this measure addresses.
-    #[serde(default)]
-    pub problem_ids: Vec<i64>,
-}
-
-fn measure_planned() -> MeasureStatus {
-    MeasureStatus::Planned
-}
 
 #[derive(Serialize, ToSchema, Clone)]
 #[schema(example = json!({
@@ -190,7 +131,7 @@ pub fn lists_path(p: &Principal) -> ApiResult<String> {
 }
 
 /// Checks an owner (jurisdiction and optional department) and returns its tree path:
-/// it must exist and be a county-level unit or a city (422), and be within reach (403).
+/// it must be within reach (403, the policy), exist and be a county-level unit or a city (422).
 pub fn check_owner(
     c: &mut AnyConnection,
     p: &Principal,
@@ -202,18 +143,11 @@ pub fn check_owner(
         errors.add("/owner_jurisdiction_code", "unknown jurisdiction");
         return Ok(None);
     };
-    if !p.reaches(&path) {
-        return Err(ApiError::forbidden(
-            "out_of_jurisdiction",
-            "The owner is outside your jurisdiction",
-        ));
-    }
-    if level == "township" {
-        errors.add(
-            "/owner_jurisdiction_code",
-            "lists are kept by a county-level unit or the city",
-        );
-    }
+    policy::list_owner(p, &path)?;
+    rules::check_owner_level(
+        errors,
+        crate::db::stored(JurisdictionLevel::from_stored(&level))?,
+    );
     if let Some(d) = department {
         let dept = reference::departments(c, Some(owner), &reference::Window::all())?;
         if !dept.iter().any(|x| x.id == d) {
@@ -226,36 +160,15 @@ pub fn check_owner(
     Ok(Some(path))
 }
 
-fn check_date(e: &mut Errors, pointer: &str, d: NaiveDate) {
-    use chrono::Datelike;
-    if !(1900..=9998).contains(&d.year()) {
-        e.add(pointer, "must be a date between 1900 and 9998");
-    }
-}
-
-/// Points at every linked id outside the owner's jurisdiction.
-fn check_links(pointer: &str, wanted: &[i64], found: &[i64], errors: &mut Errors) {
-    for (i, id) in wanted.iter().enumerate() {
-        if !found.contains(id) {
-            errors.add(
-                &format!("{pointer}/{i}"),
-                format!("{id} is not in the owner's jurisdiction"),
-            );
-        }
-    }
-}
-
-fn dedup(ids: &mut Vec<i64>) {
-    ids.sort_unstable();
-    ids.dedup();
-}
-
-/// Validates a problem item for `p` and returns what to store.
+/// Validates a problem item for `p` and returns what to store. `existing`: the hazards it
+/// links already (an edit re-checks only what it adds).
 fn checked_problem(
     c: &mut AnyConnection,
     p: &Principal,
-    mut input: ProblemInput,
+    input: ProblemInput,
+    existing: &[i64],
 ) -> ApiResult<ProblemInput> {
+    policy::edit_lists(p)?;
     let mut e = Errors::default();
     let owner_path = check_owner(
         c,
@@ -264,30 +177,29 @@ fn checked_problem(
         input.department_id,
         &mut e,
     )?;
-    policy::edit_lists(p)?;
-    input.title = e.text("/title", &input.title, 200);
-    input.description = e.text("/description", &input.description, 5000);
-    input.responsible_unit = e.text("/responsible_unit", &input.responsible_unit, 200);
-    check_date(&mut e, "/deadline", input.deadline);
     if let Some(s) = &input.sector_code {
         if !reference::sector_exists(c, s)? {
             e.add("/sector_code", "unknown sector");
         }
     }
     if let Some(path) = owner_path {
-        let found = lists::hazards_under(c, &p.scope(), &path, &input.hazard_ids)?;
-        check_links("/hazard_ids", &input.hazard_ids, &found, &mut e);
+        let added = rules::added_links(&input.hazard_ids, existing);
+        let mut allowed = lists::hazards_under(c, &p.scope(), &path, &added)?;
+        allowed.extend_from_slice(existing);
+        rules::check_links(&mut e, "/hazard_ids", &input.hazard_ids, &allowed);
     }
+    let input = input.normalized(&mut e);
     e.into_result().map_err(ApiError::validation)?;
-    dedup(&mut input.hazard_ids);
     Ok(input)
 }
 
 fn checked_measure(
     c: &mut AnyConnection,
     p: &Principal,
-    mut input: MeasureInput,
+    input: MeasureInput,
+    existing: &[i64],
 ) -> ApiResult<MeasureInput> {
+    policy::edit_lists(p)?;
     let mut e = Errors::default();
     let owner_path = check_owner(
         c,
@@ -296,17 +208,14 @@ fn checked_measure(
         input.department_id,
         &mut e,
     )?;
-    policy::edit_lists(p)?;
-    input.title = e.text("/title", &input.title, 200);
-    input.lead_unit = e.text("/lead_unit", &input.lead_unit, 200);
-    input.doc_no = e.opt_text("/doc_no", input.doc_no.as_deref(), 100);
-    check_date(&mut e, "/target_date", input.target_date);
     if let Some(path) = owner_path {
-        let found = lists::problems_under(c, &path, &input.problem_ids)?;
-        check_links("/problem_ids", &input.problem_ids, &found, &mut e);
+        let added = rules::added_links(&input.problem_ids, existing);
+        let mut allowed = lists::problems_under(c, &path, &added)?;
+        allowed.extend_from_slice(existing);
+        rules::check_links(&mut e, "/problem_ids", &input.problem_ids, &allowed);
     }
+    let input = input.normalized(&mut e);
     e.into_result().map_err(ApiError::validation)?;
-    dedup(&mut input.problem_ids);
     Ok(input)
 }
 
@@ -386,14 +295,22 @@ fn item_filter(q: ItemQuery, valid_status: impl Fn(&str) -> bool) -> ApiResult<I
 
 /// What differs between the two lists; the endpoints below are written once over it.
 pub trait ListKind: 'static {
-    type Input: Serialize + serde::de::DeserializeOwned + Clone + Send + 'static;
+    type Input: Serialize + serde::de::DeserializeOwned + Clone + PartialEq + Send + 'static;
     type Row: Send + 'static;
     type Item: Serialize + Send + 'static;
     /// `entity_type` of its audit events.
     const ENTITY: &'static str;
     /// Path segment under `/api/v1`.
     const COLLECTION: &'static str;
-    fn checked(c: &mut AnyConnection, p: &Principal, input: Self::Input) -> ApiResult<Self::Input>;
+    /// `existing`: the ids the item links already (empty on create).
+    fn checked(
+        c: &mut AnyConnection,
+        p: &Principal,
+        input: Self::Input,
+        existing: &[i64],
+    ) -> ApiResult<Self::Input>;
+    fn links(input: &Self::Input) -> &[i64];
+    fn owner(input: &Self::Input) -> (&str, Option<i64>);
     fn insert(c: &mut AnyConnection, input: &Self::Input) -> QueryResult<Self::Row>;
     fn update(
         c: &mut AnyConnection,
@@ -423,8 +340,15 @@ impl ListKind for Problems {
         c: &mut AnyConnection,
         p: &Principal,
         input: ProblemInput,
+        existing: &[i64],
     ) -> ApiResult<ProblemInput> {
-        checked_problem(c, p, input)
+        checked_problem(c, p, input, existing)
+    }
+    fn links(i: &ProblemInput) -> &[i64] {
+        &i.hazard_ids
+    }
+    fn owner(i: &ProblemInput) -> (&str, Option<i64>) {
+        (&i.owner_jurisdiction_code, i.department_id)
     }
     fn insert(c: &mut AnyConnection, i: &ProblemInput) -> QueryResult<ProblemRow> {
         lists::insert_problem(c, &problem_values(i), &i.hazard_ids)
@@ -467,8 +391,15 @@ impl ListKind for Measures {
         c: &mut AnyConnection,
         p: &Principal,
         input: MeasureInput,
+        existing: &[i64],
     ) -> ApiResult<MeasureInput> {
-        checked_measure(c, p, input)
+        checked_measure(c, p, input, existing)
+    }
+    fn links(i: &MeasureInput) -> &[i64] {
+        &i.problem_ids
+    }
+    fn owner(i: &MeasureInput) -> (&str, Option<i64>) {
+        (&i.owner_jurisdiction_code, i.department_id)
     }
     fn insert(c: &mut AnyConnection, i: &MeasureInput) -> QueryResult<MeasureRow> {
         lists::insert_measure(c, &measure_values(i), &i.problem_ids)
@@ -517,7 +448,7 @@ async fn create<K: ListKind>(
     let scope = format!("create_{}", K::ENTITY);
     idempotency::create(&state, p.account_id, key, scope, body.sha256, move |c| {
         lists_path(&p)?;
-        let input = K::checked(c, &p, input)?;
+        let input = K::checked(c, &p, input, &[])?;
         let row = K::insert(c, &input)?;
         let item = one(K::items(c, vec![row])?)?;
         let (id, _) = K::meta(&item);
@@ -572,26 +503,22 @@ async fn update<K: ListKind>(
         .run(move |c| {
             write_tx(c, |c| {
                 let before = visible_item::<K>(c, &p, id)?;
+                policy::edit_lists(&p)?;
                 let current =
                     serde_json::to_value(K::fields(&before)).map_err(ApiError::internal)?;
                 let mut merged = current.clone();
                 merge_patch::merge(&mut merged, &patch);
-                // An item stays on its owner's list: links were checked against that owner.
-                for key in ["owner_jurisdiction_code", "department_id"] {
-                    let null = Value::Null;
-                    if merged.get(key).unwrap_or(&null) != current.get(key).unwrap_or(&null) {
-                        return Err(ApiError::invalid_field(
-                            "validation_failed",
-                            &format!("/{key}"),
-                            "an item's owner does not change; add it to the other owner's list",
-                        ));
-                    }
-                }
                 let input: K::Input = from_merged(merged)?;
-                policy::edit_lists(&p)?;
                 let (_, version) = K::meta(&before);
                 if_match.check(version)?;
-                let input = K::checked(c, &p, input)?;
+                rules::owner_unchanged(K::owner(K::fields(&before)), K::owner(&input))
+                    .map_err(|e| ApiError::validation(vec![e]))?;
+                let existing = K::links(K::fields(&before)).to_vec();
+                let input = K::checked(c, &p, input, &existing)?;
+                if &input == K::fields(&before) {
+                    // Nothing changes: no new version, no history entry.
+                    return Ok(before);
+                }
                 let row =
                     K::update(c, id, version, &input)?.ok_or_else(ApiError::precondition_failed)?;
                 let after = one(K::items(c, vec![row])?)?;

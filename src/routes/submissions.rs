@@ -12,7 +12,7 @@ use crate::auth::{policy, Principal};
 use crate::db::audit::{self, Actor};
 use crate::db::lists::{self, SubmissionFilter, SubmissionRow};
 use crate::db::{to_utc, write_tx, AnyConnection};
-use crate::domain::listing::{period_start, ReviewDecision, SubmissionStatus};
+use crate::domain::lists::{period_start, ReviewDecision, SubmissionStatus};
 use crate::domain::validate::Errors;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::idempotency::{self, Created};
