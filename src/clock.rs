@@ -16,7 +16,20 @@ pub trait Clock: Send + Sync {
 
 /// China Standard Time is UTC+8 all year.
 pub fn shanghai_date(t: DateTime<Utc>) -> NaiveDate {
-    (t + chrono::Duration::hours(8)).date_naive()
+    (t + SHANGHAI_OFFSET).date_naive()
+}
+
+/// The one place the offset is written.
+const SHANGHAI_OFFSET: chrono::TimeDelta = chrono::TimeDelta::hours(8);
+
+/// The UTC instants (naive, as stored) where the Asia/Shanghai days `from` to `to` begin and
+/// end: `[start, end)` covers both days whole.
+pub fn shanghai_days_utc(
+    from: NaiveDate,
+    to: NaiveDate,
+) -> (chrono::NaiveDateTime, chrono::NaiveDateTime) {
+    let midnight = |d: NaiveDate| d.and_time(chrono::NaiveTime::MIN) - SHANGHAI_OFFSET;
+    (midnight(from), midnight(to.succ_opt().unwrap_or(to)))
 }
 
 pub struct SystemClock;

@@ -126,7 +126,7 @@ pub fn list_visible(
 #[derive(Debug, Default)]
 pub struct ResolvedBinding {
     /// (path, level) of the jurisdiction.
-    pub jurisdiction: Option<(String, String)>,
+    pub jurisdiction: Option<(String, crate::domain::jurisdiction::JurisdictionLevel)>,
     pub department_jurisdiction: Option<String>,
     /// Jurisdiction path of the enterprise, if the caller can see it.
     pub enterprise_path: Option<String>,

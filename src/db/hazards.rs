@@ -310,7 +310,24 @@ pub struct HazardListFilter {
     pub limit: i64,
 }
 
-const OVERDUE_STATUSES: [&str; 2] = ["reported", "rectifying"];
+/// The statuses in which a hazard past its deadline is overdue (the domain decides:
+/// `HazardStatus::counts_overdue`).
+fn overdue_statuses() -> Vec<&'static str> {
+    HazardStatus::ALL
+        .iter()
+        .filter(|s| s.counts_overdue())
+        .map(|s| s.as_str())
+        .collect()
+}
+
+/// The same statuses as an SQL list (`'reported', 'rectifying'`), for the statistics.
+pub fn overdue_statuses_sql() -> String {
+    overdue_statuses()
+        .iter()
+        .map(|s| format!("'{s}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 pub fn list_visible(
     conn: &mut AnyConnection,
@@ -342,13 +359,13 @@ pub fn list_visible(
     match f.overdue {
         Some(true) => {
             q = q
-                .filter(h::status.eq_any(OVERDUE_STATUSES))
+                .filter(h::status.eq_any(overdue_statuses()))
                 .filter(h::deadline_key.lt(f.today))
         }
         Some(false) => {
             q = q.filter(
                 h::status
-                    .ne_all(OVERDUE_STATUSES)
+                    .ne_all(overdue_statuses())
                     .or(h::deadline_key.ge(f.today)),
             )
         }

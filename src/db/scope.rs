@@ -10,6 +10,7 @@ use super::schema::{accounts, enterprises, hazards, jurisdictions, listings};
 use super::AnyConnection;
 pub use crate::auth::principal::Scope;
 use crate::auth::Principal;
+use crate::domain::jurisdiction::{city_of, county_level_unit, JurisdictionLevel};
 
 type Backend = <AnyConnection as diesel::Connection>::Backend;
 
@@ -118,11 +119,11 @@ pub fn accounts_visible(p: &Principal) -> AccountFilter {
     }
 }
 
-/// The tree path of a jurisdiction, if it exists.
+/// The tree path and level of a jurisdiction, if it exists.
 pub fn jurisdiction_path(
     conn: &mut AnyConnection,
     code: &str,
-) -> QueryResult<Option<(String, String)>> {
+) -> QueryResult<Option<(String, JurisdictionLevel)>> {
     jurisdictions::table
         .filter(jurisdictions::code.eq(code))
         .select((jurisdictions::path, jurisdictions::level))
@@ -130,46 +131,33 @@ pub fn jurisdiction_path(
         .optional()
 }
 
-/// The county-level unit (county, county-level city, district or functional zone) a
-/// jurisdiction belongs to; the city itself for city-level jurisdictions. Hazard codes carry it.
-pub fn county_level_code(conn: &mut AnyConnection, code: &str) -> QueryResult<String> {
+/// A jurisdiction's chain from the root to itself, with levels.
+fn chain_of(conn: &mut AnyConnection, code: &str) -> QueryResult<Vec<(String, JurisdictionLevel)>> {
     let (path, _) = jurisdiction_path(conn, code)?.ok_or(diesel::result::Error::NotFound)?;
-    let chain: Vec<String> = path
+    let codes: Vec<String> = path
         .trim_matches('/')
         .split('/')
         .map(str::to_string)
         .collect();
-    let levels: Vec<(String, String)> = jurisdictions::table
-        .filter(jurisdictions::code.eq_any(&chain))
+    let levels: Vec<(String, JurisdictionLevel)> = jurisdictions::table
+        .filter(jurisdictions::code.eq_any(&codes))
         .select((jurisdictions::code, jurisdictions::level))
         .load(conn)?;
-    let county = chain.iter().rev().find(|c| {
-        levels
-            .iter()
-            .any(|(code, level)| code == *c && (level == "county" || level == "zone"))
-    });
-    Ok(county
-        .or(chain.first())
-        .cloned()
-        .unwrap_or_else(|| code.to_string()))
+    Ok(codes
+        .into_iter()
+        .filter_map(|c| levels.iter().find(|(code, _)| *code == c).cloned())
+        .collect())
 }
 
-/// The city a jurisdiction belongs to (the first `city` on its path; the root otherwise).
+/// The county-level unit a jurisdiction belongs to (`domain::jurisdiction::county_level_unit`).
+/// Hazard codes carry it.
+pub fn county_level_code(conn: &mut AnyConnection, code: &str) -> QueryResult<String> {
+    let chain = chain_of(conn, code)?;
+    Ok(county_level_unit(&chain).unwrap_or(code).to_string())
+}
+
+/// The city a jurisdiction belongs to (`domain::jurisdiction::city_of`).
 pub fn city_code(conn: &mut AnyConnection, code: &str) -> QueryResult<String> {
-    let (path, _) = jurisdiction_path(conn, code)?.ok_or(diesel::result::Error::NotFound)?;
-    let chain: Vec<String> = path
-        .trim_matches('/')
-        .split('/')
-        .map(str::to_string)
-        .collect();
-    let cities: Vec<String> = jurisdictions::table
-        .filter(jurisdictions::code.eq_any(&chain))
-        .filter(jurisdictions::level.eq("city"))
-        .select(jurisdictions::code)
-        .load(conn)?;
-    let city = chain.iter().find(|c| cities.contains(c));
-    Ok(city
-        .or(chain.first())
-        .cloned()
-        .unwrap_or_else(|| code.to_string()))
+    let chain = chain_of(conn, code)?;
+    Ok(city_of(&chain).unwrap_or(code).to_string())
 }

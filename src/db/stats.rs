@@ -1,31 +1,29 @@
 //! Statistics, computed in the database (GROUP BY over the caller's scope), never by loading
-//! rows. The SQL is written once; only bind placeholders and the month expression differ
-//! between the backends.
+//! rows. The rows counted are chosen with the same scope builder as every list
+//! (`db::scope`), and "overdue" is the domain's definition (`HazardStatus::counts_overdue`).
 
 use chrono::NaiveDate;
+use diesel::dsl::{count_star, sql};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Text};
 
-use super::scope::{subtree_pattern, Scope};
+use super::hazards::overdue_statuses_sql;
+use super::schema::{hazards as h, listings as l};
+use super::scope::{hazards_visible, listings_visible, Scope};
 use super::AnyConnection;
+use crate::domain::extension::{ExtensionStatus, ExtensionSubject};
+use crate::domain::hazard::{HazardLevel, HazardStatus};
+use crate::domain::listing::ListingStatus;
 
-#[derive(QueryableByName, Debug, Clone, Default)]
+#[derive(Queryable, Debug, Clone, Default)]
 pub struct HazardGroup {
-    #[diesel(sql_type = Text)]
     pub key: String,
-    #[diesel(sql_type = BigInt)]
     pub found: i64,
-    #[diesel(sql_type = BigInt)]
     pub closed: i64,
-    #[diesel(sql_type = BigInt)]
     pub overdue: i64,
-    #[diesel(sql_type = BigInt)]
     pub major_found: i64,
-    #[diesel(sql_type = BigInt)]
     pub major_listed: i64,
-    #[diesel(sql_type = BigInt)]
     pub major_delisted: i64,
-    #[diesel(sql_type = BigInt)]
     pub extensions_granted: i64,
 }
 
@@ -38,52 +36,14 @@ pub enum HazardGrouping {
     Month,
 }
 
-/// Positional placeholders in the dialect of the connection.
-struct Binds {
-    pg: bool,
-    n: usize,
+/// `CAST(SUM(CASE WHEN <condition> THEN 1 ELSE 0 END) AS BIGINT)`: a count of the rows of the
+/// group that meet a condition, the same on both backends.
+fn count_where(condition: &str) -> String {
+    format!("CAST(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END) AS BIGINT)")
 }
 
-impl Binds {
-    fn next(&mut self) -> String {
-        self.n += 1;
-        if self.pg {
-            format!("${}", self.n)
-        } else {
-            "?".into()
-        }
-    }
-}
-
-/// The scope condition on a hazards alias `h`, and the sector binds it needs.
-fn scope_sql(b: &mut Binds, scope: &Scope) -> (String, Option<String>, Vec<String>) {
-    match scope {
-        Scope::Enterprise(_) => ("1 = 0".into(), None, Vec::new()),
-        Scope::Subtree { path, sectors } => {
-            let mut sql = format!(
-                "h.jurisdiction_code IN (SELECT code FROM jurisdictions WHERE path LIKE {} ESCAPE '\\')",
-                b.next()
-            );
-            let sectors = sectors.clone().unwrap_or_default();
-            if !sectors.is_empty()
-                || matches!(
-                    scope,
-                    Scope::Subtree {
-                        sectors: Some(_),
-                        ..
-                    }
-                )
-            {
-                let marks: Vec<String> = sectors.iter().map(|_| b.next()).collect();
-                if marks.is_empty() {
-                    sql.push_str(" AND 1 = 0");
-                } else {
-                    sql.push_str(&format!(" AND h.sector_code IN ({})", marks.join(", ")));
-                }
-            }
-            (sql, Some(subtree_pattern(path)), sectors)
-        }
-    }
+fn is_pg(conn: &AnyConnection) -> bool {
+    matches!(conn, AnyConnection::Postgresql(_))
 }
 
 pub fn hazards(
@@ -94,66 +54,68 @@ pub fn hazards(
     to: NaiveDate,
     today: NaiveDate,
 ) -> QueryResult<Vec<HazardGroup>> {
-    let pg = matches!(conn, AnyConnection::Postgresql(_));
-    let mut b = Binds { pg, n: 0 };
     let key = match grouping {
-        HazardGrouping::Jurisdiction => "h.county_code".to_string(),
-        HazardGrouping::Sector => "h.sector_code".to_string(),
-        HazardGrouping::Level => "h.level".to_string(),
-        HazardGrouping::Source => "h.source".to_string(),
-        HazardGrouping::Month if pg => "to_char(h.discovered_on, 'YYYY-MM')".to_string(),
-        HazardGrouping::Month => "strftime('%Y-%m', h.discovered_on)".to_string(),
+        HazardGrouping::Jurisdiction => "hazards.county_code",
+        HazardGrouping::Sector => "hazards.sector_code",
+        HazardGrouping::Level => "hazards.level",
+        HazardGrouping::Source => "hazards.source",
+        HazardGrouping::Month if is_pg(conn) => "to_char(hazards.discovered_on, 'YYYY-MM')",
+        HazardGrouping::Month => "strftime('%Y-%m', hazards.discovered_on)",
     };
-    let today_mark = b.next();
-    let from_mark = b.next();
-    let to_mark = b.next();
-    let (scope_cond, pattern, sectors) = scope_sql(&mut b, scope);
-    let sql = format!(
-        "SELECT {key} AS key, \
-           CAST(COUNT(*) AS BIGINT) AS found, \
-           CAST(SUM(CASE WHEN h.status = 'closed' THEN 1 ELSE 0 END) AS BIGINT) AS closed, \
-           CAST(SUM(CASE WHEN h.status IN ('reported', 'rectifying') AND h.deadline_key < {today_mark} THEN 1 ELSE 0 END) AS BIGINT) AS overdue, \
-           CAST(SUM(CASE WHEN h.level = 'major' THEN 1 ELSE 0 END) AS BIGINT) AS major_found, \
-           CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM listings l WHERE l.hazard_id = h.id) THEN 1 ELSE 0 END) AS BIGINT) AS major_listed, \
-           CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM listings l WHERE l.hazard_id = h.id AND l.status = 'delisted') THEN 1 ELSE 0 END) AS BIGINT) AS major_delisted, \
-           CAST(SUM(COALESCE(x.n, 0)) AS BIGINT) AS extensions_granted \
-         FROM hazards h \
-         LEFT JOIN (SELECT subject_id, COUNT(*) AS n FROM deadline_extensions \
-                    WHERE subject_type = 'hazard' AND status = 'approved' GROUP BY subject_id) x ON x.subject_id = h.id \
-         WHERE h.status <> 'void' AND h.discovered_on >= {from_mark} AND h.discovered_on <= {to_mark} AND {scope_cond} \
-         GROUP BY {key} ORDER BY {key}"
+    let listed = |extra: &str| {
+        format!("EXISTS (SELECT 1 FROM listings WHERE listings.hazard_id = hazards.id{extra})")
+    };
+    let delisted = format!(" AND listings.status = '{}'", ListingStatus::Delisted);
+    let overdue = sql::<BigInt>(&format!(
+        "CAST(SUM(CASE WHEN hazards.status IN ({}) AND hazards.deadline_key < ",
+        overdue_statuses_sql()
+    ))
+    .bind::<Date, _>(today)
+    .sql(" THEN 1 ELSE 0 END) AS BIGINT)");
+    let granted = format!(
+        "CAST(SUM((SELECT COUNT(*) FROM deadline_extensions x \
+         WHERE x.subject_type = '{}' AND x.status = '{}' AND x.subject_id = hazards.id)) AS BIGINT)",
+        ExtensionSubject::Hazard,
+        ExtensionStatus::Approved
     );
-    let mut q = diesel::sql_query(sql)
-        .into_boxed::<<AnyConnection as diesel::Connection>::Backend>()
-        .bind::<Date, _>(today)
-        .bind::<Date, _>(from)
-        .bind::<Date, _>(to);
-    if let Some(p) = pattern {
-        q = q.bind::<Text, _>(p);
-    }
-    for s in sectors {
-        q = q.bind::<Text, _>(s);
-    }
-    q.load(conn)
+    h::table
+        .filter(hazards_visible(scope))
+        .filter(h::status.ne(HazardStatus::Void.as_str()))
+        .filter(h::discovered_on.ge(from))
+        .filter(h::discovered_on.le(to))
+        .group_by(sql::<Text>(key))
+        .select((
+            sql::<Text>(key),
+            count_star(),
+            sql::<BigInt>(&count_where(&format!(
+                "hazards.status = '{}'",
+                HazardStatus::Closed
+            ))),
+            overdue,
+            sql::<BigInt>(&count_where(&format!(
+                "hazards.level = '{}'",
+                HazardLevel::Major
+            ))),
+            sql::<BigInt>(&count_where(&listed(""))),
+            sql::<BigInt>(&count_where(&listed(&delisted))),
+            sql::<BigInt>(&granted),
+        ))
+        .order(sql::<Text>(key))
+        .load(conn)
 }
 
-#[derive(QueryableByName, Debug, Clone, Default)]
+#[derive(Queryable, Debug, Clone, Default)]
 pub struct ListingGroup {
-    #[diesel(sql_type = Text)]
     pub key: String,
-    #[diesel(sql_type = BigInt)]
     pub total: i64,
-    #[diesel(sql_type = BigInt)]
     pub listed: i64,
-    #[diesel(sql_type = BigInt)]
     pub delisted: i64,
-    #[diesel(sql_type = BigInt)]
     pub cancelled: i64,
-    #[diesel(sql_type = BigInt)]
     pub overdue: i64,
 }
 
-/// Listings grouped by `level` or by the hazard's county-level unit, listed in [from, to].
+/// Listings grouped by `level` or by the hazard's county-level unit, listed in [from, to]
+/// (Asia/Shanghai dates).
 pub fn listings(
     conn: &mut AnyConnection,
     scope: &Scope,
@@ -162,42 +124,33 @@ pub fn listings(
     to: NaiveDate,
     today: NaiveDate,
 ) -> QueryResult<Vec<ListingGroup>> {
-    let pg = matches!(conn, AnyConnection::Postgresql(_));
-    let mut b = Binds { pg, n: 0 };
-    let key = if by_level { "l.level" } else { "h.county_code" };
-    let today_mark = b.next();
-    let from_mark = b.next();
-    let to_mark = b.next();
-    let (scope_cond, pattern, sectors) = scope_sql(&mut b, scope);
-    let sql = format!(
-        "SELECT {key} AS key, \
-           CAST(COUNT(*) AS BIGINT) AS total, \
-           CAST(SUM(CASE WHEN l.status = 'listed' THEN 1 ELSE 0 END) AS BIGINT) AS listed, \
-           CAST(SUM(CASE WHEN l.status = 'delisted' THEN 1 ELSE 0 END) AS BIGINT) AS delisted, \
-           CAST(SUM(CASE WHEN l.status = 'cancelled' THEN 1 ELSE 0 END) AS BIGINT) AS cancelled, \
-           CAST(SUM(CASE WHEN l.status = 'listed' AND l.deadline < {today_mark} THEN 1 ELSE 0 END) AS BIGINT) AS overdue \
-         FROM listings l JOIN hazards h ON h.id = l.hazard_id \
-         WHERE l.listed_at >= {from_mark} AND l.listed_at < {to_mark} AND {scope_cond} \
-         GROUP BY {key} ORDER BY {key}"
-    );
-    // Listing times are UTC; the day boundaries are Asia/Shanghai midnights.
-    let start = from.and_hms_opt(0, 0, 0).unwrap_or_default() - chrono::Duration::hours(8);
-    let end = to
-        .succ_opt()
-        .unwrap_or(to)
-        .and_hms_opt(0, 0, 0)
-        .unwrap_or_default()
-        - chrono::Duration::hours(8);
-    let mut q = diesel::sql_query(sql)
-        .into_boxed::<<AnyConnection as diesel::Connection>::Backend>()
-        .bind::<Date, _>(today)
-        .bind::<diesel::sql_types::Timestamp, _>(start)
-        .bind::<diesel::sql_types::Timestamp, _>(end);
-    if let Some(p) = pattern {
-        q = q.bind::<Text, _>(p);
-    }
-    for s in sectors {
-        q = q.bind::<Text, _>(s);
-    }
-    q.load(conn)
+    let key = if by_level {
+        "listings.level"
+    } else {
+        "(SELECT hazards.county_code FROM hazards WHERE hazards.id = listings.hazard_id)"
+    };
+    let status_is =
+        |s: ListingStatus| sql::<BigInt>(&count_where(&format!("listings.status = '{s}'")));
+    let overdue = sql::<BigInt>(&format!(
+        "CAST(SUM(CASE WHEN listings.status = '{}' AND listings.deadline < ",
+        ListingStatus::Listed
+    ))
+    .bind::<Date, _>(today)
+    .sql(" THEN 1 ELSE 0 END) AS BIGINT)");
+    let (start, end) = crate::clock::shanghai_days_utc(from, to);
+    l::table
+        .filter(listings_visible(scope))
+        .filter(l::listed_at.ge(start))
+        .filter(l::listed_at.lt(end))
+        .group_by(sql::<Text>(key))
+        .select((
+            sql::<Text>(key),
+            count_star(),
+            status_is(ListingStatus::Listed),
+            status_is(ListingStatus::Delisted),
+            status_is(ListingStatus::Cancelled),
+            overdue,
+        ))
+        .order(sql::<Text>(key))
+        .load(conn)
 }

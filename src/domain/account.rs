@@ -52,7 +52,7 @@ pub fn check_password(errors: &mut Errors, password: &str, username: &str) {
 pub struct BindingFacts<'a> {
     pub role: Role,
     /// The level of `jurisdiction_code`, if one was given and exists.
-    pub jurisdiction_level: Option<&'a str>,
+    pub jurisdiction_level: Option<crate::domain::jurisdiction::JurisdictionLevel>,
     pub jurisdiction_given: bool,
     /// The jurisdiction of `department_id`, if one was given and exists.
     pub department_jurisdiction: Option<&'a str>,
@@ -88,7 +88,7 @@ pub fn check_binding(errors: &mut Errors, f: &BindingFacts<'_>) {
     match (f.jurisdiction_given, f.jurisdiction_level) {
         (false, _) => errors.add("/jurisdiction_code", "required for this role"),
         (true, None) => errors.add("/jurisdiction_code", "unknown jurisdiction"),
-        (true, Some(level)) if !f.role.jurisdiction_levels().contains(&level) => errors.add(
+        (true, Some(level)) if !f.role.may_bind_to(level) => errors.add(
             "/jurisdiction_code",
             format!(
                 "a {} is bound to a jurisdiction of level {}",

@@ -110,7 +110,7 @@ fn check_date(e: &mut Errors, pointer: &str, d: NaiveDate) {
 
 /// Lists are kept by a county-level unit or the city, never by a township.
 pub fn check_owner_level(e: &mut Errors, level: JurisdictionLevel) {
-    if level == JurisdictionLevel::Township {
+    if !level.keeps_lists() {
         e.add(
             "/owner_jurisdiction_code",
             "lists are kept by a county-level unit or the city",

@@ -1,3 +1,5 @@
+use super::jurisdiction::JurisdictionLevel;
+
 text_enum! {
     /// What an account may do; see SPEC §1.
     pub enum Role {
@@ -24,11 +26,20 @@ impl Role {
     }
 
     /// Jurisdiction levels an account of this role may be bound to.
-    pub fn jurisdiction_levels(self) -> &'static [&'static str] {
+    pub fn may_bind_to(self, level: JurisdictionLevel) -> bool {
         match self {
-            Role::CityAdmin | Role::CityOfficer | Role::Auditor => &["city"],
-            Role::CountyAdmin | Role::CountyOfficer => &["county", "zone"],
-            Role::Enterprise => &[],
+            Role::CityAdmin | Role::CityOfficer | Role::Auditor => level == JurisdictionLevel::City,
+            Role::CountyAdmin | Role::CountyOfficer => level.is_county_level(),
+            Role::Enterprise => false,
         }
+    }
+
+    /// The levels [`Role::may_bind_to`] accepts, for messages.
+    pub fn jurisdiction_levels(self) -> Vec<&'static str> {
+        JurisdictionLevel::ALL
+            .iter()
+            .filter(|l| self.may_bind_to(**l))
+            .map(|l| l.as_str())
+            .collect()
     }
 }

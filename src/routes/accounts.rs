@@ -264,7 +264,7 @@ fn check_binding_for(
         &mut errors,
         &BindingFacts {
             role: input.role,
-            jurisdiction_level: resolved.jurisdiction.as_ref().map(|(_, l)| l.as_str()),
+            jurisdiction_level: resolved.jurisdiction.as_ref().map(|(_, l)| *l),
             jurisdiction_given: binding.jurisdiction_code.is_some(),
             department_jurisdiction: resolved.department_jurisdiction.as_deref(),
             department_given: binding.department_id.is_some(),

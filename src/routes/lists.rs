@@ -14,7 +14,6 @@ use crate::db::audit::{self, Actor};
 use crate::db::lists::{self, ItemFilter, MeasureRow, MeasureValues, ProblemRow, ProblemValues};
 use crate::db::scope::jurisdiction_path;
 use crate::db::{reference, to_utc, write_tx, AnyConnection};
-use crate::domain::jurisdiction::JurisdictionLevel;
 use crate::domain::lists::{
     self as rules, MeasureInput, MeasureStatus, ProblemInput, ProblemStatus,
 };
@@ -144,10 +143,7 @@ pub fn check_owner(
         return Ok(None);
     };
     policy::list_owner(p, &path)?;
-    rules::check_owner_level(
-        errors,
-        crate::db::stored(JurisdictionLevel::from_stored(&level))?,
-    );
+    rules::check_owner_level(errors, level);
     if let Some(d) = department {
         let dept = reference::departments(c, Some(owner), &reference::Window::all())?;
         if !dept.iter().any(|x| x.id == d) {
