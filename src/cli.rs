@@ -63,8 +63,6 @@ fn parse_role(s: &str) -> Result<Role, String> {
     })
 }
 
-/// A random password (24 characters, about 140 bits) that satisfies the password policy.
-
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::from_env().map_err(|e| anyhow::anyhow!("configuration error: {e}"))?;
     crate::telemetry::init(&config);

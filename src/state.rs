@@ -20,6 +20,8 @@ pub struct AppState {
     pub safety_director_rule: SafetyDirectorRule,
     pub clock: Arc<dyn Clock>,
     pub evidence: EvidenceStore,
+    /// Signs and checks list cursors.
+    pub cursor_key: crate::auth::cursors::CursorKey,
     /// False until the database has been migrated and seeded; until then every answer but
     /// `/healthz` is `503` (a server may start while its database is down).
     pub ready: Arc<std::sync::atomic::AtomicBool>,
@@ -33,6 +35,7 @@ impl AppState {
             safety_director_rule: reference.safety_director_rule.clone(),
             clock: Arc::new(SystemClock),
             evidence: EvidenceStore::new(&config.data_dir),
+            cursor_key: crate::auth::cursors::CursorKey::new(config.jwt_secret.as_deref()),
             ready: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             db,
             config,

@@ -80,7 +80,8 @@ pub struct AccountFilter {
     pub q: Option<String>,
     pub updated_since: Option<chrono::NaiveDateTime>,
     pub after_id: Option<i64>,
-    pub limit: i64,
+    /// Rows to read: the page size plus one (`Paging::fetch`).
+    pub fetch: i64,
 }
 
 pub fn list_visible(
@@ -119,7 +120,7 @@ pub fn list_visible(
     if let Some(after) = f.after_id {
         q = q.filter(accounts::id.gt(after));
     }
-    q.order(accounts::id.asc()).limit(f.limit + 1).load(conn)
+    q.order(accounts::id.asc()).limit(f.fetch).load(conn)
 }
 
 /// What the references of an account binding resolve to, as the caller may see them.

@@ -150,7 +150,8 @@ pub struct AuditFilter {
     pub actor_id: Option<i64>,
     pub since: Option<chrono::NaiveDateTime>,
     pub after_seq: Option<i64>,
-    pub limit: i64,
+    /// Rows to read: the page size plus one (`Paging::fetch`).
+    pub fetch: i64,
 }
 
 pub fn list(conn: &mut AnyConnection, f: &AuditFilter) -> QueryResult<Vec<AuditRow>> {
@@ -170,5 +171,5 @@ pub fn list(conn: &mut AnyConnection, f: &AuditFilter) -> QueryResult<Vec<AuditR
     if let Some(after) = f.after_seq {
         q = q.filter(ae::seq.gt(after));
     }
-    q.order(ae::seq.asc()).limit(f.limit + 1).load(conn)
+    q.order(ae::seq.asc()).limit(f.fetch).load(conn)
 }

@@ -158,7 +158,8 @@ pub struct EnterpriseFilter {
     pub q: Option<String>,
     pub updated_since: Option<chrono::NaiveDateTime>,
     pub after_id: Option<i64>,
-    pub limit: i64,
+    /// Rows to read: the page size plus one (`Paging::fetch`).
+    pub fetch: i64,
 }
 
 pub fn list_visible(
@@ -224,5 +225,5 @@ pub fn list_visible(
     if let Some(after) = f.after_id {
         q = q.filter(e::id.gt(after));
     }
-    q.order(e::id.asc()).limit(f.limit + 1).load(conn)
+    q.order(e::id.asc()).limit(f.fetch).load(conn)
 }

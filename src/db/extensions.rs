@@ -70,7 +70,7 @@ pub fn list(
     s: Subject,
     after_id: Option<i64>,
     since: Option<NaiveDateTime>,
-    limit: i64,
+    fetch: i64,
 ) -> QueryResult<Vec<ExtensionRow>> {
     let mut q = de::table
         .filter(de::subject_type.eq(s.kind))
@@ -83,7 +83,7 @@ pub fn list(
     if let Some(a) = after_id {
         q = q.filter(de::id.gt(a));
     }
-    q.order(de::id.asc()).limit(limit + 1).load(conn)
+    q.order(de::id.asc()).limit(fetch).load(conn)
 }
 
 pub fn get(conn: &mut AnyConnection, s: Subject, id: i64) -> QueryResult<Option<ExtensionRow>> {

@@ -137,8 +137,8 @@ impl<'a> From<&'a HazardFields> for HazardValues<'a> {
             funds_10k_yuan: f.funds_10k_yuan,
             acceptance_criteria: f.acceptance_criteria.as_deref(),
             // Plain structs of strings: serializing them cannot fail.
-            major_report: f.major_report.as_ref().map(|r| json_text(r)),
-            governance_plan: f.governance_plan.as_ref().map(|g| json_text(g)),
+            major_report: f.major_report.as_ref().map(json_text),
+            governance_plan: f.governance_plan.as_ref().map(json_text),
         }
     }
 }
@@ -283,7 +283,7 @@ pub enum HazardSort {
 }
 
 /// Where the previous page ended, in the sort's key.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum HazardCursor {
     Id(i64),
     Deadline(NaiveDate, i64),
@@ -307,7 +307,8 @@ pub struct HazardListFilter {
     pub updated_since: Option<NaiveDateTime>,
     pub sort: HazardSort,
     pub after: Option<HazardCursor>,
-    pub limit: i64,
+    /// Rows to read: the page size plus one (`Paging::fetch`).
+    pub fetch: i64,
 }
 
 /// The statuses in which a hazard past its deadline is overdue (the domain decides:
@@ -427,7 +428,7 @@ pub fn list_visible(
         HazardSort::UpdatedAsc => q.order((h::updated_at.asc(), h::id.asc())),
         HazardSort::UpdatedDesc => q.order((h::updated_at.desc(), h::id.desc())),
     };
-    q.limit(f.limit + 1).load(conn)
+    q.limit(f.fetch).load(conn)
 }
 
 // ---- attachments ----
@@ -479,7 +480,7 @@ pub fn attachments_of(
     hazard_id: i64,
     after_id: Option<i64>,
     since: Option<NaiveDateTime>,
-    limit: i64,
+    fetch: i64,
 ) -> QueryResult<Vec<AttachmentRow>> {
     let mut q = at::table
         .filter(at::hazard_id.eq(hazard_id))
@@ -491,7 +492,7 @@ pub fn attachments_of(
     if let Some(a) = after_id {
         q = q.filter(at::id.gt(a));
     }
-    q.order(at::id.asc()).limit(limit + 1).load(conn)
+    q.order(at::id.asc()).limit(fetch).load(conn)
 }
 
 pub fn has_attachment(conn: &mut AnyConnection, hazard_id: i64, stage: &str) -> QueryResult<bool> {

@@ -126,7 +126,8 @@ pub struct ListingFilter {
     pub enterprise_id: Option<i64>,
     pub updated_since: Option<NaiveDateTime>,
     pub after_id: Option<i64>,
-    pub limit: i64,
+    /// Rows to read: the page size plus one (`Paging::fetch`).
+    pub fetch: i64,
 }
 
 pub fn list_visible(
@@ -164,5 +165,5 @@ pub fn list_visible(
     if let Some(a) = f.after_id {
         q = q.filter(l::id.gt(a));
     }
-    q.order(l::id.asc()).limit(f.limit + 1).load(conn)
+    q.order(l::id.asc()).limit(f.fetch).load(conn)
 }

@@ -72,15 +72,6 @@ pub struct MeasureValues<'a> {
     pub status: &'static str,
 }
 
-/// Which owners' lists a scope can see: lists of units at or below the caller's jurisdiction.
-/// Enterprise accounts see none.
-pub fn owner_path(scope: &Scope) -> Option<&str> {
-    match scope {
-        Scope::Subtree { path, .. } => Some(path),
-        Scope::Enterprise(_) => None,
-    }
-}
-
 #[derive(Debug, Default)]
 pub struct ItemFilter {
     pub owner: Option<String>,
@@ -91,7 +82,8 @@ pub struct ItemFilter {
     pub due_after: Option<NaiveDate>,
     pub updated_since: Option<NaiveDateTime>,
     pub after_id: Option<i64>,
-    pub limit: i64,
+    /// Rows to read: the page size plus one (`Paging::fetch`).
+    pub fetch: i64,
 }
 
 pub fn problem_visible(
@@ -153,7 +145,7 @@ pub fn list_problems(
     if let Some(a) = f.after_id {
         q = q.filter(pi::id.gt(a));
     }
-    q.order(pi::id.asc()).limit(f.limit + 1).load(conn)
+    q.order(pi::id.asc()).limit(f.fetch).load(conn)
 }
 
 pub fn list_measures(
@@ -186,7 +178,7 @@ pub fn list_measures(
     if let Some(a) = f.after_id {
         q = q.filter(mi::id.gt(a));
     }
-    q.order(mi::id.asc()).limit(f.limit + 1).load(conn)
+    q.order(mi::id.asc()).limit(f.fetch).load(conn)
 }
 
 /// The linked hazard ids of several problem items, in one query.
@@ -460,7 +452,8 @@ pub struct SubmissionFilter {
     pub status: Option<String>,
     pub updated_since: Option<NaiveDateTime>,
     pub after_id: Option<i64>,
-    pub limit: i64,
+    /// Rows to read: the page size plus one (`Paging::fetch`).
+    pub fetch: i64,
 }
 
 pub fn list_submissions(
@@ -487,7 +480,7 @@ pub fn list_submissions(
     if let Some(a) = f.after_id {
         q = q.filter(ls::id.gt(a));
     }
-    q.order(ls::id.asc()).limit(f.limit + 1).load(conn)
+    q.order(ls::id.asc()).limit(f.fetch).load(conn)
 }
 
 /// Records the review of a submission still `submitted`; `None` if it was reviewed meanwhile.

@@ -119,6 +119,15 @@ pub fn accounts_visible(p: &Principal) -> AccountFilter {
     }
 }
 
+/// Which owners' lists a scope can see: lists of units at or below the caller's jurisdiction.
+/// Enterprise accounts see none.
+pub fn list_owner_path(scope: &Scope) -> Option<&str> {
+    match scope {
+        Scope::Subtree { path, .. } => Some(path),
+        Scope::Enterprise(_) => None,
+    }
+}
+
 /// The tree path and level of a jurisdiction, if it exists.
 pub fn jurisdiction_path(
     conn: &mut AnyConnection,

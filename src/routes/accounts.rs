@@ -19,10 +19,10 @@ use crate::domain::validate::Errors;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::idempotency::{self, Created};
 use crate::http::json::{from_merged, from_value};
-use crate::http::page;
+use crate::http::page::{self, Listing};
 use crate::http::{patch as merge_patch, ApiJson, IdempotencyKey, IfMatch};
 use crate::routes::reference::Jurisdiction;
-use crate::routes::{parse_timestamp, with_etag};
+use crate::routes::with_etag;
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -381,14 +381,6 @@ pub struct AccountQuery {
     pub disabled: Option<bool>,
     /// Part of the username or display name (case-insensitive).
     pub q: Option<String>,
-    /// RFC 3339; only accounts changed at or after this instant.
-    #[param(format = DateTime)]
-    pub updated_since: Option<String>,
-    /// 1–200, default 50.
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
 }
 
 /// List accounts
@@ -403,7 +395,7 @@ pub struct AccountQuery {
 /// and `updated_since`. Unknown parameters, a `limit` outside 1–200 or a bad timestamp answer
 /// `400 invalid_query`; a cursor this API did not issue answers `400 invalid_cursor`.
 #[utoipa::path(
-    tag = "accounts", operation_id = "list_accounts", params(AccountQuery),
+    tag = "accounts", operation_id = "list_accounts", params(AccountQuery, page::PageParams),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of accounts within your reach", body = page::Page<AccountResponse>),
@@ -414,30 +406,24 @@ pub struct AccountQuery {
 pub async fn list_accounts(
     p: Principal,
     state: web::Data<AppState>,
-    query: web::Query<AccountQuery>,
+    query: Listing<AccountQuery>,
 ) -> ApiResult<HttpResponse> {
     policy::read_accounts(&p)?;
-    let q = query.into_inner();
+    let Listing { filters: q, paging } = query;
     let filter = AccountFilter {
         role: q.role.map(|r| r.as_str().to_string()),
         jurisdiction_code: q.jurisdiction_code,
         enterprise_id: q.enterprise_id,
         disabled: q.disabled,
         q: q.q.filter(|s| !s.trim().is_empty()),
-        updated_since: parse_timestamp("updated_since", q.updated_since.as_deref())?,
-        after_id: page::decode_id_cursor(q.cursor.as_deref())?,
-        limit: page::limit(q.limit)?,
+        updated_since: paging.updated_since,
+        after_id: paging.after()?,
+        fetch: paging.fetch(),
     };
     let rows = state
         .run(move |c| Ok(accounts::list_visible(c, &p, &filter)?))
         .await?;
-    let limit = page::limit(q.limit)?;
-    Ok(HttpResponse::Ok().json(page::finish(
-        rows,
-        limit,
-        |r| r.id,
-        |r| AccountResponse::from(&r),
-    )))
+    Ok(HttpResponse::Ok().json(paging.finish(rows, |r| r.id, |r| AccountResponse::from(&r))))
 }
 
 /// Get an account

@@ -19,7 +19,7 @@ use crate::evidence::{too_large, Received};
 use crate::http::idempotency::{self, Created};
 use crate::http::page;
 use crate::http::IdempotencyKey;
-use crate::routes::hazards::{visible_hazard, PageQuery};
+use crate::routes::hazards::visible_hazard;
 use crate::state::AppState;
 
 /// The upload form (`multipart/form-data`).
@@ -317,7 +317,7 @@ pub async fn upload_attachment(
 /// `cursor`.
 #[utoipa::path(
     tag = "hazards", operation_id = "list_attachments",
-    params(("id" = i64, Path, description = "Hazard id"), PageQuery),
+    params(("id" = i64, Path, description = "Hazard id"), crate::http::page::PageParams),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of the hazard's attachments", body = page::Page<AttachmentResponse>),
@@ -328,24 +328,18 @@ pub async fn list_attachments(
     p: Principal,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    query: web::Query<PageQuery>,
+    query: crate::http::page::Listing<crate::http::page::NoFilters>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let limit = page::limit(query.limit)?;
-    let after = page::decode_id_cursor(query.cursor.as_deref())?;
-    let since = crate::routes::parse_timestamp("updated_since", query.updated_since.as_deref())?;
+    let paging = query.paging;
+    let (after, since, fetch) = (paging.after()?, paging.updated_since, paging.fetch());
     let rows = state
         .run(move |c| {
             visible_hazard(c, &p, id)?;
-            Ok(hazards::attachments_of(c, id, after, since, limit)?)
+            Ok(hazards::attachments_of(c, id, after, since, fetch)?)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(page::finish(
-        rows,
-        limit,
-        |r| r.id,
-        AttachmentResponse::from,
-    )))
+    Ok(HttpResponse::Ok().json(paging.finish(rows, |r| r.id, AttachmentResponse::from)))
 }
 
 /// Download an attachment

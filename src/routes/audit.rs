@@ -9,8 +9,7 @@ use crate::auth::{policy, Principal};
 use crate::db::audit::{self, AuditFilter, AuditRow};
 use crate::db::to_utc;
 use crate::error::{ApiResult, Problem};
-use crate::http::page;
-use crate::routes::parse_timestamp;
+use crate::http::page::{self, parse_timestamp, Listing, Paging};
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -62,14 +61,6 @@ pub struct AuditQuery {
     /// RFC 3339; only events at or after this instant.
     #[param(format = DateTime)]
     pub since: Option<String>,
-    /// Same as `since`, for sync clients.
-    #[param(format = DateTime)]
-    pub updated_since: Option<String>,
-    /// 1–200, default 50.
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
 }
 
 /// List audit events
@@ -86,7 +77,7 @@ pub struct AuditQuery {
 /// `updated_since`; when both are given the later one applies). Unknown parameters, a bad
 /// timestamp or `limit` answer `400 invalid_query`; a foreign cursor `400 invalid_cursor`.
 #[utoipa::path(
-    tag = "audit", operation_id = "list_audit_events", params(AuditQuery),
+    tag = "audit", operation_id = "list_audit_events", params(AuditQuery, page::PageParams),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of audit events, oldest first", body = page::Page<AuditEvent>),
@@ -97,23 +88,21 @@ pub struct AuditQuery {
 pub async fn list_audit_events(
     p: Principal,
     state: web::Data<AppState>,
-    query: web::Query<AuditQuery>,
+    query: Listing<AuditQuery>,
 ) -> ApiResult<HttpResponse> {
     policy::read_audit(&p)?;
-    let q = query.into_inner();
+    let Listing { filters: q, paging } = query;
     let since = parse_timestamp("since", q.since.as_deref())?;
-    let updated_since = parse_timestamp("updated_since", q.updated_since.as_deref())?;
     let filter = AuditFilter {
         entity_type: q.entity_type,
         entity_id: q.entity_id,
         actor_id: q.actor_id,
-        since: since.max(updated_since),
-        after_seq: page::decode_id_cursor(q.cursor.as_deref())?,
-        limit: page::limit(q.limit)?,
+        since: since.max(paging.updated_since),
+        after_seq: paging.after()?,
+        fetch: paging.fetch(),
     };
-    let limit = filter.limit;
     let rows = state.run(move |c| Ok(audit::list(c, &filter)?)).await?;
-    Ok(HttpResponse::Ok().json(page::finish(rows, limit, |r| r.seq, AuditEvent::from)))
+    Ok(HttpResponse::Ok().json(paging.finish(rows, |r| r.seq, AuditEvent::from)))
 }
 
 /// The events of one entity, oldest first (a timeline or history), after `check` confirms the
@@ -122,12 +111,12 @@ pub async fn entity_events(
     state: &AppState,
     entity_type: &'static str,
     id: i64,
-    query: crate::routes::PageQuery,
+    paging: Paging,
     check: impl FnOnce(&mut crate::db::AnyConnection) -> crate::error::ApiResult<()> + Send + 'static,
 ) -> ApiResult<HttpResponse> {
-    let limit = page::limit(query.limit)?;
-    let after_seq = page::decode_id_cursor(query.cursor.as_deref())?;
-    let since = parse_timestamp("updated_since", query.updated_since.as_deref())?;
+    let after_seq = paging.after()?;
+    let since = paging.updated_since;
+    let fetch = paging.fetch();
     let rows = state
         .run(move |c| {
             check(c)?;
@@ -136,11 +125,11 @@ pub async fn entity_events(
                 entity_id: Some(id.to_string()),
                 after_seq,
                 since,
-                limit,
+                fetch,
                 ..Default::default()
             };
             Ok(audit::list(c, &filter)?)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(page::finish(rows, limit, |r| r.seq, AuditEvent::from)))
+    Ok(HttpResponse::Ok().json(paging.finish(rows, |r| r.seq, AuditEvent::from)))
 }

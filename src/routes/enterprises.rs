@@ -21,9 +21,9 @@ use crate::domain::validate::FieldError;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::idempotency::{self, Created};
 use crate::http::json::{from_merged, from_value};
-use crate::http::page;
+use crate::http::page::{self, Listing};
 use crate::http::{patch as merge_patch, ApiJson, IdempotencyKey, IfMatch};
-use crate::routes::{parse_timestamp, with_etag};
+use crate::routes::with_etag;
 use crate::state::AppState;
 
 /// A JSON merge patch over an enterprise: only the fields to change; `null` clears an optional
@@ -236,14 +236,6 @@ pub struct EnterpriseQuery {
     pub safety_director_status: Option<SafetyDirectorStatus>,
     /// Part of the name or the USCC (case-insensitive).
     pub q: Option<String>,
-    /// RFC 3339; only enterprises changed at or after this instant.
-    #[param(format = DateTime)]
-    pub updated_since: Option<String>,
-    /// 1–200, default 50.
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
 }
 
 /// List enterprises
@@ -259,7 +251,7 @@ pub struct EnterpriseQuery {
 /// `updated_since`. Unknown parameters or bad values answer `400 invalid_query`; a foreign
 /// cursor `400 invalid_cursor`.
 #[utoipa::path(
-    tag = "enterprises", operation_id = "list_enterprises", params(EnterpriseQuery),
+    tag = "enterprises", operation_id = "list_enterprises", params(EnterpriseQuery, page::PageParams),
     security(("bearer" = [])),
     responses((status = 200, description = "A page of the enterprises in your scope", body = page::Page<EnterpriseResponse>))
 )]
@@ -267,12 +259,12 @@ pub struct EnterpriseQuery {
 pub async fn list_enterprises(
     p: Principal,
     state: web::Data<AppState>,
-    query: web::Query<EnterpriseQuery>,
+    query: Listing<EnterpriseQuery>,
 ) -> ApiResult<HttpResponse> {
-    let q = query.into_inner();
-    let limit = page::limit(q.limit)?;
-    let after_id = page::decode_id_cursor(q.cursor.as_deref())?;
-    let updated_since = parse_timestamp("updated_since", q.updated_since.as_deref())?;
+    let Listing { filters: q, paging } = query;
+    let fetch = paging.fetch();
+    let after_id = paging.after()?;
+    let updated_since = paging.updated_since;
     let rule = state.safety_director_rule.clone();
     let rows = state
         .run(move |c| {
@@ -287,15 +279,14 @@ pub async fn list_enterprises(
                 q: q.q.filter(|s| !s.trim().is_empty()),
                 updated_since,
                 after_id,
-                limit,
+                fetch,
             };
             Ok(enterprises::list_visible(c, &p.scope(), &rule, &filter)?)
         })
         .await?;
     let rule = &state.safety_director_rule;
-    Ok(HttpResponse::Ok().json(page::finish(
+    Ok(HttpResponse::Ok().json(paging.finish(
         rows,
-        limit,
         |r| r.id,
         |r| EnterpriseResponse::new(&r, rule),
     )))

@@ -20,7 +20,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::idempotency::{self, Created};
 use crate::http::page;
 use crate::http::{ApiJson, IdempotencyKey};
-use crate::routes::hazards::{visible_hazard, PageQuery};
+use crate::routes::hazards::visible_hazard;
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -295,7 +295,7 @@ pub async fn create_extension(
 /// `limit` and `cursor`.
 #[utoipa::path(
     tag = "hazards", operation_id = "list_extensions",
-    params(("id" = i64, Path, description = "Hazard id"), PageQuery),
+    params(("id" = i64, Path, description = "Hazard id"), crate::http::page::PageParams),
     security(("bearer" = [])),
     responses((status = 200, description = "A page of the hazard's extension requests", body = page::Page<ExtensionResponse>))
 )]
@@ -304,10 +304,10 @@ pub async fn list_extensions(
     p: Principal,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    query: web::Query<PageQuery>,
+    query: crate::http::page::Listing<crate::http::page::NoFilters>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    list_page(&state, query.into_inner(), move |c| {
+    list_page(&state, query.paging, move |c| {
         Ok(hazard_target(c, &p, id)?.subject)
     })
     .await
@@ -316,19 +316,17 @@ pub async fn list_extensions(
 /// A page of a subject's requests (`subject` loads it within the caller's scope).
 pub async fn list_page(
     state: &AppState,
-    query: PageQuery,
+    paging: crate::http::page::Paging,
     subject: impl FnOnce(&mut AnyConnection) -> ApiResult<Subject> + Send + 'static,
 ) -> ApiResult<HttpResponse> {
-    let limit = page::limit(query.limit)?;
-    let after = page::decode_id_cursor(query.cursor.as_deref())?;
-    let since = crate::routes::parse_timestamp("updated_since", query.updated_since.as_deref())?;
+    let (after, since, fetch) = (paging.after()?, paging.updated_since, paging.fetch());
     let rows = state
         .run(move |c| {
             let s = subject(c)?;
-            Ok(extensions::list(c, s, after, since, limit)?)
+            Ok(extensions::list(c, s, after, since, fetch)?)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(page::finish(rows, limit, |r| r.id, ExtensionResponse::from)))
+    Ok(HttpResponse::Ok().json(paging.finish(rows, |r| r.id, ExtensionResponse::from)))
 }
 
 /// One request of a subject.

@@ -19,10 +19,10 @@ use crate::domain::hazard::{
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::idempotency::{self, Created};
 use crate::http::json::from_merged;
-use crate::http::page;
+use crate::http::page::{self, Listing};
 use crate::http::{patch as merge_patch, ApiJson, IdempotencyKey, IfMatch};
 use crate::routes::audit::AuditEvent;
-use crate::routes::{parse_timestamp, with_etag};
+use crate::routes::with_etag;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -201,18 +201,10 @@ pub struct HazardQuery {
     pub listed: Option<bool>,
     /// Part of the code, title or description (case-insensitive).
     pub q: Option<String>,
-    /// RFC 3339; only hazards changed at or after this instant.
-    #[param(format = DateTime)]
-    pub updated_since: Option<String>,
     /// Default: oldest first. Hazards without a deadline come last in ascending and first in
     /// descending order. An empty `sort=` is the default too.
     #[serde(default, deserialize_with = "empty_as_default")]
     pub sort: Option<HazardOrder>,
-    /// 1–200, default 50.
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page (valid only with the same `sort`).
-    pub cursor: Option<String>,
 }
 
 crate::domain::text_enum! {
@@ -264,45 +256,17 @@ fn status_list_schema() -> utoipa::openapi::Object {
         .build()
 }
 
-fn cursor_of(sort: HazardSort, r: &HazardRow) -> String {
-    page::encode_cursor(&match sort {
-        HazardSort::Id => format!("id:{}", r.id),
+/// A row's position in the sort (what the next page's cursor carries).
+fn cursor_of(sort: HazardSort, r: &HazardRow) -> HazardCursor {
+    match sort {
+        HazardSort::Id => HazardCursor::Id(r.id),
         HazardSort::DeadlineAsc | HazardSort::DeadlineDesc => {
-            format!("d:{}:{}", r.deadline_key, r.id)
+            HazardCursor::Deadline(r.deadline_key, r.id)
         }
         HazardSort::UpdatedAsc | HazardSort::UpdatedDesc => {
-            format!("u:{}:{}", r.updated_at.and_utc().timestamp_micros(), r.id)
+            HazardCursor::Updated(r.updated_at, r.id)
         }
-    })
-}
-
-fn parse_cursor(sort: HazardSort, raw: Option<&str>) -> ApiResult<Option<HazardCursor>> {
-    let Some(raw) = raw else { return Ok(None) };
-    let key = page::decode_cursor(raw)?;
-    let parts: Vec<&str> = key.split(':').collect();
-    let cursor = match (sort, parts.as_slice()) {
-        (HazardSort::Id, ["id", id]) => id.parse().ok().map(HazardCursor::Id),
-        (HazardSort::DeadlineAsc | HazardSort::DeadlineDesc, ["d", date, id]) => {
-            match (date.parse().ok(), id.parse().ok()) {
-                (Some(d), Some(i)) => Some(HazardCursor::Deadline(d, i)),
-                _ => None,
-            }
-        }
-        (HazardSort::UpdatedAsc | HazardSort::UpdatedDesc, ["u", micros, id]) => {
-            match (
-                micros
-                    .parse()
-                    .ok()
-                    .and_then(DateTime::<Utc>::from_timestamp_micros),
-                id.parse().ok(),
-            ) {
-                (Some(t), Some(i)) => Some(HazardCursor::Updated(t.naive_utc(), i)),
-                _ => None,
-            }
-        }
-        _ => None,
-    };
-    cursor.map(Some).ok_or_else(page::invalid_cursor)
+    }
 }
 
 fn parse_statuses(raw: Option<&str>) -> ApiResult<Vec<String>> {
@@ -339,7 +303,7 @@ fn parse_statuses(raw: Option<&str>) -> ApiResult<Vec<String>> {
 /// valid only with the `sort` it came from (`400 invalid_cursor`). Unknown parameters,
 /// statuses or sorts answer `400 invalid_query`.
 #[utoipa::path(
-    tag = "hazards", operation_id = "list_hazards", params(HazardQuery),
+    tag = "hazards", operation_id = "list_hazards", params(HazardQuery, page::PageParams),
     security(("bearer" = [])),
     responses((status = 200, description = "A page of the hazards in your scope", body = page::Page<HazardResponse>))
 )]
@@ -347,12 +311,11 @@ fn parse_statuses(raw: Option<&str>) -> ApiResult<Vec<String>> {
 pub async fn list_hazards(
     p: Principal,
     state: web::Data<AppState>,
-    query: web::Query<HazardQuery>,
+    query: Listing<HazardQuery>,
 ) -> ApiResult<HttpResponse> {
-    let q = query.into_inner();
+    let Listing { filters: q, paging } = query;
     let sort = sort_of(q.sort);
     let today = state.clock.today();
-    let limit = page::limit(q.limit)?;
     let mut filter = HazardListFilter {
         statuses: parse_statuses(q.status.as_deref())?,
         level: q.level.map(|l| l.as_str().to_string()),
@@ -366,10 +329,10 @@ pub async fn list_hazards(
         deadline_after: q.deadline_after,
         listed: q.listed,
         q: q.q.filter(|s| !s.trim().is_empty()),
-        updated_since: parse_timestamp("updated_since", q.updated_since.as_deref())?,
+        updated_since: paging.updated_since,
         sort,
-        after: parse_cursor(sort, q.cursor.as_deref())?,
-        limit,
+        after: paging.after()?,
+        fetch: paging.fetch(),
     };
     let jurisdiction = q.jurisdiction_code;
     let rows = state
@@ -379,9 +342,8 @@ pub async fn list_hazards(
             Ok(hazards::list_visible(c, &p.scope(), &filter)?)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(page::finish_with(
+    Ok(HttpResponse::Ok().json(paging.finish(
         rows,
-        limit,
         |r| cursor_of(sort, r),
         |r| HazardResponse::new(&r, today),
     )))
@@ -633,8 +595,6 @@ pub async fn transition_hazard(
     Ok(with_etag(response.version, &response))
 }
 
-pub use crate::routes::PageQuery;
-
 /// List a hazard's timeline
 ///
 /// Any signed-in account that can see the hazard (else `404`). Everything that happened to it,
@@ -645,7 +605,7 @@ pub use crate::routes::PageQuery;
 /// Paged with `limit` and `cursor`; `updated_since` keeps the events at or after an instant.
 #[utoipa::path(
     tag = "hazards", operation_id = "list_hazard_timeline",
-    params(("id" = i64, Path, description = "Hazard id"), PageQuery),
+    params(("id" = i64, Path, description = "Hazard id"), crate::http::page::PageParams),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of the hazard's events, oldest first", body = page::Page<AuditEvent>),
@@ -656,10 +616,10 @@ pub async fn list_hazard_timeline(
     p: Principal,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    query: web::Query<PageQuery>,
+    query: crate::http::page::Listing<crate::http::page::NoFilters>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    crate::routes::audit::entity_events(&state, "hazard", id, query.into_inner(), move |c| {
+    crate::routes::audit::entity_events(&state, "hazard", id, query.paging, move |c| {
         visible_hazard(c, &p, id).map(|_| ())
     })
     .await

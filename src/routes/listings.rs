@@ -19,15 +19,14 @@ use crate::domain::listing::{ListingLevel, ListingStatus};
 use crate::domain::validate::Errors;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::idempotency::{self, Created};
-use crate::http::page;
+use crate::http::page::{self, Listing};
 use crate::http::{ApiJson, IdempotencyKey, IfMatch};
 use crate::routes::audit::AuditEvent;
 use crate::routes::extensions::{
     self as ext, DecisionRequest, ExtensionRequest, ExtensionResponse, Target,
 };
 use crate::routes::hazards::visible_hazard;
-use crate::routes::PageQuery;
-use crate::routes::{parse_timestamp, with_etag};
+use crate::routes::with_etag;
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -260,14 +259,6 @@ pub struct ListingQuery {
     /// The hazard's jurisdiction and everything below it.
     pub jurisdiction_code: Option<String>,
     pub enterprise_id: Option<i64>,
-    /// RFC 3339; only listings changed at or after this instant.
-    #[param(format = DateTime)]
-    pub updated_since: Option<String>,
-    /// 1–200, default 50.
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
 }
 
 /// List listings
@@ -282,7 +273,7 @@ pub struct ListingQuery {
 /// Unknown parameters or bad values answer `400 invalid_query`; a foreign cursor
 /// `400 invalid_cursor`.
 #[utoipa::path(
-    tag = "listings", operation_id = "list_listings", params(ListingQuery),
+    tag = "listings", operation_id = "list_listings", params(ListingQuery, page::PageParams),
     security(("bearer" = [])),
     responses((status = 200, description = "A page of the listings in your scope", body = page::Page<ListingResponse>))
 )]
@@ -290,11 +281,10 @@ pub struct ListingQuery {
 pub async fn list_listings(
     p: Principal,
     state: web::Data<AppState>,
-    query: web::Query<ListingQuery>,
+    query: Listing<ListingQuery>,
 ) -> ApiResult<HttpResponse> {
-    let q = query.into_inner();
+    let Listing { filters: q, paging } = query;
     let today = state.clock.today();
-    let limit = page::limit(q.limit)?;
     let mut filter = ListingFilter {
         level: q.level.map(|v| v.as_str().to_string()),
         status: q.status.map(|v| v.as_str().to_string()),
@@ -302,9 +292,9 @@ pub async fn list_listings(
         today: Some(today),
         jurisdiction_path: None,
         enterprise_id: q.enterprise_id,
-        updated_since: parse_timestamp("updated_since", q.updated_since.as_deref())?,
-        after_id: page::decode_id_cursor(q.cursor.as_deref())?,
-        limit,
+        updated_since: paging.updated_since,
+        after_id: paging.after()?,
+        fetch: paging.fetch(),
     };
     let jurisdiction = q.jurisdiction_code;
     let rows = state
@@ -314,12 +304,7 @@ pub async fn list_listings(
             Ok(listings::list_visible(c, &p.scope(), &filter)?)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(page::finish(
-        rows,
-        limit,
-        |r| r.id,
-        |r| ListingResponse::new(&r, today),
-    )))
+    Ok(HttpResponse::Ok().json(paging.finish(rows, |r| r.id, |r| ListingResponse::new(&r, today))))
 }
 
 /// Get a listing
@@ -542,7 +527,7 @@ pub async fn cancel_listing(
 /// `updated_since` keeps the events at or after an instant.
 #[utoipa::path(
     tag = "listings", operation_id = "list_listing_timeline",
-    params(("id" = i64, Path, description = "Listing id"), PageQuery),
+    params(("id" = i64, Path, description = "Listing id"), crate::http::page::PageParams),
     security(("bearer" = [])),
     responses((status = 200, description = "A page of the listing's events, oldest first", body = page::Page<AuditEvent>))
 )]
@@ -551,10 +536,10 @@ pub async fn list_listing_timeline(
     p: Principal,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    query: web::Query<PageQuery>,
+    query: crate::http::page::Listing<crate::http::page::NoFilters>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    crate::routes::audit::entity_events(&state, "listing", id, query.into_inner(), move |c| {
+    crate::routes::audit::entity_events(&state, "listing", id, query.paging, move |c| {
         visible_listing(c, &p, id).map(|_| ())
     })
     .await
@@ -645,7 +630,7 @@ pub async fn create_listing_extension(
 /// after an instant; paged with `limit` and `cursor`.
 #[utoipa::path(
     tag = "listings", operation_id = "list_listing_extensions",
-    params(("id" = i64, Path, description = "Listing id"), PageQuery),
+    params(("id" = i64, Path, description = "Listing id"), crate::http::page::PageParams),
     security(("bearer" = [])),
     responses((status = 200, description = "A page of the listing's extension requests", body = page::Page<ExtensionResponse>))
 )]
@@ -654,10 +639,10 @@ pub async fn list_listing_extensions(
     p: Principal,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    query: web::Query<PageQuery>,
+    query: crate::http::page::Listing<crate::http::page::NoFilters>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    ext::list_page(&state, query.into_inner(), move |c| {
+    ext::list_page(&state, query.paging, move |c| {
         Ok(listing_target(c, &p, id)?.0.subject)
     })
     .await

@@ -21,9 +21,9 @@ use crate::domain::validate::Errors;
 use crate::error::{ApiError, ApiResult};
 use crate::http::idempotency::{self, Created};
 use crate::http::json::from_merged;
-use crate::http::page;
+use crate::http::page::{self, Listing};
 use crate::http::{patch as merge_patch, ApiJson, IdempotencyKey, IfMatch};
-use crate::routes::{parse_timestamp, with_etag, PageQuery};
+use crate::routes::with_etag;
 use crate::state::AppState;
 use diesel::QueryResult;
 
@@ -124,7 +124,7 @@ fn one<T>(mut v: Vec<T>) -> ApiResult<T> {
 /// The caller's reach over lists: regulators and auditors see the lists of units at or below
 /// their jurisdiction; enterprise accounts see none (404).
 pub fn lists_path(p: &Principal) -> ApiResult<String> {
-    lists::owner_path(&p.scope())
+    crate::db::scope::list_owner_path(&p.scope())
         .map(str::to_string)
         .ok_or_else(ApiError::not_found)
 }
@@ -257,17 +257,13 @@ pub struct ItemQuery {
     pub deadline_before: Option<NaiveDate>,
     /// Deadline (problems) or target date (measures) strictly after this date.
     pub deadline_after: Option<NaiveDate>,
-    /// RFC 3339; only items changed at or after this instant.
-    #[param(format = DateTime)]
-    pub updated_since: Option<String>,
-    /// 1–200, default 50.
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
 }
 
-fn item_filter(q: ItemQuery, valid_status: impl Fn(&str) -> bool) -> ApiResult<ItemFilter> {
+fn item_filter(
+    q: ItemQuery,
+    paging: &page::Paging,
+    valid_status: impl Fn(&str) -> bool,
+) -> ApiResult<ItemFilter> {
     if let Some(s) = &q.status {
         if !valid_status(s) {
             return Err(ApiError::bad_request(
@@ -283,9 +279,9 @@ fn item_filter(q: ItemQuery, valid_status: impl Fn(&str) -> bool) -> ApiResult<I
         status: q.status,
         due_before: q.deadline_before,
         due_after: q.deadline_after,
-        updated_since: parse_timestamp("updated_since", q.updated_since.as_deref())?,
-        after_id: page::decode_id_cursor(q.cursor.as_deref())?,
-        limit: page::limit(q.limit)?,
+        updated_since: paging.updated_since,
+        after_id: paging.after()?,
+        fetch: paging.fetch(),
     })
 }
 
@@ -317,6 +313,7 @@ pub trait ListKind: 'static {
     fn visible(c: &mut AnyConnection, path: &str, id: i64) -> QueryResult<Option<Self::Row>>;
     fn list(c: &mut AnyConnection, path: &str, f: &ItemFilter) -> QueryResult<Vec<Self::Row>>;
     fn items(c: &mut AnyConnection, rows: Vec<Self::Row>) -> ApiResult<Vec<Self::Item>>;
+    fn row_id(row: &Self::Row) -> i64;
     /// (id, version) of an item.
     fn meta(item: &Self::Item) -> (i64, i64);
     fn fields(item: &Self::Item) -> &Self::Input;
@@ -365,6 +362,9 @@ impl ListKind for Problems {
     }
     fn items(c: &mut AnyConnection, rows: Vec<ProblemRow>) -> ApiResult<Vec<ProblemItem>> {
         problem_items(c, rows)
+    }
+    fn row_id(r: &ProblemRow) -> i64 {
+        r.id
     }
     fn meta(i: &ProblemItem) -> (i64, i64) {
         (i.id, i.version)
@@ -417,6 +417,9 @@ impl ListKind for Measures {
     fn items(c: &mut AnyConnection, rows: Vec<MeasureRow>) -> ApiResult<Vec<MeasureItem>> {
         measure_items(c, rows)
     }
+    fn row_id(r: &MeasureRow) -> i64 {
+        r.id
+    }
     fn meta(i: &MeasureItem) -> (i64, i64) {
         (i.id, i.version)
     }
@@ -457,25 +460,21 @@ async fn create<K: ListKind>(
 async fn list<K: ListKind>(
     p: Principal,
     state: web::Data<AppState>,
-    query: ItemQuery,
+    query: Listing<ItemQuery>,
 ) -> ApiResult<HttpResponse> {
-    let f = item_filter(query, K::valid_status)?;
-    let limit = f.limit;
-    let (items, more) = state
+    let Listing { filters, paging } = query;
+    let f = item_filter(filters, &paging, K::valid_status)?;
+    let page = state
         .run(move |c| {
             let path = lists_path(&p)?;
-            let mut rows = K::list(c, &path, &f)?;
-            let more = rows.len() as i64 > limit;
-            rows.truncate(limit as usize);
-            Ok((K::items(c, rows)?, more))
+            let rows = paging.finish(K::list(c, &path, &f)?, K::row_id, |r| r);
+            Ok(page::Page {
+                items: K::items(c, rows.items)?,
+                next_cursor: rows.next_cursor,
+            })
         })
         .await?;
-    let next_cursor = if more {
-        items.last().map(|i| page::encode_id_cursor(K::meta(i).0))
-    } else {
-        None
-    };
-    Ok(HttpResponse::Ok().json(page::Page { items, next_cursor }))
+    Ok(HttpResponse::Ok().json(page))
 }
 
 async fn get_one<K: ListKind>(
@@ -530,9 +529,9 @@ async fn history<K: ListKind>(
     p: Principal,
     state: web::Data<AppState>,
     id: i64,
-    query: PageQuery,
+    paging: page::Paging,
 ) -> ApiResult<HttpResponse> {
-    crate::routes::audit::entity_events(&state, K::ENTITY, id, query, move |c| {
+    crate::routes::audit::entity_events(&state, K::ENTITY, id, paging, move |c| {
         K::visible(c, &lists_path(&p)?, id)?
             .map(|_| ())
             .ok_or_else(ApiError::not_found)
@@ -585,7 +584,7 @@ pub async fn create_problem_item(
 /// `status`, `deadline_before`, `deadline_after` and `updated_since`. An unknown `status` or
 /// parameter answers `400 invalid_query`; a foreign cursor `400 invalid_cursor`.
 #[utoipa::path(
-    tag = "lists", operation_id = "list_problem_items", params(ItemQuery, ("status" = Option<ProblemStatus>, Query, description = "Only items in this status")),
+    tag = "lists", operation_id = "list_problem_items", params(ItemQuery, page::PageParams, ("status" = Option<ProblemStatus>, Query, description = "Only items in this status")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of problem items", body = page::Page<ProblemItem>),
@@ -596,9 +595,9 @@ pub async fn create_problem_item(
 pub async fn list_problem_items(
     p: Principal,
     state: web::Data<AppState>,
-    query: web::Query<ItemQuery>,
+    query: Listing<ItemQuery>,
 ) -> ApiResult<HttpResponse> {
-    list::<Problems>(p, state, query.into_inner()).await
+    list::<Problems>(p, state, query).await
 }
 
 /// Get a problem item
@@ -661,7 +660,7 @@ pub async fn update_problem_item(
 /// `updated_since` keeps the events at or after an instant.
 #[utoipa::path(
     tag = "lists", operation_id = "list_problem_item_history",
-    params(("id" = i64, Path, description = "Problem item id"), PageQuery),
+    params(("id" = i64, Path, description = "Problem item id"), crate::http::page::PageParams),
     security(("bearer" = [])),
     responses((status = 200, description = "A page of the item's events", body = page::Page<crate::routes::audit::AuditEvent>))
 )]
@@ -670,9 +669,9 @@ pub async fn list_problem_item_history(
     p: Principal,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    query: web::Query<PageQuery>,
+    query: crate::http::page::Listing<crate::http::page::NoFilters>,
 ) -> ApiResult<HttpResponse> {
-    history::<Problems>(p, state, id.into_inner(), query.into_inner()).await
+    history::<Problems>(p, state, id.into_inner(), query.paging).await
 }
 
 /// Add a measure item (制度措施清单)
@@ -720,7 +719,7 @@ pub async fn create_measure_item(
 /// `deadline_before` and `deadline_after` (on `target_date`) and `updated_since`. An unknown
 /// `status` or parameter answers `400 invalid_query`; a foreign cursor `400 invalid_cursor`.
 #[utoipa::path(
-    tag = "lists", operation_id = "list_measure_items", params(ItemQuery, ("status" = Option<MeasureStatus>, Query, description = "Only items in this status")),
+    tag = "lists", operation_id = "list_measure_items", params(ItemQuery, page::PageParams, ("status" = Option<MeasureStatus>, Query, description = "Only items in this status")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of measure items", body = page::Page<MeasureItem>),
@@ -731,9 +730,9 @@ pub async fn create_measure_item(
 pub async fn list_measure_items(
     p: Principal,
     state: web::Data<AppState>,
-    query: web::Query<ItemQuery>,
+    query: Listing<ItemQuery>,
 ) -> ApiResult<HttpResponse> {
-    list::<Measures>(p, state, query.into_inner()).await
+    list::<Measures>(p, state, query).await
 }
 
 /// Get a measure item
@@ -796,7 +795,7 @@ pub async fn update_measure_item(
 /// `updated_since` keeps the events at or after an instant.
 #[utoipa::path(
     tag = "lists", operation_id = "list_measure_item_history",
-    params(("id" = i64, Path, description = "Measure item id"), PageQuery),
+    params(("id" = i64, Path, description = "Measure item id"), crate::http::page::PageParams),
     security(("bearer" = [])),
     responses((status = 200, description = "A page of the item's events", body = page::Page<crate::routes::audit::AuditEvent>))
 )]
@@ -805,7 +804,7 @@ pub async fn list_measure_item_history(
     p: Principal,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    query: web::Query<PageQuery>,
+    query: crate::http::page::Listing<crate::http::page::NoFilters>,
 ) -> ApiResult<HttpResponse> {
-    history::<Measures>(p, state, id.into_inner(), query.into_inner()).await
+    history::<Measures>(p, state, id.into_inner(), query.paging).await
 }

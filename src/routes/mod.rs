@@ -15,8 +15,6 @@ pub mod reference;
 pub mod stats;
 pub mod submissions;
 
-use serde::Deserialize;
-use utoipa::IntoParams;
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 use crate::error::ApiResult;
@@ -87,21 +85,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         );
 }
 
-/// Parses an RFC 3339 timestamp query value (`updated_since`, `since`) to UTC.
-pub fn parse_timestamp(name: &str, raw: Option<&str>) -> ApiResult<Option<chrono::NaiveDateTime>> {
-    raw.map(|s| {
-        chrono::DateTime::parse_from_rfc3339(s)
-            .map(|t| t.naive_utc())
-            .map_err(|_| {
-                crate::error::ApiError::bad_request(
-                    "invalid_query",
-                    format!("{name} must be an RFC 3339 timestamp like 2026-11-29T08:00:00Z"),
-                )
-            })
-    })
-    .transpose()
-}
-
 /// The tree path of a `jurisdiction_code` list filter (that jurisdiction and everything below
 /// it); an unknown code is `422 validation_failed` pointing at the parameter, so a typo never
 /// reads as "nothing found".
@@ -126,20 +109,4 @@ pub fn with_etag<T: serde::Serialize>(version: i64, body: &T) -> actix_web::Http
     actix_web::HttpResponse::Ok()
         .insert_header((actix_web::http::header::ETAG, crate::http::etag(version)))
         .json(body)
-}
-
-/// Paging (and sync) parameters of sub-collections: timelines, histories, attachments,
-/// extensions.
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// RFC 3339; only entries added (or, for extensions, decided) at or after this instant.
-    #[param(format = DateTime)]
-    pub updated_since: Option<String>,
-    /// 1–200, default 50.
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
 }

@@ -12,8 +12,7 @@ use crate::db::reference::{self, Window};
 use crate::db::to_utc;
 use crate::domain::jurisdiction::JurisdictionLevel;
 use crate::error::ApiResult;
-use crate::http::page::{self, Page};
-use crate::routes::parse_timestamp;
+use crate::http::page::{self, Listing, Page};
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -57,14 +56,6 @@ pub struct JurisdictionQuery {
     pub parent_code: Option<String>,
     /// Only this level.
     pub level: Option<JurisdictionLevel>,
-    /// RFC 3339; only rows changed at or after this instant.
-    #[param(format = DateTime)]
-    pub updated_since: Option<String>,
-    /// 1–200, default 50.
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -73,28 +64,14 @@ pub struct JurisdictionQuery {
 pub struct DepartmentQuery {
     /// Only the departments of this jurisdiction.
     pub jurisdiction_code: Option<String>,
-    /// RFC 3339; only rows changed at or after this instant.
-    #[param(format = DateTime)]
-    pub updated_since: Option<String>,
-    /// 1–200, default 50.
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
 }
 
-/// The window of a reference collection keyed by text (a path, a code): the cursor carries
-/// that key under a tag, so a cursor of another collection is refused.
-fn text_window(
-    tag: &str,
-    raw_cursor: Option<&str>,
-    updated_since: Option<&str>,
-    limit: Option<i64>,
-) -> ApiResult<Window<String>> {
+/// The window of a reference collection the paging asks for.
+fn window<K: serde::de::DeserializeOwned>(paging: &page::Paging) -> ApiResult<Window<K>> {
     Ok(Window {
-        after: page::decode_tagged_cursor(tag, raw_cursor)?,
-        updated_since: parse_timestamp("updated_since", updated_since)?,
-        limit: page::limit(limit)? + 1,
+        after: paging.after()?,
+        updated_since: paging.updated_since,
+        limit: paging.fetch(),
     })
 }
 
@@ -106,7 +83,7 @@ fn text_window(
 /// `level`; page with `limit`/`cursor`; sync with `updated_since`. An unknown `level` is
 /// `400 invalid_query`.
 #[utoipa::path(
-    tag = "reference", operation_id = "list_jurisdictions", params(JurisdictionQuery),
+    tag = "reference", operation_id = "list_jurisdictions", params(JurisdictionQuery, page::PageParams),
     security(("bearer" = [])),
     responses((status = 200, description = "A page of jurisdictions matching the filters", body = Page<Jurisdiction>))
 )]
@@ -114,16 +91,10 @@ fn text_window(
 pub async fn list_jurisdictions(
     _p: Principal,
     state: web::Data<AppState>,
-    query: web::Query<JurisdictionQuery>,
+    query: Listing<JurisdictionQuery>,
 ) -> ApiResult<HttpResponse> {
-    let q = query.into_inner();
-    let w = text_window(
-        "path",
-        q.cursor.as_deref(),
-        q.updated_since.as_deref(),
-        q.limit,
-    )?;
-    let limit = w.limit - 1;
+    let Listing { filters: q, paging } = query;
+    let w = window::<String>(&paging)?;
     let rows = state
         .run(move |c| {
             Ok(reference::jurisdictions(
@@ -134,10 +105,9 @@ pub async fn list_jurisdictions(
             )?)
         })
         .await?;
-    let page = page::finish_with(
+    let page = paging.finish(
         rows,
-        limit,
-        |r| page::encode_cursor(&format!("path:{}", r.path)),
+        |r| r.path.clone(),
         |r| Jurisdiction {
             code: r.code,
             name: r.name,
@@ -155,7 +125,7 @@ pub async fn list_jurisdictions(
 /// Readable by every signed-in account. Page with `limit`/`cursor`; sync with
 /// `updated_since`.
 #[utoipa::path(
-    tag = "reference", operation_id = "list_sectors", params(crate::routes::PageQuery),
+    tag = "reference", operation_id = "list_sectors", params(crate::http::page::PageParams),
     security(("bearer" = [])),
     responses((status = 200, description = "A page of sectors", body = Page<Sector>))
 )]
@@ -163,21 +133,14 @@ pub async fn list_jurisdictions(
 pub async fn list_sectors(
     _p: Principal,
     state: web::Data<AppState>,
-    query: web::Query<crate::routes::PageQuery>,
+    query: crate::http::page::Listing<crate::http::page::NoFilters>,
 ) -> ApiResult<HttpResponse> {
-    let q = query.into_inner();
-    let w = text_window(
-        "code",
-        q.cursor.as_deref(),
-        q.updated_since.as_deref(),
-        q.limit,
-    )?;
-    let limit = w.limit - 1;
+    let paging = query.paging;
+    let w = window::<String>(&paging)?;
     let rows = state.run(move |c| Ok(reference::sectors(c, &w)?)).await?;
-    let page = page::finish_with(
+    let page = paging.finish(
         rows,
-        limit,
-        |r| page::encode_cursor(&format!("code:{}", r.code)),
+        |r| r.code.clone(),
         |r| Sector {
             code: r.code,
             name: r.name,
@@ -195,7 +158,7 @@ pub async fn list_sectors(
 /// sees the enterprises and hazards of those sectors. Readable by every signed-in account.
 /// Filter by `jurisdiction_code`; page with `limit`/`cursor`; sync with `updated_since`.
 #[utoipa::path(
-    tag = "reference", operation_id = "list_departments", params(DepartmentQuery),
+    tag = "reference", operation_id = "list_departments", params(DepartmentQuery, page::PageParams),
     security(("bearer" = [])),
     responses((status = 200, description = "A page of departments matching the filter", body = Page<Department>))
 )]
@@ -203,15 +166,10 @@ pub async fn list_sectors(
 pub async fn list_departments(
     _p: Principal,
     state: web::Data<AppState>,
-    query: web::Query<DepartmentQuery>,
+    query: Listing<DepartmentQuery>,
 ) -> ApiResult<HttpResponse> {
-    let q = query.into_inner();
-    let limit = page::limit(q.limit)?;
-    let w = Window {
-        after: page::decode_id_cursor(q.cursor.as_deref())?,
-        updated_since: parse_timestamp("updated_since", q.updated_since.as_deref())?,
-        limit: limit + 1,
-    };
+    let Listing { filters: q, paging } = query;
+    let w = window::<i64>(&paging)?;
     let rows = state
         .run(move |c| {
             Ok(reference::departments(
@@ -221,9 +179,8 @@ pub async fn list_departments(
             )?)
         })
         .await?;
-    let page = page::finish(
+    let page = paging.finish(
         rows,
-        limit,
         |r| r.id,
         |r| Department {
             id: r.id,

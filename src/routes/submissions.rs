@@ -16,12 +16,12 @@ use crate::domain::lists::{period_start, ReviewDecision, SubmissionStatus};
 use crate::domain::validate::Errors;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::idempotency::{self, Created};
-use crate::http::page;
+use crate::http::page::{self, Listing};
 use crate::http::{ApiJson, IdempotencyKey};
 use crate::routes::lists::{
     check_owner, lists_path, measure_items, problem_items, MeasureItem, ProblemItem,
 };
-use crate::routes::{parse_timestamp, with_etag};
+use crate::routes::with_etag;
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -219,14 +219,6 @@ pub struct SubmissionQuery {
     pub owner_jurisdiction_code: Option<String>,
     pub period: Option<String>,
     pub status: Option<SubmissionStatus>,
-    /// RFC 3339; only submissions changed at or after this instant.
-    #[param(format = DateTime)]
-    pub updated_since: Option<String>,
-    /// 1–200, default 50.
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
 }
 
 /// List submissions
@@ -238,7 +230,7 @@ pub struct SubmissionQuery {
 /// changes). Unknown parameters or a bad `limit`/timestamp answer `400 invalid_query`; a
 /// foreign cursor `400 invalid_cursor`.
 #[utoipa::path(
-    tag = "lists", operation_id = "list_submissions", params(SubmissionQuery),
+    tag = "lists", operation_id = "list_submissions", params(SubmissionQuery, page::PageParams),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of submissions", body = page::Page<SubmissionResponse>),
@@ -249,33 +241,26 @@ pub struct SubmissionQuery {
 pub async fn list_submissions(
     p: Principal,
     state: web::Data<AppState>,
-    query: web::Query<SubmissionQuery>,
+    query: Listing<SubmissionQuery>,
 ) -> ApiResult<HttpResponse> {
-    let q = query.into_inner();
+    let Listing { filters: q, paging } = query;
     let f = SubmissionFilter {
         owner: q.owner_jurisdiction_code,
         period: q.period,
         status: q.status.map(|s| s.as_str().to_string()),
-        updated_since: parse_timestamp("updated_since", q.updated_since.as_deref())?,
-        after_id: page::decode_id_cursor(q.cursor.as_deref())?,
-        limit: page::limit(q.limit)?,
+        updated_since: paging.updated_since,
+        after_id: paging.after()?,
+        fetch: paging.fetch(),
     };
-    let limit = f.limit;
     let rows = state
         .run(move |c| Ok(lists::list_submissions(c, &lists_path(&p)?, &f)?))
         .await?;
-    let more = rows.len() as i64 > limit;
-    let items = rows
-        .into_iter()
-        .take(limit as usize)
-        .map(SubmissionResponse::try_from)
-        .collect::<ApiResult<Vec<_>>>()?;
-    let next_cursor = if more {
-        items.last().map(|s| page::encode_id_cursor(s.id))
-    } else {
-        None
-    };
-    Ok(HttpResponse::Ok().json(page::Page { items, next_cursor }))
+    let page = paging.finish(rows, |r| r.id, SubmissionResponse::try_from);
+    let items = page.items.into_iter().collect::<ApiResult<Vec<_>>>()?;
+    Ok(HttpResponse::Ok().json(page::Page {
+        items,
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// Get a submission

@@ -310,3 +310,93 @@ both!(concurrent_creates_with_one_key_make_one_row, |app| {
     assert!(ids.iter().all(|i| *i == ids[0]), "{ids:?}");
     assert_eq!(enterprise_count(app, &admin).await, 1);
 });
+
+both!(
+    cursors_hold_only_for_their_collection_sort_and_filters,
+    |app| {
+        let admin = app.admin().await;
+        for i in 1..=3 {
+            app.enterprise(&admin, &uscc(i), "431302", "other").await;
+        }
+        let first = app.get(&admin, "/api/v1/enterprises?limit=1").await;
+        first.assert_status(200);
+        let cursor = first.body["next_cursor"]
+            .as_str()
+            .expect("a next page")
+            .to_string();
+        // The same collection and filters: the next page.
+        let next = app
+            .get(
+                &admin,
+                &format!("/api/v1/enterprises?limit=1&cursor={cursor}"),
+            )
+            .await;
+        next.assert_status(200);
+        assert_ne!(next.items()[0]["id"], first.items()[0]["id"]);
+        // `limit` may change between pages; filters, sort and collection may not.
+        app.get(
+            &admin,
+            &format!("/api/v1/enterprises?limit=2&cursor={cursor}"),
+        )
+        .await
+        .assert_status(200);
+        for path in [
+            format!("/api/v1/enterprises?limit=1&sector_code=other&cursor={cursor}"),
+            format!(
+                "/api/v1/enterprises?limit=1&updated_since=2020-01-01T00:00:00Z&cursor={cursor}"
+            ),
+            format!("/api/v1/accounts?limit=1&cursor={cursor}"),
+            format!("/api/v1/hazards?limit=1&cursor={cursor}"),
+        ] {
+            app.get(&admin, &path)
+                .await
+                .assert_problem(400, "invalid_cursor");
+        }
+        // A cursor that was altered, or made up, is refused too.
+        let (payload, signature) = cursor.split_once('.').expect("payload.signature");
+        let forged_payload = {
+            use base64::Engine;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b"3")
+        };
+        let mut flipped = signature.to_string();
+        let last = flipped.pop().unwrap();
+        flipped.push(if last == 'A' { 'B' } else { 'A' });
+        for bad in [
+            format!("{forged_payload}.{signature}"),
+            format!("{payload}.{flipped}"),
+            payload.to_string(),
+            "bm90IGEgY3Vyc29y".to_string(),
+        ] {
+            app.get(&admin, &format!("/api/v1/enterprises?limit=1&cursor={bad}"))
+                .await
+                .assert_problem(400, "invalid_cursor");
+        }
+        // A hazard cursor is bound to its sort.
+        let e = first.items()[0]["id"].as_i64().unwrap();
+        for _ in 0..2 {
+            app.post(
+                &admin,
+                "/api/v1/hazards",
+                &crate::support::hazard_body(Some(e), "general", "2026-11-20"),
+            )
+            .await
+            .assert_status(201);
+        }
+        let by_update = app
+            .get(&admin, "/api/v1/hazards?limit=1&sort=updated_at")
+            .await;
+        let c = by_update.body["next_cursor"].as_str().expect("next page");
+        app.get(
+            &admin,
+            &format!("/api/v1/hazards?limit=1&sort=updated_at&cursor={c}"),
+        )
+        .await
+        .assert_status(200);
+        app.get(
+            &admin,
+            &format!("/api/v1/hazards?limit=1&sort=rectification_deadline&cursor={c}"),
+        )
+        .await
+        .assert_problem(400, "invalid_cursor");
+    }
+);
