@@ -11,8 +11,7 @@ use super::AnyConnection;
 /// What an extension moves the deadline of.
 #[derive(Debug, Clone, Copy)]
 pub struct Subject {
-    /// `hazard` or `listing`.
-    pub kind: &'static str,
+    pub kind: ExtensionSubject,
     pub id: i64,
 }
 
@@ -43,7 +42,7 @@ pub fn insert(
 ) -> QueryResult<ExtensionRow> {
     diesel::insert_into(de::table)
         .values((
-            de::subject_type.eq(s.kind),
+            de::subject_type.eq(s.kind.as_str()),
             de::subject_id.eq(s.id),
             de::old_deadline.eq(old_deadline),
             de::new_deadline.eq(new_deadline),
@@ -58,7 +57,7 @@ pub fn insert(
 pub fn pending_exists(conn: &mut AnyConnection, s: Subject) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         de::table
-            .filter(de::subject_type.eq(s.kind))
+            .filter(de::subject_type.eq(s.kind.as_str()))
             .filter(de::subject_id.eq(s.id))
             .filter(de::status.eq(ExtensionStatus::Pending.as_str())),
     ))
@@ -73,7 +72,7 @@ pub fn list(
     fetch: i64,
 ) -> QueryResult<Vec<ExtensionRow>> {
     let mut q = de::table
-        .filter(de::subject_type.eq(s.kind))
+        .filter(de::subject_type.eq(s.kind.as_str()))
         .filter(de::subject_id.eq(s.id))
         .select(ExtensionRow::as_select())
         .into_boxed();
@@ -88,7 +87,7 @@ pub fn list(
 
 pub fn get(conn: &mut AnyConnection, s: Subject, id: i64) -> QueryResult<Option<ExtensionRow>> {
     de::table
-        .filter(de::subject_type.eq(s.kind))
+        .filter(de::subject_type.eq(s.kind.as_str()))
         .filter(de::subject_id.eq(s.id))
         .filter(de::id.eq(id))
         .select(ExtensionRow::as_select())

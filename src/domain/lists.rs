@@ -245,6 +245,38 @@ mod tests {
     }
 }
 
+/// A submission's period: a well-formed `YYYY-Bn` or `YYYY-MM` that has begun by `today`.
+pub fn check_period(e: &mut Errors, period: &str, today: NaiveDate) {
+    match period_start(period) {
+        None => e.add("/period", "must be YYYY-Bn (n = 1–6) or YYYY-MM"),
+        Some(start) if start > today => e.add("/period", "must not be in the future"),
+        Some(_) => {}
+    }
+}
+
+/// One live (submitted or accepted) submission per owner and period.
+pub fn already_submitted() -> super::Refusal {
+    super::Refusal::conflict(
+        "already_submitted",
+        "This owner has already submitted for this period",
+    )
+}
+
+/// A submission is reviewed once, while `submitted`.
+pub fn check_reviewable(status: SubmissionStatus) -> super::Verdict {
+    if status != SubmissionStatus::Submitted {
+        return Err(already_reviewed());
+    }
+    Ok(())
+}
+
+pub fn already_reviewed() -> super::Refusal {
+    super::Refusal::conflict(
+        "already_reviewed",
+        "This submission has already been reviewed",
+    )
+}
+
 text_enum! {
     /// A period submission of the two lists: `submitted`, then reviewed by the city as
     /// `accepted` or `returned` (a returned period may be submitted again).

@@ -13,9 +13,8 @@ use crate::db::audit::{self, Actor};
 use crate::db::extensions::{self, ExtensionRow, Subject};
 use crate::db::{hazards, AnyConnection};
 use crate::db::{to_utc, write_tx};
-use crate::domain::extension::{ExtensionStatus, ExtensionSubject};
-use crate::domain::hazard::{HazardStatus, NO_DEADLINE};
-use crate::domain::validate::FieldError;
+use crate::domain::extension::{self, ExtensionStatus, ExtensionSubject};
+use crate::domain::hazard::lifecycle;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::idempotency::{self, Created};
 use crate::http::page;
@@ -88,30 +87,12 @@ impl From<ExtensionRow> for ExtensionResponse {
     }
 }
 
-fn pending() -> ApiError {
-    ApiError::conflict(
-        "extension_pending",
-        "An extension request for this hazard is already pending",
-    )
-}
-
-fn text(value: &str, pointer: &str) -> ApiResult<String> {
-    let v = value.trim();
-    if v.is_empty() || v.chars().count() > 2000 {
-        return Err(ApiError::validation(vec![FieldError::new(
-            pointer,
-            "1–2000 characters required",
-        )]));
-    }
-    Ok(v.to_string())
-}
-
 /// A subject whose deadline an extension moves, as loaded for one request.
 pub struct Target {
     pub subject: Subject,
     pub deadline: Option<NaiveDate>,
     /// Why requests are not taken now (409), if they are not.
-    pub closed_to_requests: Option<ApiError>,
+    pub closed_to_requests: Option<crate::domain::Refusal>,
     /// Whether a decision still matters (the subject is still open).
     pub open: bool,
     /// Timelines the events go on: (entity_type, entity_id).
@@ -139,19 +120,15 @@ pub fn request(
     req: &ExtensionRequest,
     location: impl FnOnce(i64) -> String,
 ) -> ApiResult<Created> {
-    if let Some(e) = target.closed_to_requests {
-        return Err(e);
+    if let Some(refusal) = target.closed_to_requests {
+        return Err(refusal.into());
     }
-    if extensions::pending_exists(c, target.subject)? {
-        return Err(pending());
-    }
-    let reason = text(&req.reason, "/reason")?;
-    if target.deadline.is_some_and(|d| req.new_deadline <= d) || req.new_deadline >= NO_DEADLINE {
-        return Err(ApiError::validation(vec![FieldError::new(
-            "/new_deadline",
-            "must be later than the current deadline",
-        )]));
-    }
+    let reason = extension::check_request(
+        target.deadline,
+        extensions::pending_exists(c, target.subject)?,
+        &req.reason,
+        req.new_deadline,
+    )?;
     let row = extensions::insert(
         c,
         target.subject,
@@ -160,7 +137,9 @@ pub fn request(
         &reason,
         p.account_id,
     )
-    .map_err(|e| crate::db::on_unique_violation(e, pending))?;
+    .map_err(|e| {
+        crate::db::on_unique_violation(e, || ApiError::from(extension::pending_refusal()))
+    })?;
     let details =
         json!({"extension_id": row.id, "new_deadline": row.new_deadline, "reason": reason});
     record(c, &Actor::from(p), &target, "extension_requested", &details)?;
@@ -185,21 +164,10 @@ pub fn decide(
         Some(ext.requested_by),
         "decide an extension you requested",
     )?;
-    let decided =
-        || ApiError::conflict("extension_decided", "This request has already been decided");
-    if ext.status != ExtensionStatus::Pending {
-        return Err(decided());
-    }
-    if !target.open {
-        return Err(ApiError::conflict(
-            "invalid_transition",
-            "The subject is no longer open; its deadline no longer matters",
-        ));
-    }
-    let note = text(&req.note, "/note")?;
+    let note = extension::check_decision(ext.status, target.open, &req.note)?;
     let approved = req.decision == Decision::Approve;
-    let row =
-        extensions::decide(c, extension_id, approved, p.account_id, &note)?.ok_or_else(decided)?;
+    let row = extensions::decide(c, extension_id, approved, p.account_id, &note)?
+        .ok_or_else(|| ApiError::from(extension::decided_refusal()))?;
     let mut details = json!({"extension_id": extension_id, "decision": req.decision, "note": note});
     if approved {
         apply(c, row.new_deadline)?;
@@ -218,15 +186,12 @@ fn hazard_target(c: &mut AnyConnection, p: &Principal, id: i64) -> ApiResult<Tar
     let hazard = visible_hazard(c, p, id)?;
     let status = hazard.status();
     Ok(Target {
-        subject: Subject { kind: "hazard", id },
+        subject: Subject {
+            kind: ExtensionSubject::Hazard,
+            id,
+        },
         deadline: hazard.rectification_deadline,
-        closed_to_requests: (status != HazardStatus::Rectifying).then(|| {
-            ApiError::conflict(
-                "invalid_transition",
-                format!("A {status} hazard's deadline is not locked; extensions are for hazards under rectification"),
-            )
-            .with_context(json!({"status": status}))
-        }),
+        closed_to_requests: lifecycle::takes_extension_requests(hazard.state()).err(),
         open: status.is_open(),
         timelines: vec![("hazard", id)],
     })

@@ -13,6 +13,7 @@ use crate::db::extensions::Subject;
 use crate::db::listings::{self, Ending, ListingFilter, ListingRow, NewListing};
 use crate::db::scope::{city_code, jurisdiction_path};
 use crate::db::{hazards, to_utc, write_tx, AnyConnection};
+use crate::domain::extension::ExtensionSubject;
 use crate::domain::hazard::lifecycle;
 use crate::domain::listing::{self, Authority, ListingTexts};
 use crate::domain::listing::{ListingLevel, ListingStatus};
@@ -555,17 +556,11 @@ fn listing_target(
     Ok((
         Target {
             subject: Subject {
-                kind: "listing",
+                kind: ExtensionSubject::Listing,
                 id,
             },
             deadline: Some(row.deadline),
-            closed_to_requests: (!active).then(|| {
-                ApiError::conflict(
-                    "invalid_transition",
-                    format!("The listing is {}", row.status),
-                )
-                .with_context(json!({"status": row.status}))
-            }),
+            closed_to_requests: listing::check_active(row.status).err(),
             open: active,
             timelines: vec![("listing", id), ("hazard", row.hazard_id)],
         },

@@ -12,7 +12,7 @@ use crate::auth::{policy, Principal};
 use crate::db::audit::{self, Actor};
 use crate::db::lists::{self, SubmissionFilter, SubmissionRow};
 use crate::db::{to_utc, write_tx, AnyConnection};
-use crate::domain::lists::{period_start, ReviewDecision, SubmissionStatus};
+use crate::domain::lists::{self as rules, ReviewDecision, SubmissionStatus};
 use crate::domain::validate::Errors;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::idempotency::{self, Created};
@@ -184,13 +184,9 @@ pub async fn create_submission(
             return Err(ApiError::validation(e.0));
         }
         policy::submit_lists(&p, &req.owner_jurisdiction_code)?;
-        match period_start(&req.period) {
-            None => e.add("/period", "must be YYYY-Bn (n = 1–6) or YYYY-MM"),
-            Some(start) if start > today => e.add("/period", "must not be in the future"),
-            Some(_) => {}
-        }
+        rules::check_period(&mut e, &req.period, today);
         e.into_result().map_err(ApiError::validation)?;
-        let already = || ApiError::conflict("already_submitted", "This owner has already submitted for this period");
+        let already = || ApiError::from(rules::already_submitted());
         if lists::live_submission_exists(c, &req.owner_jurisdiction_code, req.department_id, &req.period)? {
             return Err(already());
         }
@@ -334,20 +330,12 @@ pub async fn review_submission(
                 let row = lists::submission_visible(c, &lists_path(&p)?, id)?
                     .ok_or_else(ApiError::not_found)?;
                 policy::review_submissions(&p)?;
-                let reviewed = || {
-                    ApiError::conflict(
-                        "already_reviewed",
-                        "This submission has already been reviewed",
-                    )
-                };
-                if row.status != SubmissionStatus::Submitted {
-                    return Err(reviewed());
-                }
+                rules::check_reviewable(row.status)?;
                 let mut e = Errors::default();
                 let opinion = e.text("/opinion", &req.opinion, 5000);
                 e.into_result().map_err(ApiError::validation)?;
                 let row = lists::review(c, id, req.decision.as_str(), p.account_id, &opinion)?
-                    .ok_or_else(reviewed)?;
+                    .ok_or_else(|| ApiError::from(rules::already_reviewed()))?;
                 audit::record(
                     c,
                     &actor,

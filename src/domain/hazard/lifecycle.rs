@@ -236,6 +236,21 @@ pub fn close_by_delisting(state: State) -> Result<Outcome, Refusal> {
     })
 }
 
+/// Extensions move a locked deadline: a hazard takes requests only while rectifying.
+pub fn takes_extension_requests(state: State) -> crate::domain::Verdict {
+    if state.status != HazardStatus::Rectifying {
+        return Err(Refusal::conflict(
+            "invalid_transition",
+            format!(
+                "A {} hazard's deadline is not locked; extensions are for hazards under rectification",
+                state.status
+            ),
+        )
+        .with_context(json!({"status": state.status})));
+    }
+    Ok(())
+}
+
 /// The status a new hazard starts in: `rectifying` when it comes with everything
 /// `start_rectification` needs, `reported` otherwise.
 pub fn initial_status(fields: &HazardFields) -> HazardStatus {
