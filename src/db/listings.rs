@@ -76,7 +76,7 @@ pub fn active_for_hazard(conn: &mut AnyConnection, hazard_id: i64) -> QueryResul
     diesel::select(diesel::dsl::exists(
         l::table
             .filter(l::hazard_id.eq(hazard_id))
-            .filter(l::status.eq("listed")),
+            .filter(l::status.eq(ListingStatus::Listed.as_str())),
     ))
     .get_result(conn)
 }
@@ -96,14 +96,18 @@ pub struct Ending {
 
 /// Ends a listing if it is still listed (a concurrent end makes this `None`).
 pub fn end(conn: &mut AnyConnection, id: i64, e: &Ending) -> QueryResult<Option<ListingRow>> {
-    diesel::update(l::table.filter(l::id.eq(id)).filter(l::status.eq("listed")))
-        .set((
-            e,
-            l::updated_at.eq(super::now()),
-            l::version.eq(l::version + 1),
-        ))
-        .get_result(conn)
-        .optional()
+    diesel::update(
+        l::table
+            .filter(l::id.eq(id))
+            .filter(l::status.eq(ListingStatus::Listed.as_str())),
+    )
+    .set((
+        e,
+        l::updated_at.eq(super::now()),
+        l::version.eq(l::version + 1),
+    ))
+    .get_result(conn)
+    .optional()
 }
 
 pub fn move_deadline(conn: &mut AnyConnection, id: i64, deadline: NaiveDate) -> QueryResult<usize> {
@@ -147,10 +151,14 @@ pub fn list_visible(
     }
     if let (Some(o), Some(today)) = (f.overdue, f.today) {
         q = if o {
-            q.filter(l::status.eq("listed"))
+            q.filter(l::status.eq(ListingStatus::Listed.as_str()))
                 .filter(l::deadline.lt(today))
         } else {
-            q.filter(l::status.ne("listed").or(l::deadline.ge(today)))
+            q.filter(
+                l::status
+                    .ne(ListingStatus::Listed.as_str())
+                    .or(l::deadline.ge(today)),
+            )
         };
     }
     if let Some(path) = &f.jurisdiction_path {

@@ -5,6 +5,7 @@ mod support;
 
 mod accounts;
 mod auth;
+mod closed_sets;
 mod conventions;
 mod enterprises;
 mod hardening;

@@ -396,6 +396,27 @@ impl TestApp {
         }
     }
 
+    /// Runs a query on the test's database and answers its text column `t`, row by row.
+    pub fn sql_texts(&self, query: &str) -> Vec<String> {
+        #[derive(diesel::QueryableByName)]
+        struct Text {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            t: String,
+        }
+        let rows: Vec<Text> = match self.backend {
+            Backend::Sqlite => {
+                let path = self.database_url.trim_start_matches("sqlite://");
+                let mut c = diesel::SqliteConnection::establish(path).expect("sqlite");
+                diesel::sql_query(query).load(&mut c).expect("query")
+            }
+            Backend::Postgres => {
+                let mut c = PgConnection::establish(&self.database_url).expect("postgres");
+                diesel::sql_query(query).load(&mut c).expect("query")
+            }
+        };
+        rows.into_iter().map(|r| r.t).collect()
+    }
+
     /// Uploads evidence to a hazard.
     pub async fn upload(
         &self,
