@@ -5,6 +5,7 @@ mod support;
 
 mod accounts;
 mod auth;
+mod check_order;
 mod closed_sets;
 mod conventions;
 mod enterprises;
