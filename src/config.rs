@@ -45,7 +45,7 @@ pub struct Config {
     pub hsts: bool,
     pub argon2_memory_kib: u32,
     pub password_hash_concurrency: usize,
-    /// Largest accepted evidence upload.
+    /// Largest accepted attachment upload.
     pub upload_max_bytes: u64,
 }
 

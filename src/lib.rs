@@ -5,6 +5,7 @@
 //! plumbing every handler shares.
 
 pub mod app;
+pub mod attachment_store;
 pub mod auth;
 pub mod cli;
 pub mod clock;
@@ -12,7 +13,6 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
-pub mod evidence;
 pub mod http;
 pub mod openapi;
 pub mod routes;

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::attachment_store::AttachmentStore;
 use crate::auth::password::Passwords;
 use crate::auth::token::Tokens;
 use crate::clock::{Clock, SystemClock};
@@ -10,7 +11,6 @@ use crate::db::seed::ReferenceData;
 use crate::db::{AnyConnection, Db};
 use crate::domain::enterprise::SafetyDirectorRule;
 use crate::error::ApiResult;
-use crate::evidence::EvidenceStore;
 
 pub struct AppState {
     pub config: Config,
@@ -19,7 +19,7 @@ pub struct AppState {
     pub passwords: Passwords,
     pub safety_director_rule: SafetyDirectorRule,
     pub clock: Arc<dyn Clock>,
-    pub evidence: EvidenceStore,
+    pub attachments: AttachmentStore,
     /// Signs and checks list cursors.
     pub cursor_key: crate::auth::cursors::CursorKey,
     /// False until the database has been migrated and seeded; until then every answer but
@@ -34,7 +34,7 @@ impl AppState {
             passwords: Passwords::new(config.argon2_memory_kib, config.password_hash_concurrency)?,
             safety_director_rule: reference.safety_director_rule.clone(),
             clock: Arc::new(SystemClock),
-            evidence: EvidenceStore::new(&config.data_dir),
+            attachments: AttachmentStore::new(&config.data_dir),
             cursor_key: crate::auth::cursors::CursorKey::new(config.jwt_secret.as_deref()),
             ready: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             db,

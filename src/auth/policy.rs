@@ -142,7 +142,7 @@ fn sector_in_reach(p: &Principal, sector_code: &str) -> Verdict {
     }
 }
 
-/// Recording and editing hazards, their evidence and extension requests: regulators in scope
+/// Recording and editing hazards, their attachments and extension requests: regulators in scope
 /// and the enterprise's own accounts. Auditors only read.
 pub fn work_on_hazards(p: &Principal) -> Verdict {
     if p.role == Role::Auditor {

@@ -1,7 +1,7 @@
 //! Security headers on every answer, set in one place:
 //! - `X-Content-Type-Options: nosniff` everywhere;
 //! - `Cache-Control: no-store` on every answer to a request that carried credentials (unless the
-//!   handler chose a policy of its own, as evidence downloads do);
+//!   handler chose a policy of its own, as attachment downloads do);
 //! - `Strict-Transport-Security` when the operator says TLS terminates in front
 //!   (`HAZREG_HSTS=true`).
 

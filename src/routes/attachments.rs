@@ -1,4 +1,4 @@
-//! Evidence on hazards: photos and documents, typed by their bytes, stored by content.
+//! Attachments of hazards (整改照片, documents): photos and documents, typed by their bytes, stored by content.
 
 use actix_web::http::header::{self, ContentDisposition, DispositionType};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
+use crate::attachment_store::{too_large, Received};
 use crate::auth::{policy, Principal};
 use crate::db::audit::{self, Actor};
 use crate::db::hazards::{self, AttachmentRow, NewAttachment};
@@ -15,7 +16,6 @@ use crate::db::to_utc;
 use crate::domain::hazard::AttachmentStage;
 use crate::domain::validate::FieldError;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::evidence::{too_large, Received};
 use crate::http::idempotency::{self, Created};
 use crate::http::page;
 use crate::http::IdempotencyKey;
@@ -77,7 +77,7 @@ impl From<AttachmentRow> for AttachmentResponse {
     }
 }
 
-/// The hazard is visible, the caller may add evidence, and the hazard is still open.
+/// The hazard is visible, the caller may add attachments, and the hazard is still open.
 fn check_can_add(c: &mut crate::db::AnyConnection, p: &Principal, id: i64) -> ApiResult<()> {
     let hazard = visible_hazard(c, p, id)?;
     policy::work_on_hazards(p)?;
@@ -85,7 +85,7 @@ fn check_can_add(c: &mut crate::db::AnyConnection, p: &Principal, id: i64) -> Ap
     if !status.is_open() {
         return Err(ApiError::conflict(
             "not_editable",
-            format!("A {status} hazard takes no more evidence"),
+            format!("A {status} hazard takes no more attachments"),
         )
         .with_context(json!({"status": status})));
     }
@@ -128,7 +128,7 @@ async fn read_form(
     let result = read_fields(state, req, payload, &mut upload).await;
     if let (Err(_), Some((received, _))) = (&result, &upload.file) {
         // Nothing half-received stays behind.
-        state.evidence.discard(received).await;
+        state.attachments.discard(received).await;
     }
     result.map(|_| upload)
 }
@@ -156,7 +156,7 @@ async fn read_fields(
                     .content_disposition()
                     .and_then(|cd| cd.get_filename())
                     .and_then(clean_file_name);
-                upload.file = Some((state.evidence.receive(field, limit).await?, name));
+                upload.file = Some((state.attachments.receive(field, limit).await?, name));
             }
             "stage" if upload.stage.is_none() => {
                 let mut value = Vec::new();
@@ -189,11 +189,11 @@ fn bad_stage() -> ApiError {
     )])
 }
 
-/// Upload evidence for a hazard
+/// Upload an attachment to a hazard
 ///
 /// `multipart/form-data` with exactly one `file` and one `stage` (`before`, `after`, `plan`,
 /// `acceptance` or `other`). The enterprise's own accounts and regulators in scope may upload;
-/// auditors get `403 forbidden`. Closed and void hazards take no more evidence
+/// auditors get `403 forbidden`. Closed and void hazards take no more attachments
 /// (`409 not_editable`). An `after` attachment is what `submit_for_acceptance` requires.
 ///
 /// The type is sniffed from the bytes — JPEG, PNG, WebP or PDF, whatever the file name or
@@ -215,8 +215,8 @@ fn bad_stage() -> ApiError {
         (status = 201, description = "Stored; `Location` names the file", body = AttachmentResponse,
          headers(("Location" = String, description = "URL of the file (`GET /api/v1/attachments/{id}`)"))),
         (status = 400, description = "A broken multipart body (`malformed_multipart`), a bad path value (`invalid_path`), or an `Idempotency-Key` that is not 1–255 visible characters (`invalid_idempotency_key`)", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Auditors cannot add evidence (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The hazard is closed or void and takes no more evidence (`not_editable`, with `context.status`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Auditors cannot add attachments (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The hazard is closed or void and takes no more attachments (`not_editable`, with `context.status`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The file is larger than `HAZREG_UPLOAD_MAX_BYTES` (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not `multipart/form-data`, or the file is not JPEG, PNG, WebP or PDF by its content (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No `file`, a missing or unknown `stage`, or an unexpected form field (`validation_failed`, with a pointer); or the `Idempotency-Key` was used with another file or stage (`idempotency_key_reused`)", body = Problem, content_type = "application/problem+json"),
@@ -271,12 +271,12 @@ pub async fn upload_attachment(
     let (stage, content_type) = match checked {
         Ok(v) => v,
         Err(e) => {
-            state.evidence.discard(&received).await;
+            state.attachments.discard(&received).await;
             return Err(e);
         }
     };
     // The file is in place before its row exists.
-    state.evidence.store(&received).await?;
+    state.attachments.store(&received).await?;
     let actor = Actor::from(&p);
     let (sha256, size) = (received.sha256.clone(), received.size as i64);
     let request_hash = format!("{sha256}:{stage}");
@@ -308,7 +308,7 @@ pub async fn upload_attachment(
     .await
 }
 
-/// List a hazard's evidence
+/// List a hazard's attachments
 ///
 /// Any signed-in account that can see the hazard (else `404`), auditors included: the
 /// metadata of its attachments (`sha256`, sniffed `content_type`, `size`, `stage`, display
@@ -397,7 +397,7 @@ pub async fn get_attachment(
         row.content_type.as_str()
     };
     let mime: actix_web::mime::Mime = served.parse().map_err(ApiError::internal)?;
-    let file = actix_files::NamedFile::open_async(state.evidence.path_of(&row.sha256))
+    let file = actix_files::NamedFile::open_async(state.attachments.path_of(&row.sha256))
         .await
         .map_err(ApiError::internal)?
         .set_content_type(mime)

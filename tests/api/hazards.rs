@@ -1,5 +1,5 @@
 //! Hazards: recording, the general and major lifecycles, the state machine, who may act,
-//! separation of duties, deadlines and extensions, overdue, evidence, listing, concurrency.
+//! separation of duties, deadlines and extensions, overdue, attachments, listing, concurrency.
 
 use serde_json::{json, Value};
 
@@ -832,7 +832,7 @@ both!(fifty_concurrent_creations_get_fifty_codes, |app| {
     }
 });
 
-both!(evidence_is_typed_by_content_and_scoped, |app| {
+both!(attachments_are_typed_by_content_and_scoped, |app| {
     let c = cast(app).await;
     let id = hazard_in(app, &c, "rectifying").await;
     let r = app.upload(&c.ent_a, id, "after", "整改后.png", png()).await;

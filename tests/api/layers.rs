@@ -23,7 +23,7 @@ const LAYERS: [&str; 8] = [
     "domain clock config telemetry",
     "auth",
     "db",
-    "http error state evidence",
+    "http error state attachment_store",
     "routes",
     "openapi app",
     "cli",

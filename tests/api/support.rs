@@ -417,7 +417,7 @@ impl TestApp {
         rows.into_iter().map(|r| r.t).collect()
     }
 
-    /// Uploads evidence to a hazard.
+    /// Uploads an attachment to a hazard.
     pub async fn upload(
         &self,
         token: &str,

@@ -32,7 +32,7 @@ pub struct Facts {
     /// The account taking the action.
     pub actor_id: i64,
     /// At least one attachment with stage `after` exists.
-    pub has_after_evidence: bool,
+    pub has_after_attachment: bool,
 }
 
 /// What an action changes. `None` leaves a column alone; `closed: Some(true)` stamps
@@ -128,7 +128,7 @@ pub fn plan(
         }
         Action::SubmitForAcceptance => {
             let note = required_text(req.note.as_deref(), "/note", "the rectification note")?;
-            if !facts.has_after_evidence {
+            if !facts.has_after_attachment {
                 return Err(prerequisites_missing(
                     "1 field is invalid",
                     vec![FieldError::new(

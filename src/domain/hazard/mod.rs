@@ -46,7 +46,7 @@ text_enum! {
 }
 
 text_enum! {
-    /// What a piece of evidence shows.
+    /// What an attachment shows.
     pub enum AttachmentStage {
         Before = "before",
         After = "after",

@@ -1,4 +1,4 @@
-//! Evidence files: received as a stream (never buffered whole), type sniffed from the bytes,
+//! Attachment files: received as a stream (never buffered whole), type sniffed from the bytes,
 //! hashed while written to a temporary file, then fsynced and renamed into a content-addressed
 //! path under the data directory. The database row is written only after the file is in place,
 //! so a crash can leave an orphan file but never a row without its file or a half file.
@@ -29,7 +29,7 @@ pub fn sniff(head: &[u8]) -> Option<&'static str> {
 }
 
 #[derive(Clone)]
-pub struct EvidenceStore {
+pub struct AttachmentStore {
     root: PathBuf,
 }
 
@@ -49,9 +49,9 @@ pub fn too_large(limit: u64) -> ApiError {
     )
 }
 
-impl EvidenceStore {
-    pub fn new(data_dir: &Path) -> EvidenceStore {
-        EvidenceStore {
+impl AttachmentStore {
+    pub fn new(data_dir: &Path) -> AttachmentStore {
+        AttachmentStore {
             root: data_dir.join("attachments"),
         }
     }

@@ -1,0 +1,99 @@
+//! Recording a hazard.
+
+use actix_web::{post, web, HttpResponse};
+use chrono::Datelike;
+
+use crate::auth::{policy, Principal};
+use crate::db::audit::{self, Actor};
+use crate::db::enterprises;
+use crate::db::hazards::{self, NewHazard};
+use crate::db::scope::county_level_code;
+use crate::domain::hazard::lifecycle;
+use crate::domain::hazard::{editing, HazardFields};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::idempotency::{self, Created};
+use crate::http::{ApiJson, IdempotencyKey};
+use crate::state::AppState;
+
+use super::HazardResponse;
+
+/// Record a hazard
+///
+/// Regulators record hazards of enterprises in their scope (`enterprise_id` required); an
+/// enterprise account records hazards of its own enterprise (`enterprise_id` implied; naming
+/// another is `404`). Auditors get `403 forbidden`. An enterprise outside your scope is `404`;
+/// a closed enterprise is `409 enterprise_closed`.
+///
+/// `source` defaults to `self_inspection` for enterprise accounts and `regulator_inspection`
+/// for regulators; neither may claim the other's (`422`). A `major` hazard cites the 判定标准
+/// clause (`standard_ref`) or gives `major_reason`; `discovered_on` is not in the future and
+/// the deadline not before it (a past deadline is accepted). A hazard recorded with the
+/// complete 五定 block (and, for `major`, `major_report` and `governance_plan`) starts in
+/// `rectifying`, otherwise in `reported`. The `code` (`<county-level unit>-<year>-<5 digits>`)
+/// is never reused; `jurisdiction_code` and `sector_code` are copied from the enterprise. The
+/// creation is audited; `Idempotency-Key` makes a retry replay the first `201`.
+#[utoipa::path(
+    tag = "hazards", operation_id = "create_hazard", request_body = HazardFields,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for the same key and body")),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Recorded; `Location` names the new hazard", body = HazardResponse,
+         headers(("Location" = String, description = "URL of the new hazard"), ("ETag" = String, description = "Version tag"))),
+        (status = 400, description = "Malformed JSON (`malformed_json`), or an `Idempotency-Key` that is not 1–255 visible characters (`invalid_idempotency_key`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Auditors cannot record hazards (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The enterprise does not exist or is outside your scope; for an enterprise account, any enterprise but its own (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The enterprise is closed (`enterprise_closed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Wrong shape (`invalid_body`); invalid fields (`validation_failed`: no `enterprise_id` from a regulator, a `source` your role may not claim, a future `discovered_on`, a deadline before it, a major hazard without `standard_ref` or `major_reason`, …); or the `Idempotency-Key` was used with another body (`idempotency_key_reused`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/hazards")]
+pub async fn create_hazard(
+    p: Principal,
+    state: web::Data<AppState>,
+    key: IdempotencyKey,
+    body: ApiJson<HazardFields>,
+) -> ApiResult<HttpResponse> {
+    let mut fields = body.body;
+    let (now, today) = (state.clock.now(), state.clock.today());
+    let year = crate::clock::shanghai_date(now).year();
+    let actor = Actor::from(&p);
+    idempotency::create(
+        &state,
+        p.account_id,
+        key,
+        "create_hazard",
+        body.sha256,
+        move |c| {
+            // Auditors never record hazards, whatever they name.
+            policy::work_on_hazards(&p)?;
+            let enterprise_id = editing::enterprise_of_new(p.enterprise_id, fields.enterprise_id)?;
+            let enterprise = enterprises::get_visible(c, &p.scope(), enterprise_id)?
+                .ok_or_else(ApiError::not_found)?;
+            enterprise.status.accepts_hazards()?;
+            fields.enterprise_id = Some(enterprise_id);
+            fields.source = Some(policy::hazard_source(&p, fields.source)?);
+            let fields = fields.validate(today).map_err(ApiError::validation)?;
+            let status = lifecycle::initial_status(&fields);
+            let county = county_level_code(c, &enterprise.jurisdiction_code)?;
+            let prefix = format!("{county}-{year}");
+            let code = hazards::next_code(c, &prefix)?;
+            let row = hazards::insert(
+                c,
+                &NewHazard {
+                    code: &code,
+                    enterprise_id,
+                    jurisdiction_code: &enterprise.jurisdiction_code,
+                    county_code: &county,
+                    sector_code: &enterprise.sector_code,
+                    status,
+                    reported_by: p.account_id,
+                },
+                &fields,
+            )?;
+            let response = HazardResponse::new(&row, today);
+            audit::created(c, &actor, "hazard", row.id, &response)?;
+            Created::new(format!("/api/v1/hazards/{}", row.id), &response)
+        },
+    )
+    .await
+}

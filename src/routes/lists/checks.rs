@@ -1,0 +1,124 @@
+//! What a write to the lists checks before it stores: the role, the owner and its reach, the
+//! fields and the links.
+
+use super::*;
+
+/// The caller's reach over lists: regulators and auditors see the lists of units at or below
+/// their jurisdiction; enterprise accounts see none (404).
+pub fn lists_path(p: &Principal) -> ApiResult<String> {
+    crate::db::scope::list_owner_path(&p.scope())
+        .map(str::to_string)
+        .ok_or_else(ApiError::not_found)
+}
+
+/// Checks an owner (jurisdiction and optional department) and returns its tree path:
+/// it must be within reach (403, the policy), exist and be a county-level unit or a city (422).
+pub fn check_owner(
+    c: &mut AnyConnection,
+    p: &Principal,
+    owner: &str,
+    department: Option<i64>,
+    errors: &mut Errors,
+) -> ApiResult<Option<String>> {
+    let Some((path, level)) = jurisdiction_path(c, owner)? else {
+        errors.add("/owner_jurisdiction_code", "unknown jurisdiction");
+        return Ok(None);
+    };
+    policy::list_owner(p, &path)?;
+    rules::check_owner_level(errors, level);
+    if let Some(d) = department {
+        let dept = reference::departments(c, Some(owner), &reference::Window::all())?;
+        if !dept.iter().any(|x| x.id == d) {
+            errors.add(
+                "/department_id",
+                "not a department of the owner's jurisdiction",
+            );
+        }
+    }
+    Ok(Some(path))
+}
+
+/// Validates a problem item for `p` and returns what to store. `existing`: the hazards it
+/// links already (an edit re-checks only what it adds).
+pub(super) fn checked_problem(
+    c: &mut AnyConnection,
+    p: &Principal,
+    input: ProblemInput,
+    existing: &[i64],
+) -> ApiResult<ProblemInput> {
+    policy::edit_lists(p)?;
+    let mut e = Errors::default();
+    let owner_path = check_owner(
+        c,
+        p,
+        &input.owner_jurisdiction_code,
+        input.department_id,
+        &mut e,
+    )?;
+    if let Some(s) = &input.sector_code {
+        if !reference::sector_exists(c, s)? {
+            e.add("/sector_code", "unknown sector");
+        }
+    }
+    if let Some(path) = owner_path {
+        let added = rules::added_links(&input.hazard_ids, existing);
+        let mut allowed = lists::hazards_under(c, &p.scope(), &path, &added)?;
+        allowed.extend_from_slice(existing);
+        rules::check_links(&mut e, "/hazard_ids", &input.hazard_ids, &allowed);
+    }
+    let input = input.normalized(&mut e);
+    e.into_result().map_err(ApiError::validation)?;
+    Ok(input)
+}
+
+pub(super) fn checked_measure(
+    c: &mut AnyConnection,
+    p: &Principal,
+    input: MeasureInput,
+    existing: &[i64],
+) -> ApiResult<MeasureInput> {
+    policy::edit_lists(p)?;
+    let mut e = Errors::default();
+    let owner_path = check_owner(
+        c,
+        p,
+        &input.owner_jurisdiction_code,
+        input.department_id,
+        &mut e,
+    )?;
+    if let Some(path) = owner_path {
+        let added = rules::added_links(&input.problem_ids, existing);
+        let mut allowed = lists::problems_under(c, &path, &added)?;
+        allowed.extend_from_slice(existing);
+        rules::check_links(&mut e, "/problem_ids", &input.problem_ids, &allowed);
+    }
+    let input = input.normalized(&mut e);
+    e.into_result().map_err(ApiError::validation)?;
+    Ok(input)
+}
+
+pub(super) fn problem_values(i: &ProblemInput) -> ProblemValues<'_> {
+    ProblemValues {
+        owner_jurisdiction_code: &i.owner_jurisdiction_code,
+        department_id: i.department_id,
+        sector_code: i.sector_code.as_deref(),
+        title: &i.title,
+        description: &i.description,
+        responsible_unit: &i.responsible_unit,
+        deadline: i.deadline,
+        status: i.status.as_str(),
+    }
+}
+
+pub(super) fn measure_values(i: &MeasureInput) -> MeasureValues<'_> {
+    MeasureValues {
+        owner_jurisdiction_code: &i.owner_jurisdiction_code,
+        department_id: i.department_id,
+        title: &i.title,
+        kind: i.kind.as_str(),
+        doc_no: i.doc_no.as_deref(),
+        lead_unit: &i.lead_unit,
+        target_date: i.target_date,
+        status: i.status.as_str(),
+    }
+}

@@ -1,0 +1,305 @@
+//! The two kinds of item and the endpoints written once over both.
+
+use super::*;
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ItemQuery {
+    /// Items of exactly this owner jurisdiction.
+    pub owner_jurisdiction_code: Option<String>,
+    pub department_id: Option<i64>,
+    /// Problem items only.
+    pub sector_code: Option<String>,
+    /// Documented per operation: the statuses of that kind of item.
+    #[param(ignore)]
+    pub status: Option<String>,
+    /// Deadline (problems) or target date (measures) strictly before this date.
+    pub deadline_before: Option<NaiveDate>,
+    /// Deadline (problems) or target date (measures) strictly after this date.
+    pub deadline_after: Option<NaiveDate>,
+}
+
+pub(super) fn item_filter(
+    q: ItemQuery,
+    paging: &page::Paging,
+    valid_status: impl Fn(&str) -> bool,
+) -> ApiResult<ItemFilter> {
+    if let Some(s) = &q.status {
+        if !valid_status(s) {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                format!("unknown status {s}"),
+            ));
+        }
+    }
+    Ok(ItemFilter {
+        owner: q.owner_jurisdiction_code,
+        department_id: q.department_id,
+        sector_code: q.sector_code,
+        status: q.status,
+        due_before: q.deadline_before,
+        due_after: q.deadline_after,
+        updated_since: paging.updated_since,
+        after_id: paging.after()?,
+        fetch: paging.fetch(),
+    })
+}
+
+/// What differs between the two lists; the endpoints below are written once over it.
+pub trait ListKind: 'static {
+    type Input: Serialize + serde::de::DeserializeOwned + Clone + PartialEq + Send + 'static;
+    type Row: Send + 'static;
+    type Item: Serialize + Send + 'static;
+    /// `entity_type` of its audit events.
+    const ENTITY: &'static str;
+    /// Path segment under `/api/v1`.
+    const COLLECTION: &'static str;
+    /// `existing`: the ids the item links already (empty on create).
+    fn checked(
+        c: &mut AnyConnection,
+        p: &Principal,
+        input: Self::Input,
+        existing: &[i64],
+    ) -> ApiResult<Self::Input>;
+    fn links(input: &Self::Input) -> &[i64];
+    fn owner(input: &Self::Input) -> (&str, Option<i64>);
+    fn insert(c: &mut AnyConnection, input: &Self::Input) -> QueryResult<Self::Row>;
+    fn update(
+        c: &mut AnyConnection,
+        id: i64,
+        version: i64,
+        input: &Self::Input,
+    ) -> QueryResult<Option<Self::Row>>;
+    fn visible(c: &mut AnyConnection, path: &str, id: i64) -> QueryResult<Option<Self::Row>>;
+    fn list(c: &mut AnyConnection, path: &str, f: &ItemFilter) -> QueryResult<Vec<Self::Row>>;
+    fn items(c: &mut AnyConnection, rows: Vec<Self::Row>) -> ApiResult<Vec<Self::Item>>;
+    fn row_id(row: &Self::Row) -> i64;
+    /// (id, version) of an item.
+    fn meta(item: &Self::Item) -> (i64, i64);
+    fn fields(item: &Self::Item) -> &Self::Input;
+    fn valid_status(s: &str) -> bool;
+}
+
+pub struct Problems;
+pub struct Measures;
+
+impl ListKind for Problems {
+    type Input = ProblemInput;
+    type Row = ProblemRow;
+    type Item = ProblemItem;
+    const ENTITY: &'static str = "problem_item";
+    const COLLECTION: &'static str = "problem-items";
+    fn checked(
+        c: &mut AnyConnection,
+        p: &Principal,
+        input: ProblemInput,
+        existing: &[i64],
+    ) -> ApiResult<ProblemInput> {
+        checked_problem(c, p, input, existing)
+    }
+    fn links(i: &ProblemInput) -> &[i64] {
+        &i.hazard_ids
+    }
+    fn owner(i: &ProblemInput) -> (&str, Option<i64>) {
+        (&i.owner_jurisdiction_code, i.department_id)
+    }
+    fn insert(c: &mut AnyConnection, i: &ProblemInput) -> QueryResult<ProblemRow> {
+        lists::insert_problem(c, &problem_values(i), &i.hazard_ids)
+    }
+    fn update(
+        c: &mut AnyConnection,
+        id: i64,
+        version: i64,
+        i: &ProblemInput,
+    ) -> QueryResult<Option<ProblemRow>> {
+        lists::update_problem(c, id, version, &problem_values(i), &i.hazard_ids)
+    }
+    fn visible(c: &mut AnyConnection, path: &str, id: i64) -> QueryResult<Option<ProblemRow>> {
+        lists::problem_visible(c, path, id)
+    }
+    fn list(c: &mut AnyConnection, path: &str, f: &ItemFilter) -> QueryResult<Vec<ProblemRow>> {
+        lists::list_problems(c, path, f)
+    }
+    fn items(c: &mut AnyConnection, rows: Vec<ProblemRow>) -> ApiResult<Vec<ProblemItem>> {
+        problem_items(c, rows)
+    }
+    fn row_id(r: &ProblemRow) -> i64 {
+        r.id
+    }
+    fn meta(i: &ProblemItem) -> (i64, i64) {
+        (i.id, i.version)
+    }
+    fn fields(i: &ProblemItem) -> &ProblemInput {
+        &i.fields
+    }
+    fn valid_status(s: &str) -> bool {
+        ProblemStatus::parse(s).is_some()
+    }
+}
+
+impl ListKind for Measures {
+    type Input = MeasureInput;
+    type Row = MeasureRow;
+    type Item = MeasureItem;
+    const ENTITY: &'static str = "measure_item";
+    const COLLECTION: &'static str = "measure-items";
+    fn checked(
+        c: &mut AnyConnection,
+        p: &Principal,
+        input: MeasureInput,
+        existing: &[i64],
+    ) -> ApiResult<MeasureInput> {
+        checked_measure(c, p, input, existing)
+    }
+    fn links(i: &MeasureInput) -> &[i64] {
+        &i.problem_ids
+    }
+    fn owner(i: &MeasureInput) -> (&str, Option<i64>) {
+        (&i.owner_jurisdiction_code, i.department_id)
+    }
+    fn insert(c: &mut AnyConnection, i: &MeasureInput) -> QueryResult<MeasureRow> {
+        lists::insert_measure(c, &measure_values(i), &i.problem_ids)
+    }
+    fn update(
+        c: &mut AnyConnection,
+        id: i64,
+        version: i64,
+        i: &MeasureInput,
+    ) -> QueryResult<Option<MeasureRow>> {
+        lists::update_measure(c, id, version, &measure_values(i), &i.problem_ids)
+    }
+    fn visible(c: &mut AnyConnection, path: &str, id: i64) -> QueryResult<Option<MeasureRow>> {
+        lists::measure_visible(c, path, id)
+    }
+    fn list(c: &mut AnyConnection, path: &str, f: &ItemFilter) -> QueryResult<Vec<MeasureRow>> {
+        lists::list_measures(c, path, f)
+    }
+    fn items(c: &mut AnyConnection, rows: Vec<MeasureRow>) -> ApiResult<Vec<MeasureItem>> {
+        measure_items(c, rows)
+    }
+    fn row_id(r: &MeasureRow) -> i64 {
+        r.id
+    }
+    fn meta(i: &MeasureItem) -> (i64, i64) {
+        (i.id, i.version)
+    }
+    fn fields(i: &MeasureItem) -> &MeasureInput {
+        &i.fields
+    }
+    fn valid_status(s: &str) -> bool {
+        MeasureStatus::parse(s).is_some()
+    }
+}
+
+pub(super) fn visible_item<K: ListKind>(
+    c: &mut AnyConnection,
+    p: &Principal,
+    id: i64,
+) -> ApiResult<K::Item> {
+    let row = K::visible(c, &lists_path(p)?, id)?.ok_or_else(ApiError::not_found)?;
+    one(K::items(c, vec![row])?)
+}
+
+pub(super) async fn create<K: ListKind>(
+    p: Principal,
+    state: web::Data<AppState>,
+    key: IdempotencyKey,
+    body: ApiJson<K::Input>,
+) -> ApiResult<HttpResponse> {
+    let input = body.body;
+    let actor = Actor::from(&p);
+    let scope = format!("create_{}", K::ENTITY);
+    idempotency::create(&state, p.account_id, key, scope, body.sha256, move |c| {
+        lists_path(&p)?;
+        let input = K::checked(c, &p, input, &[])?;
+        let row = K::insert(c, &input)?;
+        let item = one(K::items(c, vec![row])?)?;
+        let (id, _) = K::meta(&item);
+        audit::created(c, &actor, K::ENTITY, id, &item)?;
+        Created::new(format!("/api/v1/{}/{id}", K::COLLECTION), &item)
+    })
+    .await
+}
+
+pub(super) async fn list<K: ListKind>(
+    p: Principal,
+    state: web::Data<AppState>,
+    query: Listing<ItemQuery>,
+) -> ApiResult<HttpResponse> {
+    let Listing { filters, paging } = query;
+    let f = item_filter(filters, &paging, K::valid_status)?;
+    let page = state
+        .run(move |c| {
+            let path = lists_path(&p)?;
+            let rows = paging.finish(K::list(c, &path, &f)?, K::row_id, |r| r);
+            Ok(page::Page {
+                items: K::items(c, rows.items)?,
+                next_cursor: rows.next_cursor,
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+pub(super) async fn get_one<K: ListKind>(
+    p: Principal,
+    state: web::Data<AppState>,
+    id: i64,
+) -> ApiResult<HttpResponse> {
+    let item = state.run(move |c| visible_item::<K>(c, &p, id)).await?;
+    Ok(with_etag(K::meta(&item).1, &item))
+}
+
+pub(super) async fn update<K: ListKind>(
+    p: Principal,
+    state: web::Data<AppState>,
+    id: i64,
+    if_match: IfMatch,
+    patch: Value,
+) -> ApiResult<HttpResponse> {
+    let actor = Actor::from(&p);
+    let item = state
+        .run(move |c| {
+            write_tx(c, |c| {
+                let before = visible_item::<K>(c, &p, id)?;
+                policy::edit_lists(&p)?;
+                let current =
+                    serde_json::to_value(K::fields(&before)).map_err(ApiError::internal)?;
+                let mut merged = current.clone();
+                merge_patch::merge(&mut merged, &patch);
+                let input: K::Input = from_merged(merged)?;
+                let (_, version) = K::meta(&before);
+                if_match.check(version)?;
+                rules::owner_unchanged(K::owner(K::fields(&before)), K::owner(&input))
+                    .map_err(|e| ApiError::validation(vec![e]))?;
+                let existing = K::links(K::fields(&before)).to_vec();
+                let input = K::checked(c, &p, input, &existing)?;
+                if &input == K::fields(&before) {
+                    // Nothing changes: no new version, no history entry.
+                    return Ok(before);
+                }
+                let row =
+                    K::update(c, id, version, &input)?.ok_or_else(ApiError::precondition_failed)?;
+                let after = one(K::items(c, vec![row])?)?;
+                audit::updated(c, &actor, K::ENTITY, id, &before, &after, None)?;
+                Ok(after)
+            })
+        })
+        .await?;
+    Ok(with_etag(K::meta(&item).1, &item))
+}
+
+pub(super) async fn history<K: ListKind>(
+    p: Principal,
+    state: web::Data<AppState>,
+    id: i64,
+    paging: page::Paging,
+) -> ApiResult<HttpResponse> {
+    crate::routes::audit::entity_events(&state, K::ENTITY, id, paging, move |c| {
+        K::visible(c, &lists_path(&p)?, id)?
+            .map(|_| ())
+            .ok_or_else(ApiError::not_found)
+    })
+    .await
+}
