@@ -390,6 +390,10 @@ pub async fn update_enterprise(
                     new_path.is_some() || input.jurisdiction_code == current.jurisdiction_code;
                 let fields = validated(c, input, jurisdiction_known)?;
                 let before = EnterpriseResponse::new(&current, &rule);
+                if serde_json::to_value(&fields).map_err(ApiError::internal)? == before_input {
+                    // Nothing changes: no new version, no event.
+                    return Ok(before);
+                }
                 let row = enterprises::update(c, id, current.version, &fields)
                     .map_err(duplicate_uscc)?
                     .ok_or_else(ApiError::precondition_failed)?;

@@ -331,3 +331,31 @@ both!(
         );
     }
 );
+
+both!(a_patch_that_changes_nothing_keeps_the_version, |app| {
+    let admin = app.admin().await;
+    let e = app
+        .enterprise(&admin, &uscc(1), "431302", "industry_trade")
+        .await;
+    let h = app
+        .post(
+            &admin,
+            "/api/v1/hazards",
+            &hazard_body(Some(e), "general", "2026-11-20"),
+        )
+        .await;
+    h.assert_status(201);
+    for (path, body) in [
+        (
+            format!("/api/v1/hazards/{}", h.id()),
+            json!({"title": h.body["title"]}),
+        ),
+        (format!("/api/v1/enterprises/{e}"), json!({"employees": 10})),
+    ] {
+        let before = app.get(&admin, &path).await;
+        let r = app.patch(&admin, &path, Some(&before.etag()), &body).await;
+        r.assert_status(200);
+        assert_eq!(r.body["version"], before.body["version"], "{path}");
+        assert_eq!(r.etag(), before.etag(), "{path}");
+    }
+});

@@ -93,6 +93,10 @@ pub async fn update_hazard(
                     },
                 )?;
                 let before = HazardResponse::new(&row, today);
+                if fields == row.fields() {
+                    // Nothing changes: no new version, no event.
+                    return Ok(before);
+                }
                 let updated = hazards::update_fields(c, id, row.version, &fields)?
                     .ok_or_else(ApiError::precondition_failed)?;
                 let after = HazardResponse::new(&updated, today);
