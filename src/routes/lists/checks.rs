@@ -38,6 +38,27 @@ pub fn check_owner(
     Ok(Some(path))
 }
 
+/// The checks every item write shares: the role, then the owner, then the links. `found`
+/// answers which of the added ids are in the owner's jurisdiction (and the caller's reach);
+/// links the item had already (`existing`) stay without a new check.
+fn check_item(
+    c: &mut AnyConnection,
+    p: &Principal,
+    owner: (&str, Option<i64>),
+    links: (&str, &[i64], &[i64]),
+    e: &mut Errors,
+    found: impl FnOnce(&mut AnyConnection, &str, &[i64]) -> ApiResult<Vec<i64>>,
+) -> ApiResult<()> {
+    policy::edit_lists(p)?;
+    let (pointer, wanted, existing) = links;
+    if let Some(path) = check_owner(c, p, owner.0, owner.1, e)? {
+        let mut allowed = found(c, &path, &rules::added_links(wanted, existing))?;
+        allowed.extend_from_slice(existing);
+        rules::check_links(e, pointer, wanted, &allowed);
+    }
+    Ok(())
+}
+
 /// Validates a problem item for `p` and returns what to store. `existing`: the hazards it
 /// links already (an edit re-checks only what it adds).
 pub(super) fn checked_problem(
@@ -46,52 +67,42 @@ pub(super) fn checked_problem(
     input: ProblemInput,
     existing: &[i64],
 ) -> ApiResult<ProblemInput> {
-    policy::edit_lists(p)?;
     let mut e = Errors::default();
-    let owner_path = check_owner(
+    let scope = p.scope();
+    check_item(
         c,
         p,
-        &input.owner_jurisdiction_code,
-        input.department_id,
+        (&input.owner_jurisdiction_code, input.department_id),
+        ("/hazard_ids", &input.hazard_ids, existing),
         &mut e,
+        |c, path, ids| Ok(lists::hazards_under(c, &scope, path, ids)?),
     )?;
     if let Some(s) = &input.sector_code {
         if !reference::sector_exists(c, s)? {
             e.add("/sector_code", "unknown sector");
         }
     }
-    if let Some(path) = owner_path {
-        let added = rules::added_links(&input.hazard_ids, existing);
-        let mut allowed = lists::hazards_under(c, &p.scope(), &path, &added)?;
-        allowed.extend_from_slice(existing);
-        rules::check_links(&mut e, "/hazard_ids", &input.hazard_ids, &allowed);
-    }
     let input = input.normalized(&mut e);
     e.into_result().map_err(ApiError::validation)?;
     Ok(input)
 }
 
+/// Validates a measure item; `existing`: the problem items it links already.
 pub(super) fn checked_measure(
     c: &mut AnyConnection,
     p: &Principal,
     input: MeasureInput,
     existing: &[i64],
 ) -> ApiResult<MeasureInput> {
-    policy::edit_lists(p)?;
     let mut e = Errors::default();
-    let owner_path = check_owner(
+    check_item(
         c,
         p,
-        &input.owner_jurisdiction_code,
-        input.department_id,
+        (&input.owner_jurisdiction_code, input.department_id),
+        ("/problem_ids", &input.problem_ids, existing),
         &mut e,
+        |c, path, ids| Ok(lists::problems_under(c, path, ids)?),
     )?;
-    if let Some(path) = owner_path {
-        let added = rules::added_links(&input.problem_ids, existing);
-        let mut allowed = lists::problems_under(c, &path, &added)?;
-        allowed.extend_from_slice(existing);
-        rules::check_links(&mut e, "/problem_ids", &input.problem_ids, &allowed);
-    }
     let input = input.normalized(&mut e);
     e.into_result().map_err(ApiError::validation)?;
     Ok(input)
