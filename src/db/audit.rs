@@ -65,8 +65,10 @@ pub fn record(
     entity_id: &str,
     changes: &Value,
 ) -> QueryResult<()> {
+    let jurisdiction_path = jurisdiction_of(conn, entity_type, entity_id)?;
     diesel::insert_into(ae::table)
         .values((
+            ae::jurisdiction_path.eq(jurisdiction_path),
             ae::at.eq(super::now()),
             ae::actor_id.eq(actor.account_id),
             ae::action.eq(action),
@@ -77,6 +79,75 @@ pub fn record(
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// The tree path of the jurisdiction an entity belongs to (`None` for what belongs to none,
+/// such as reference data): what scopes the audit log to a city.
+fn jurisdiction_of(
+    conn: &mut AnyConnection,
+    entity_type: &str,
+    entity_id: &str,
+) -> QueryResult<Option<String>> {
+    use super::schema::{
+        accounts as a, enterprises as e, hazards as h, list_submissions as ls, listings as l,
+        measure_items as mi, problem_items as pi,
+    };
+    let Ok(id) = entity_id.parse::<i64>() else {
+        return Ok(None);
+    };
+    let code: Option<String> = match entity_type {
+        "hazard" => h::table
+            .find(id)
+            .select(h::jurisdiction_code)
+            .first(conn)
+            .optional()?,
+        "enterprise" => e::table
+            .find(id)
+            .select(e::jurisdiction_code)
+            .first(conn)
+            .optional()?,
+        "listing" => l::table
+            .find(id)
+            .select(l::jurisdiction_code)
+            .first(conn)
+            .optional()?,
+        "problem_item" => pi::table
+            .find(id)
+            .select(pi::owner_jurisdiction_code)
+            .first(conn)
+            .optional()?,
+        "measure_item" => mi::table
+            .find(id)
+            .select(mi::owner_jurisdiction_code)
+            .first(conn)
+            .optional()?,
+        "list_submission" => ls::table
+            .find(id)
+            .select(ls::owner_jurisdiction_code)
+            .first(conn)
+            .optional()?,
+        "account" => {
+            let binding: Option<(Option<String>, Option<i64>)> = a::table
+                .find(id)
+                .select((a::jurisdiction_code, a::enterprise_id))
+                .first(conn)
+                .optional()?;
+            match binding {
+                Some((Some(code), _)) => Some(code),
+                Some((None, Some(enterprise))) => e::table
+                    .find(enterprise)
+                    .select(e::jurisdiction_code)
+                    .first(conn)
+                    .optional()?,
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    match code {
+        Some(code) => Ok(super::scope::jurisdiction_path(conn, &code)?.map(|(path, _)| path)),
+        None => Ok(None),
+    }
 }
 
 fn json_of<T: serde::Serialize>(v: &T) -> QueryResult<Value> {
@@ -145,6 +216,9 @@ pub struct AuditRow {
 
 #[derive(Debug, Default)]
 pub struct AuditFilter {
+    /// Only events of entities at or below this jurisdiction path, and those of no
+    /// jurisdiction (reference data).
+    pub within: Option<String>,
     pub entity_type: Option<String>,
     pub entity_id: Option<String>,
     pub actor_id: Option<i64>,
@@ -156,6 +230,14 @@ pub struct AuditFilter {
 
 pub fn list(conn: &mut AnyConnection, f: &AuditFilter) -> QueryResult<Vec<AuditRow>> {
     let mut q = ae::table.select(AuditRow::as_select()).into_boxed();
+    if let Some(path) = &f.within {
+        q = q.filter(
+            ae::jurisdiction_path
+                .like(super::scope::subtree_pattern(path))
+                .escape('\\')
+                .or(ae::jurisdiction_path.is_null()),
+        );
+    }
     if let Some(t) = &f.entity_type {
         q = q.filter(ae::entity_type.eq(t.clone()));
     }

@@ -120,6 +120,7 @@ diesel::table! {
         entity_id -> Text,
         changes -> Text,
         request_id -> Nullable<Text>,
+        jurisdiction_path -> Nullable<Text>,
     }
 }
 

@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::{policy, Principal};
 use crate::db::audit::{self, AuditFilter, AuditRow};
 use crate::db::to_utc;
-use crate::error::{ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::page::{self, parse_timestamp, Listing, Paging};
 use crate::state::AppState;
 
@@ -70,7 +70,9 @@ pub struct AuditQuery {
 /// transaction as the change (`create`, `update` with before/after, lifecycle actions by name,
 /// `login`, `login_failed`, `logout`, …), carrying the actor and the `request_id` of the
 /// request that wrote it; passwords appear only as `[redacted]`. Events touching a listing are
-/// recorded on both the listing and its hazard. Oldest first (by `seq`), keyset-paginated.
+/// recorded on both the listing and its hazard. You read the events of your own city: those
+/// of entities at or below your jurisdiction, and reference data (which belongs to no city);
+/// another city on the same server is invisible. Oldest first (by `seq`), keyset-paginated.
 ///
 /// Filters: `entity_type` (`account`, `enterprise`, `hazard`, `listing`, `problem_item`,
 /// `measure_item`, `list_submission`, …), `entity_id`, `actor_id`, and `since` (or its alias
@@ -94,6 +96,12 @@ pub async fn list_audit_events(
     let Listing { filters: q, paging } = query;
     let since = parse_timestamp("since", q.since.as_deref())?;
     let filter = AuditFilter {
+        // The log is read within the reader's city: another city's events stay its own.
+        within: Some(
+            p.jurisdiction_path
+                .clone()
+                .ok_or_else(ApiError::not_found)?,
+        ),
         entity_type: q.entity_type,
         entity_id: q.entity_id,
         actor_id: q.actor_id,

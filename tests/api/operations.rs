@@ -752,3 +752,58 @@ async fn the_server_starts_while_the_database_is_down() {
     login.assert_status(200);
     app.stop().await;
 }
+
+both!(the_audit_log_is_read_within_the_readers_city, |app| {
+    let admin = app.admin().await;
+    let (_, auditor) = app.regulator(&admin, "auditor", "auditor", "431300").await;
+    let ours = app.enterprise(&admin, &uscc(1), "431302", "other").await;
+    let foreign_admin = app.foreign_admin().await;
+    let theirs = app
+        .enterprise(&foreign_admin, &uscc(2), "431202", "other")
+        .await;
+    let ids_of = |r: &crate::support::Resp, entity_type: &str| -> Vec<String> {
+        r.items()
+            .iter()
+            .filter(|e| e["entity_type"] == entity_type)
+            .map(|e| e["entity_id"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    for reader in [&admin, &auditor] {
+        let r = app.get(reader, "/api/v1/audit-events?limit=200").await;
+        r.assert_status(200);
+        let enterprises = ids_of(&r, "enterprise");
+        assert!(enterprises.contains(&ours.to_string()));
+        assert!(
+            !enterprises.contains(&theirs.to_string()),
+            "another city's event leaked"
+        );
+        // Not even by asking for it.
+        let r = app
+            .get(
+                reader,
+                &format!("/api/v1/audit-events?entity_type=enterprise&entity_id={theirs}"),
+            )
+            .await;
+        assert!(r.items().is_empty());
+        // The other city's administrator account is theirs too.
+        let accounts = app
+            .get(reader, "/api/v1/audit-events?entity_type=account&limit=200")
+            .await;
+        assert!(accounts
+            .items()
+            .iter()
+            .all(|e| e["changes"]["username"]["after"] != "hh.admin"));
+    }
+    // And the other way round; reference data belongs to no city and is seen by both.
+    let r = app
+        .get(&foreign_admin, "/api/v1/audit-events?limit=200")
+        .await;
+    let enterprises = ids_of(&r, "enterprise");
+    assert_eq!(enterprises, vec![theirs.to_string()]);
+    for reader in [&admin, &foreign_admin] {
+        let r = app
+            .get(reader, "/api/v1/audit-events?entity_type=reference_data")
+            .await;
+        assert!(!r.items().is_empty());
+    }
+});

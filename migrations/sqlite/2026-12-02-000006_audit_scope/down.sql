@@ -1,0 +1,2 @@
+DROP INDEX audit_events_scope;
+ALTER TABLE audit_events DROP COLUMN jurisdiction_path;
