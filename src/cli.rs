@@ -157,6 +157,14 @@ fn announce(first: &crate::app::FirstStart) {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     use crate::app::{initialise, InitError};
+    if config.backend() == crate::config::Backend::Postgres && config.jwt_secret.is_none() {
+        // Several nodes share one PostgreSQL; each would invent its own key and refuse the
+        // others' tokens and cursors. SQLite is one process by nature and may invent one.
+        anyhow::bail!(
+            "HAZREG_JWT_SECRET is required with PostgreSQL: every node serving one database \
+             must sign with the same key (use e.g. `openssl rand -base64 48`)"
+        );
+    }
     let bind = config.bind;
     let (state, reference) = crate::app::prepare(config)?;
     let state = actix_web::web::Data::new(state);

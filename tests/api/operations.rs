@@ -660,11 +660,58 @@ async fn a_hung_database_answers_503_within_the_bound_and_recovers() {
     .assert_status(200);
 }
 
+/// A server process (the built binary), killed when dropped.
+struct Node(std::process::Child);
+
+impl Node {
+    /// Starts the binary on a free port and answers its base URL once it says it serves.
+    fn start(dir: &std::path::Path, database_url: &str, env: &[(&str, &str)]) -> (Node, String) {
+        use std::io::{BufRead, BufReader};
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_hazard-registry"));
+        command
+            .env_clear()
+            .env("HAZREG_DATA_DIR", dir)
+            .env("HAZREG_DATABASE_URL", database_url)
+            .env("HAZREG_BIND", "127.0.0.1:0")
+            .env("HAZREG_LOG_FORMAT", "json")
+            .env("HAZREG_ARGON2_MEMORY_KIB", "256")
+            .env("HAZREG_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("start hazard-registry");
+        let stdout = child.stdout.take().unwrap();
+        let mut address = None;
+        let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
+        for line in lines.by_ref() {
+            if line.contains("serving") {
+                let v: serde_json::Value = serde_json::from_str(&line).expect("JSON log line");
+                address = v["address"].as_str().map(str::to_string);
+                break;
+            }
+        }
+        std::thread::spawn(move || lines.for_each(drop));
+        let base = format!(
+            "http://{}",
+            address.expect("the server started and said where")
+        );
+        (Node(child), base)
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// The server starts while its PostgreSQL is down: `/healthz` 200, everything else 503, and it
 /// migrates, seeds and serves by itself once the database comes up.
 #[actix_web::test]
 async fn the_server_starts_while_the_database_is_down() {
-    use std::io::{BufRead, BufReader};
     let Ok(mut admin) = diesel::PgConnection::establish(&pg_admin_url()) else {
         assert!(
             std::env::var("HAZREG_TEST_REQUIRE_POSTGRES").is_err(),
@@ -683,39 +730,13 @@ async fn the_server_starts_while_the_database_is_down() {
         .unwrap()
         .port();
     let dir = std::env::temp_dir().join(format!("hazreg-down-{}", uuid::Uuid::new_v4().simple()));
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hazard-registry"))
-        .env_clear()
-        .env("HAZREG_DATA_DIR", &dir)
-        .env(
-            "HAZREG_DATABASE_URL",
-            format!("postgres://postgres@127.0.0.1:{port}/{name}"),
-        )
-        .env("HAZREG_BIND", "127.0.0.1:0")
-        .env("HAZREG_LOG_FORMAT", "json")
-        .env("HAZREG_ARGON2_MEMORY_KIB", "256")
-        .env("HAZREG_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env(
+    let (node, base) = Node::start(
+        &dir,
+        &format!("postgres://postgres@127.0.0.1:{port}/{name}"),
+        &[(
             "HAZREG_JWT_SECRET",
             "down-test-secret-down-test-secret-0123456789",
-        )
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start hazard-registry");
-    let stdout = child.stdout.take().unwrap();
-    let mut address = None;
-    let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
-    for line in lines.by_ref() {
-        if line.contains("serving") {
-            let v: serde_json::Value = serde_json::from_str(&line).expect("JSON log line");
-            address = v["address"].as_str().map(str::to_string);
-            break;
-        }
-    }
-    std::thread::spawn(move || lines.for_each(drop));
-    let base = format!(
-        "http://{}",
-        address.expect("the server started and said where")
+        )],
     );
     let app = TestApp::spawn(Backend::Sqlite).await.expect("checker");
     let client = reqwest::Client::new();
@@ -743,8 +764,7 @@ async fn the_server_starts_while_the_database_is_down() {
                 .json(&json!({"username": "admin", "password": ADMIN_PASSWORD})),
         )
         .await;
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(node);
     let _ = std::fs::remove_dir_all(&dir);
     let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         .execute(&mut admin);
@@ -807,3 +827,121 @@ both!(the_audit_log_is_read_within_the_readers_city, |app| {
         assert!(!r.items().is_empty());
     }
 });
+
+/// Two server processes on one PostgreSQL behave as one service: a token, a cursor and an
+/// idempotency key from one are honoured by the other, and failed logins count on both.
+/// A process without `HAZREG_JWT_SECRET` refuses to serve PostgreSQL.
+#[actix_web::test]
+async fn two_processes_share_one_postgresql() {
+    let Ok(mut admin) = diesel::PgConnection::establish(&pg_admin_url()) else {
+        assert!(
+            std::env::var("HAZREG_TEST_REQUIRE_POSTGRES").is_err(),
+            "PostgreSQL is required"
+        );
+        return;
+    };
+    let name = format!("hazreg_nodes_{}", uuid::Uuid::new_v4().simple());
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .unwrap();
+    let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+    let dir = std::env::temp_dir().join(format!("hazreg-nodes-{}", uuid::Uuid::new_v4().simple()));
+
+    // Without a shared key: refused, with the reason.
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_hazard-registry"))
+        .env_clear()
+        .env("HAZREG_DATA_DIR", &dir)
+        .env("HAZREG_DATABASE_URL", &url)
+        .env("HAZREG_BIND", "127.0.0.1:0")
+        .output()
+        .expect("run hazard-registry");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("HAZREG_JWT_SECRET"));
+
+    let secret = [(
+        "HAZREG_JWT_SECRET",
+        "two-nodes-secret-two-nodes-secret-0123456789",
+    )];
+    let (node_a, a) = Node::start(&dir.join("a"), &url, &secret);
+    let (node_b, b) = Node::start(&dir.join("b"), &url, &secret);
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("checker");
+    let client = reqwest::Client::new();
+    assert!(becomes_ready(&app, &client, &a).await && becomes_ready(&app, &client, &b).await);
+    let login = |base: &str, password: &str| {
+        client
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({"username": "admin", "password": password}))
+    };
+    let r = app.send(login(&a, ADMIN_PASSWORD)).await;
+    r.assert_status(200);
+    let token = r.body["access_token"].as_str().unwrap().to_string();
+    // A's token on B.
+    app.send(client.get(format!("{b}/api/v1/me")).bearer_auth(&token))
+        .await
+        .assert_status(200);
+    // A create retried on B with the same key replays A's answer.
+    let body = json!({
+        "uscc": uscc(1), "name": "两节点企业", "jurisdiction_code": "431302", "sector_code": "other",
+        "employees": 10, "annual_revenue_10k_yuan": 100.0
+    });
+    let create = |base: &str| {
+        client
+            .post(format!("{base}/api/v1/enterprises"))
+            .bearer_auth(&token)
+            .header("idempotency-key", "two-nodes-1")
+            .json(&body)
+    };
+    let first = app.send(create(&a)).await;
+    first.assert_status(201);
+    let again = app.send(create(&b)).await;
+    again.assert_status(201);
+    assert_eq!(again.id(), first.id());
+    assert_eq!(again.header("idempotent-replayed").as_deref(), Some("true"));
+    let second = json!({
+        "uscc": uscc(2), "name": "第二家", "jurisdiction_code": "431302", "sector_code": "other",
+        "employees": 10, "annual_revenue_10k_yuan": 100.0
+    });
+    app.send(
+        client
+            .post(format!("{a}/api/v1/enterprises"))
+            .bearer_auth(&token)
+            .json(&second),
+    )
+    .await
+    .assert_status(201);
+    // A's cursor on B.
+    let page = app
+        .send(
+            client
+                .get(format!("{a}/api/v1/enterprises?limit=1"))
+                .bearer_auth(&token),
+        )
+        .await;
+    let cursor = page.body["next_cursor"].as_str().unwrap().to_string();
+    let next = app
+        .send(
+            client
+                .get(format!("{b}/api/v1/enterprises?limit=1&cursor={cursor}"))
+                .bearer_auth(&token),
+        )
+        .await;
+    next.assert_status(200);
+    assert_ne!(next.items()[0]["id"], page.items()[0]["id"]);
+    // Failed logins count wherever they land: 5 (the default), alternating, lock both.
+    for i in 0..5 {
+        let base = if i % 2 == 0 { &a } else { &b };
+        app.send(login(base, "wrong-password"))
+            .await
+            .assert_problem(401, "invalid_credentials");
+    }
+    for base in [&a, &b] {
+        app.send(login(base, ADMIN_PASSWORD))
+            .await
+            .assert_problem(429, "too_many_requests");
+    }
+    drop((node_a, node_b));
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut admin);
+    app.stop().await;
+}
