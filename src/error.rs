@@ -274,6 +274,14 @@ impl From<diesel::result::Error> for ApiError {
                 "write_conflict",
                 "A concurrent write got there first; retry the request",
             ),
+            // SQLITE_BUSY past the busy timeout. diesel has no kind for it, and SQLite's own
+            // messages are fixed by the library (it has no translations), so this one text is
+            // stable; no PostgreSQL message is matched.
+            Error::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if info.message() == "database is locked" =>
+            {
+                ApiError::unavailable(e.to_string())
+            }
             _ => ApiError::internal(e),
         }
     }

@@ -45,14 +45,16 @@ impl AppState {
 
 impl AppState {
     /// Runs a handler's database work: with a pooled connection, off the request thread, and
-    /// with [`crate::db::now`] answering this request's instant from the clock, so every row
-    /// the work writes carries the same time and tests that pin the clock pin it too.
+    /// with [`crate::db::now`] reading the server's clock, so tests that pin the clock pin the
+    /// stored times too.
     pub async fn run<T, F>(&self, f: F) -> ApiResult<T>
     where
         F: FnOnce(&mut AnyConnection) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let at = self.clock.now();
-        self.db.run(move |c| crate::db::at(at, || f(c))).await
+        let clock = self.clock.clone();
+        self.db
+            .run(move |c| crate::db::with_clock(clock, || f(c)))
+            .await
     }
 }

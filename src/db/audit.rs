@@ -210,7 +210,7 @@ pub struct AuditRow {
     pub action: String,
     pub entity_type: String,
     pub entity_id: String,
-    pub changes: String,
+    pub changes: super::text::StoredJson<Value>,
     pub request_id: Option<String>,
 }
 

@@ -237,6 +237,19 @@ struct LifecycleColumns {
     listed: Option<bool>,
 }
 
+impl LifecycleColumns {
+    fn of(c: &Change, now: NaiveDateTime) -> LifecycleColumns {
+        LifecycleColumns {
+            status: c.status.map(HazardStatus::as_str),
+            level: c.level.map(HazardLevel::as_str),
+            rectification_note: c.rectification_note.clone(),
+            submitted_by: c.submitted_by,
+            closed_at: c.closed.map(|closed| closed.then_some(now)),
+            listed: c.listed,
+        }
+    }
+}
+
 /// Applies a lifecycle change (decided by `domain::hazard::lifecycle`) if the row is still at
 /// `version`; `None` when it moved on meanwhile.
 pub fn change(
@@ -246,18 +259,31 @@ pub fn change(
     c: &Change,
 ) -> QueryResult<Option<HazardRow>> {
     let now = super::now();
-    let columns = LifecycleColumns {
-        status: c.status.map(HazardStatus::as_str),
-        level: c.level.map(HazardLevel::as_str),
-        rectification_note: c.rectification_note.clone(),
-        submitted_by: c.submitted_by,
-        closed_at: c.closed.map(|closed| closed.then_some(now)),
-        listed: c.listed,
-    };
     diesel::update(h::table.filter(h::id.eq(id)).filter(h::version.eq(version)))
-        .set((columns, h::updated_at.eq(now), h::version.eq(version + 1)))
+        .set((
+            LifecycleColumns::of(c, now),
+            h::updated_at.eq(now),
+            h::version.eq(version + 1),
+        ))
         .get_result(conn)
         .optional()
+}
+
+/// Applies a change that is its own act and must not fail because someone edited the hazard
+/// meanwhile (a listing cancelled); the version still moves.
+pub fn change_whatever_version(
+    conn: &mut AnyConnection,
+    id: i64,
+    c: &Change,
+) -> QueryResult<usize> {
+    let now = super::now();
+    diesel::update(h::table.filter(h::id.eq(id)))
+        .set((
+            LifecycleColumns::of(c, now),
+            h::updated_at.eq(now),
+            h::version.eq(h::version + 1),
+        ))
+        .execute(conn)
 }
 
 /// Moves the deadline (an approved extension). Not version-guarded: the decision is its own
@@ -518,28 +544,5 @@ pub fn attachment_visible(
     match row {
         Some(a) if get_visible(conn, scope, a.hazard_id)?.is_some() => Ok(Some(a)),
         _ => Ok(None),
-    }
-}
-
-/// Marks a hazard as under (or no longer under) listed supervision. With `version`, only if the
-/// hazard is still at that version (a listing must not land on a hazard closed meanwhile).
-pub fn set_listed(
-    conn: &mut AnyConnection,
-    id: i64,
-    listed: bool,
-    version: Option<i64>,
-) -> QueryResult<usize> {
-    let changes = (
-        h::listed.eq(listed),
-        h::updated_at.eq(super::now()),
-        h::version.eq(h::version + 1),
-    );
-    match version {
-        Some(v) => diesel::update(h::table.filter(h::id.eq(id)).filter(h::version.eq(v)))
-            .set(changes)
-            .execute(conn),
-        None => diesel::update(h::table.filter(h::id.eq(id)))
-            .set(changes)
-            .execute(conn),
     }
 }

@@ -274,33 +274,37 @@ pub fn on_unique_violation<E: From<diesel::result::Error>>(
     }
 }
 
-/// Current time truncated to microseconds, the precision both databases keep.
 /// A closed-set value read back from a row: an unknown one is a deserialization error.
 pub fn stored<T>(r: Result<T, crate::domain::UnknownValue>) -> diesel::QueryResult<T> {
     r.map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
 }
 
 thread_local! {
-    static NOW: std::cell::Cell<Option<chrono::DateTime<chrono::Utc>>> = const { std::cell::Cell::new(None) };
+    static CLOCK: std::cell::RefCell<Option<std::sync::Arc<dyn crate::clock::Clock>>> =
+        const { std::cell::RefCell::new(None) };
 }
 
-/// Runs `f` with [`now`] answering `instant` (the request's time, from the clock).
-pub fn at<T>(instant: chrono::DateTime<chrono::Utc>, f: impl FnOnce() -> T) -> T {
-    struct Restore(Option<chrono::DateTime<chrono::Utc>>);
+/// Runs `f` with [`now`] reading `clock` (the server's clock, which tests pin).
+pub fn with_clock<T>(clock: std::sync::Arc<dyn crate::clock::Clock>, f: impl FnOnce() -> T) -> T {
+    struct Restore(Option<std::sync::Arc<dyn crate::clock::Clock>>);
     impl Drop for Restore {
         fn drop(&mut self) {
-            NOW.set(self.0);
+            CLOCK.with(|c| *c.borrow_mut() = self.0.take());
         }
     }
-    let _restore = Restore(NOW.replace(Some(instant)));
+    let _restore = Restore(CLOCK.with(|c| c.borrow_mut().replace(clock)));
     f()
 }
 
-/// The time a write stamps on its rows, truncated to microseconds (the precision both
-/// databases keep): the instant of the request being served ([`at`]), or the system clock
-/// for work outside a request (the command line, background purges).
+/// The time a write stamps on its rows, read when the write runs (after its connection and,
+/// on SQLite, its write lock are held), truncated to microseconds (the precision both databases
+/// keep): from the server's clock ([`with_clock`]), or the system clock for work outside a
+/// request (the command line, background purges).
 pub fn now() -> chrono::NaiveDateTime {
-    let n = NOW.get().unwrap_or_else(chrono::Utc::now).naive_utc();
+    let t = CLOCK
+        .with(|c| c.borrow().as_ref().map(|clock| clock.now()))
+        .unwrap_or_else(chrono::Utc::now);
+    let n = t.naive_utc();
     n - Duration::from_nanos(u64::from(n.and_utc().timestamp_subsec_nanos() % 1000))
 }
 

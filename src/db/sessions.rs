@@ -187,9 +187,8 @@ pub fn load_principal(
     else {
         return Ok(None);
     };
-    let Some(role) = Role::parse(&role) else {
-        return Ok(None);
-    };
+    // An unknown stored role is a corrupt row (500), never "signed out".
+    let role = super::stored(Role::from_stored(&role))?;
     let department_sectors = match department_id {
         Some(d) if role.is_officer() => Some(
             department_sectors::table

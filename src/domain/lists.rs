@@ -147,24 +147,34 @@ fn dedup(ids: &mut Vec<i64>) {
 }
 
 impl ProblemInput {
-    /// Trims and checks the item's own fields into `e`; links are sorted and deduplicated.
+    /// Trims and checks the item's own fields into `e`.
     pub fn normalized(mut self, e: &mut Errors) -> ProblemInput {
         self.title = e.text("/title", &self.title, 200);
         self.description = e.text("/description", &self.description, 5000);
         self.responsible_unit = e.text("/responsible_unit", &self.responsible_unit, 200);
         check_date(e, "/deadline", self.deadline);
+        self
+    }
+
+    /// The links as stored: sorted, each once (after their pointers were reported).
+    pub fn dedup_links(mut self) -> ProblemInput {
         dedup(&mut self.hazard_ids);
         self
     }
 }
 
 impl MeasureInput {
-    /// Trims and checks the item's own fields into `e`; links are sorted and deduplicated.
+    /// Trims and checks the item's own fields into `e`.
     pub fn normalized(mut self, e: &mut Errors) -> MeasureInput {
         self.title = e.text("/title", &self.title, 200);
         self.lead_unit = e.text("/lead_unit", &self.lead_unit, 200);
         self.doc_no = e.opt_text("/doc_no", self.doc_no.as_deref(), 100);
         check_date(e, "/target_date", self.target_date);
+        self
+    }
+
+    /// The links as stored: sorted, each once (after their pointers were reported).
+    pub fn dedup_links(mut self) -> MeasureInput {
         dedup(&mut self.problem_ids);
         self
     }

@@ -159,6 +159,8 @@ impl<Q: DeserializeOwned> Listing<Q> {
         if let Some(since) = &params.updated_since {
             filter_pairs.push(("updated_since".into(), since.clone()));
         }
+        // An empty value (`sort=`, `q=`) selects as its absence does.
+        filter_pairs.retain(|(_, v)| !v.is_empty());
         filter_pairs.sort();
         let binding = format!("{}?{}", req.path(), encode(&filter_pairs));
         let key = req

@@ -81,15 +81,9 @@ impl From<AttachmentRow> for AttachmentResponse {
 fn check_can_add(c: &mut crate::db::AnyConnection, p: &Principal, id: i64) -> ApiResult<()> {
     let hazard = visible_hazard(c, p, id)?;
     policy::work_on_hazards(p)?;
-    let status = hazard.status();
-    if !status.is_open() {
-        return Err(ApiError::conflict(
-            "not_editable",
-            format!("A {status} hazard takes no more attachments"),
-        )
-        .with_context(json!({"status": status})));
-    }
-    Ok(())
+    Ok(crate::domain::hazard::lifecycle::takes_attachments(
+        hazard.state(),
+    )?)
 }
 
 fn unsupported(detail: &str) -> ApiError {

@@ -44,7 +44,7 @@ impl From<AuditRow> for AuditEvent {
             action: r.action,
             entity_type: r.entity_type,
             entity_id: r.entity_id,
-            changes: serde_json::from_str(&r.changes).unwrap_or(serde_json::Value::Null),
+            changes: r.changes.0,
             request_id: r.request_id,
         }
     }

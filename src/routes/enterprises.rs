@@ -245,7 +245,7 @@ pub struct EnterpriseQuery {
 /// enterprise account sees only its own. Oldest first, keyset-paginated.
 ///
 /// Filters: `jurisdiction_code` (that jurisdiction and everything below it; an unknown code is
-/// `400 invalid_query`, a known one outside your scope simply yields nothing), `sector_code`,
+/// `422 validation_failed`, a known one outside your scope simply yields nothing), `sector_code`,
 /// `status`, `risk_level`, `safety_director_status` (e.g. `missing` to find above-scale
 /// enterprises without the required 安全总监), `q` (part of the name or USCC) and
 /// `updated_since`. Unknown parameters or bad values answer `400 invalid_query`; a foreign

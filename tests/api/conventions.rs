@@ -333,6 +333,13 @@ both!(
             .await;
         next.assert_status(200);
         assert_ne!(next.items()[0]["id"], first.items()[0]["id"]);
+        // An empty filter (`q=`) selects as its absence does, so the cursor holds.
+        app.get(
+            &admin,
+            &format!("/api/v1/enterprises?limit=1&q=&cursor={cursor}"),
+        )
+        .await
+        .assert_status(200);
         // `limit` may change between pages; filters, sort and collection may not.
         app.get(
             &admin,

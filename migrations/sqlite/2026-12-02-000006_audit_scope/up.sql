@@ -3,35 +3,36 @@
 -- events). NULL for what belongs to no jurisdiction (reference data).
 ALTER TABLE audit_events ADD COLUMN jurisdiction_path TEXT;
 
+-- Backfill: each event looks its entity up by primary key.
 UPDATE audit_events SET jurisdiction_path = (
-    SELECT j.path FROM hazards h JOIN jurisdictions j ON j.code = h.jurisdiction_code
-    WHERE CAST(h.id AS TEXT) = audit_events.entity_id)
+    SELECT j.path FROM hazards x JOIN jurisdictions j ON j.code = x.jurisdiction_code
+    WHERE x.id = CAST(audit_events.entity_id AS INTEGER))
 WHERE entity_type = 'hazard';
 UPDATE audit_events SET jurisdiction_path = (
-    SELECT j.path FROM enterprises e JOIN jurisdictions j ON j.code = e.jurisdiction_code
-    WHERE CAST(e.id AS TEXT) = audit_events.entity_id)
+    SELECT j.path FROM enterprises x JOIN jurisdictions j ON j.code = x.jurisdiction_code
+    WHERE x.id = CAST(audit_events.entity_id AS INTEGER))
 WHERE entity_type = 'enterprise';
 UPDATE audit_events SET jurisdiction_path = (
-    SELECT j.path FROM listings l JOIN jurisdictions j ON j.code = l.jurisdiction_code
-    WHERE CAST(l.id AS TEXT) = audit_events.entity_id)
+    SELECT j.path FROM listings x JOIN jurisdictions j ON j.code = x.jurisdiction_code
+    WHERE x.id = CAST(audit_events.entity_id AS INTEGER))
 WHERE entity_type = 'listing';
 UPDATE audit_events SET jurisdiction_path = (
-    SELECT j.path FROM problem_items i JOIN jurisdictions j ON j.code = i.owner_jurisdiction_code
-    WHERE CAST(i.id AS TEXT) = audit_events.entity_id)
+    SELECT j.path FROM problem_items x JOIN jurisdictions j ON j.code = x.owner_jurisdiction_code
+    WHERE x.id = CAST(audit_events.entity_id AS INTEGER))
 WHERE entity_type = 'problem_item';
 UPDATE audit_events SET jurisdiction_path = (
-    SELECT j.path FROM measure_items i JOIN jurisdictions j ON j.code = i.owner_jurisdiction_code
-    WHERE CAST(i.id AS TEXT) = audit_events.entity_id)
+    SELECT j.path FROM measure_items x JOIN jurisdictions j ON j.code = x.owner_jurisdiction_code
+    WHERE x.id = CAST(audit_events.entity_id AS INTEGER))
 WHERE entity_type = 'measure_item';
 UPDATE audit_events SET jurisdiction_path = (
-    SELECT j.path FROM list_submissions s JOIN jurisdictions j ON j.code = s.owner_jurisdiction_code
-    WHERE CAST(s.id AS TEXT) = audit_events.entity_id)
+    SELECT j.path FROM list_submissions x JOIN jurisdictions j ON j.code = x.owner_jurisdiction_code
+    WHERE x.id = CAST(audit_events.entity_id AS INTEGER))
 WHERE entity_type = 'list_submission';
 UPDATE audit_events SET jurisdiction_path = (
     SELECT j.path FROM accounts a
     LEFT JOIN enterprises e ON e.id = a.enterprise_id
     JOIN jurisdictions j ON j.code = COALESCE(a.jurisdiction_code, e.jurisdiction_code)
-    WHERE CAST(a.id AS TEXT) = audit_events.entity_id)
+    WHERE a.id = CAST(audit_events.entity_id AS INTEGER))
 WHERE entity_type = 'account';
 
 CREATE INDEX audit_events_scope ON audit_events (jurisdiction_path, seq);

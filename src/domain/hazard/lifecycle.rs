@@ -236,6 +236,35 @@ pub fn close_by_delisting(state: State) -> Result<Outcome, Refusal> {
     })
 }
 
+/// Put under listed supervision (the listing's rules are `domain::listing::check_new`).
+pub fn listing_started() -> Change {
+    Change {
+        listed: Some(true),
+        ..Default::default()
+    }
+}
+
+/// No longer under listed supervision (the listing was cancelled; delisting closes the hazard
+/// through [`close_by_delisting`]).
+pub fn listing_ended() -> Change {
+    Change {
+        listed: Some(false),
+        ..Default::default()
+    }
+}
+
+/// A closed or void hazard takes no more attachments (`409 not_editable`).
+pub fn takes_attachments(state: State) -> crate::domain::Verdict {
+    if !state.status.is_open() {
+        return Err(Refusal::conflict(
+            "not_editable",
+            format!("A {} hazard takes no more attachments", state.status),
+        )
+        .with_context(json!({"status": state.status})));
+    }
+    Ok(())
+}
+
 /// Extensions move a locked deadline: a hazard takes requests only while rectifying.
 pub fn takes_extension_requests(state: State) -> crate::domain::Verdict {
     if state.status != HazardStatus::Rectifying {

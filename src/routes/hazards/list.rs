@@ -132,7 +132,7 @@ fn parse_statuses(raw: Option<&str>) -> ApiResult<Vec<String>> {
 /// and `listed` (under active 挂牌督办).
 ///
 /// Filters: `status` (comma-separated), `level`, `source`, `enterprise_id`, `jurisdiction_code`
-/// (that jurisdiction and below; an unknown code is `400 invalid_query`), `sector_code`,
+/// (that jurisdiction and below; an unknown code is `422 validation_failed`), `sector_code`,
 /// `overdue`, `deadline_before`, `deadline_after`, `listed`, `q` (part of the code, title or
 /// description) and `updated_since`. `sort` is `rectification_deadline` or `updated_at`, with a
 /// leading `-` for descending (default: oldest first); hazards without a deadline sort last

@@ -173,7 +173,7 @@ pub async fn cancel_listing(
                     ..Default::default()
                 };
                 let ended = listings::end(c, id, &ending)?.ok_or_else(ended_meanwhile)?;
-                hazards::set_listed(c, row.hazard_id, false, None)?;
+                hazards::change_whatever_version(c, row.hazard_id, &lifecycle::listing_ended())?;
                 record_both(
                     c,
                     &actor,

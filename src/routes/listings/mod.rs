@@ -245,7 +245,7 @@ pub async fn create_listing(
             },
         )
         .map_err(|e| crate::db::on_unique_violation(e, || ApiError::from(listing::already_listed_refusal())))?;
-        if hazards::set_listed(c, hazard.id, true, Some(hazard.version))? != 1 {
+        if hazards::change(c, hazard.id, hazard.version, &lifecycle::listing_started())?.is_none() {
             return Err(ApiError::conflict("write_conflict", "The hazard changed while it was being listed; retry"));
         }
         let response = ListingResponse::new(&row, today);
@@ -284,7 +284,7 @@ pub struct ListingQuery {
 /// (still listed and past its deadline today, Asia/Shanghai). Oldest first, keyset-paginated.
 ///
 /// Filters: `level`, `status`, `overdue`, `jurisdiction_code` (the hazard's jurisdiction and
-/// below; an unknown code is `400 invalid_query`), `enterprise_id` and `updated_since`.
+/// below; an unknown code is `422 validation_failed`), `enterprise_id` and `updated_since`.
 /// Unknown parameters or bad values answer `400 invalid_query`; a foreign cursor
 /// `400 invalid_cursor`.
 #[utoipa::path(

@@ -38,25 +38,42 @@ pub fn check_owner(
     Ok(Some(path))
 }
 
-/// The checks every item write shares: the role, then the owner, then the links. `found`
+/// The checks every item write shares, in the order their errors are listed: the role (403),
+/// the owner and its reach, then (after the caller's own field checks) the links. `found`
 /// answers which of the added ids are in the owner's jurisdiction (and the caller's reach);
 /// links the item had already (`existing`) stay without a new check.
-fn check_item(
-    c: &mut AnyConnection,
-    p: &Principal,
-    owner: (&str, Option<i64>),
-    links: (&str, &[i64], &[i64]),
-    e: &mut Errors,
-    found: impl FnOnce(&mut AnyConnection, &str, &[i64]) -> ApiResult<Vec<i64>>,
-) -> ApiResult<()> {
-    policy::edit_lists(p)?;
-    let (pointer, wanted, existing) = links;
-    if let Some(path) = check_owner(c, p, owner.0, owner.1, e)? {
-        let mut allowed = found(c, &path, &rules::added_links(wanted, existing))?;
-        allowed.extend_from_slice(existing);
-        rules::check_links(e, pointer, wanted, &allowed);
+struct ItemCheck {
+    owner_path: Option<String>,
+}
+
+impl ItemCheck {
+    fn start(
+        c: &mut AnyConnection,
+        p: &Principal,
+        owner: (&str, Option<i64>),
+        e: &mut Errors,
+    ) -> ApiResult<ItemCheck> {
+        policy::edit_lists(p)?;
+        Ok(ItemCheck {
+            owner_path: check_owner(c, p, owner.0, owner.1, e)?,
+        })
     }
-    Ok(())
+
+    fn links(
+        &self,
+        c: &mut AnyConnection,
+        links: (&str, &[i64], &[i64]),
+        e: &mut Errors,
+        found: impl FnOnce(&mut AnyConnection, &str, &[i64]) -> ApiResult<Vec<i64>>,
+    ) -> ApiResult<()> {
+        let (pointer, wanted, existing) = links;
+        if let Some(path) = &self.owner_path {
+            let mut allowed = found(c, path, &rules::added_links(wanted, existing))?;
+            allowed.extend_from_slice(existing);
+            rules::check_links(e, pointer, wanted, &allowed);
+        }
+        Ok(())
+    }
 }
 
 /// Validates a problem item for `p` and returns what to store. `existing`: the hazards it
@@ -68,23 +85,27 @@ pub(super) fn checked_problem(
     existing: &[i64],
 ) -> ApiResult<ProblemInput> {
     let mut e = Errors::default();
-    let scope = p.scope();
-    check_item(
+    let check = ItemCheck::start(
         c,
         p,
         (&input.owner_jurisdiction_code, input.department_id),
-        ("/hazard_ids", &input.hazard_ids, existing),
         &mut e,
-        |c, path, ids| Ok(lists::hazards_under(c, &scope, path, ids)?),
     )?;
+    let input = input.normalized(&mut e);
     if let Some(s) = &input.sector_code {
         if !reference::sector_exists(c, s)? {
             e.add("/sector_code", "unknown sector");
         }
     }
-    let input = input.normalized(&mut e);
+    let scope = p.scope();
+    check.links(
+        c,
+        ("/hazard_ids", &input.hazard_ids, existing),
+        &mut e,
+        |c, path, ids| Ok(lists::hazards_under(c, &scope, path, ids)?),
+    )?;
     e.into_result().map_err(ApiError::validation)?;
-    Ok(input)
+    Ok(input.dedup_links())
 }
 
 /// Validates a measure item; `existing`: the problem items it links already.
@@ -95,17 +116,21 @@ pub(super) fn checked_measure(
     existing: &[i64],
 ) -> ApiResult<MeasureInput> {
     let mut e = Errors::default();
-    check_item(
+    let check = ItemCheck::start(
         c,
         p,
         (&input.owner_jurisdiction_code, input.department_id),
+        &mut e,
+    )?;
+    let input = input.normalized(&mut e);
+    check.links(
+        c,
         ("/problem_ids", &input.problem_ids, existing),
         &mut e,
         |c, path, ids| Ok(lists::problems_under(c, path, ids)?),
     )?;
-    let input = input.normalized(&mut e);
     e.into_result().map_err(ApiError::validation)?;
-    Ok(input)
+    Ok(input.dedup_links())
 }
 
 pub(super) fn problem_values(i: &ProblemInput) -> ProblemValues<'_> {
