@@ -11,6 +11,7 @@ pub mod enterprises;
 pub mod extensions;
 pub mod hazards;
 pub mod idempotency;
+pub mod jobs;
 pub mod listings;
 pub mod lists;
 pub mod reference;

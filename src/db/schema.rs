@@ -111,6 +111,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    job_claims (job, slot) {
+        job -> Text,
+        slot -> BigInt,
+        node -> Text,
+        claimed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     audit_events (seq) {
         seq -> BigInt,
         at -> Timestamp,

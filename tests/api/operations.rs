@@ -829,7 +829,8 @@ both!(the_audit_log_is_read_within_the_readers_city, |app| {
 });
 
 /// Two server processes on one PostgreSQL behave as one service: a token, a cursor and an
-/// idempotency key from one are honoured by the other, and failed logins count on both.
+/// idempotency key from one are honoured by the other, failed logins count on both, and the
+/// background purge runs each slot on one node only.
 /// A process without `HAZREG_JWT_SECRET` refuses to serve PostgreSQL.
 #[actix_web::test]
 async fn two_processes_share_one_postgresql() {
@@ -858,10 +859,14 @@ async fn two_processes_share_one_postgresql() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("HAZREG_JWT_SECRET"));
 
-    let secret = [(
-        "HAZREG_JWT_SECRET",
-        "two-nodes-secret-two-nodes-secret-0123456789",
-    )];
+    // The purge runs every second here, so both nodes compete for its slots meanwhile.
+    let secret = [
+        (
+            "HAZREG_JWT_SECRET",
+            "two-nodes-secret-two-nodes-secret-0123456789",
+        ),
+        ("HAZREG_PURGE_INTERVAL_SECS", "1"),
+    ];
     let (node_a, a) = Node::start(&dir.join("a"), &url, &secret);
     let (node_b, b) = Node::start(&dir.join("b"), &url, &secret);
     let app = TestApp::spawn(Backend::Sqlite).await.expect("checker");
@@ -939,6 +944,37 @@ async fn two_processes_share_one_postgresql() {
             .await
             .assert_problem(429, "too_many_requests");
     }
+    // The background purge: every slot claimed and run by exactly one node.
+    let mut nodes_db = diesel::PgConnection::establish(&url).expect("node database");
+    #[derive(diesel::QueryableByName)]
+    struct Claims {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        claims: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        slots: i64,
+    }
+    let mut counted = Claims {
+        claims: 0,
+        slots: 0,
+    };
+    for _ in 0..40 {
+        counted = diesel::sql_query(
+            "SELECT COUNT(*) AS claims, COUNT(DISTINCT slot) AS slots FROM job_claims WHERE job = 'purge'",
+        )
+        .get_result(&mut nodes_db)
+        .expect("claims");
+        if counted.slots >= 3 {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(
+        counted.slots >= 3,
+        "the purge ran in {} slots",
+        counted.slots
+    );
+    assert_eq!(counted.claims, counted.slots, "a slot was run twice");
+    drop(nodes_db);
     drop((node_a, node_b));
     let _ = std::fs::remove_dir_all(&dir);
     let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
