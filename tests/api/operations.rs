@@ -660,6 +660,41 @@ async fn a_hung_database_answers_503_within_the_bound_and_recovers() {
     .assert_status(200);
 }
 
+/// An empty PostgreSQL database of its own for a test that runs server processes, dropped
+/// (connections and all) when the value is. `None` when PostgreSQL is not there and not
+/// required.
+struct ScratchDatabase {
+    name: String,
+    admin: diesel::PgConnection,
+}
+
+impl ScratchDatabase {
+    fn create(prefix: &str) -> Option<ScratchDatabase> {
+        let Ok(mut admin) = diesel::PgConnection::establish(&pg_admin_url()) else {
+            assert!(
+                std::env::var("HAZREG_TEST_REQUIRE_POSTGRES").is_err(),
+                "PostgreSQL is required"
+            );
+            return None;
+        };
+        let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .unwrap();
+        Some(ScratchDatabase { name, admin })
+    }
+}
+
+impl Drop for ScratchDatabase {
+    fn drop(&mut self) {
+        let _ = diesel::sql_query(format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ))
+        .execute(&mut self.admin);
+    }
+}
+
 /// A server process (the built binary), killed when dropped.
 struct Node(std::process::Child);
 
@@ -712,17 +747,10 @@ impl Drop for Node {
 /// migrates, seeds and serves by itself once the database comes up.
 #[actix_web::test]
 async fn the_server_starts_while_the_database_is_down() {
-    let Ok(mut admin) = diesel::PgConnection::establish(&pg_admin_url()) else {
-        assert!(
-            std::env::var("HAZREG_TEST_REQUIRE_POSTGRES").is_err(),
-            "PostgreSQL is required"
-        );
+    let Some(db) = ScratchDatabase::create("hazreg_down") else {
         return;
     };
-    let name = format!("hazreg_down_{}", uuid::Uuid::new_v4().simple());
-    diesel::sql_query(format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .unwrap();
+    let name = db.name.clone();
     // A port with nothing behind it yet: the database is "down".
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -766,8 +794,7 @@ async fn the_server_starts_while_the_database_is_down() {
         .await;
     drop(node);
     let _ = std::fs::remove_dir_all(&dir);
-    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut admin);
+    drop(db);
     assert!(ready, "did not become ready once the database was up");
     login.assert_status(200);
     app.stop().await;
@@ -834,17 +861,10 @@ both!(the_audit_log_is_read_within_the_readers_city, |app| {
 /// A process without `HAZREG_JWT_SECRET` refuses to serve PostgreSQL.
 #[actix_web::test]
 async fn two_processes_share_one_postgresql() {
-    let Ok(mut admin) = diesel::PgConnection::establish(&pg_admin_url()) else {
-        assert!(
-            std::env::var("HAZREG_TEST_REQUIRE_POSTGRES").is_err(),
-            "PostgreSQL is required"
-        );
+    let Some(db) = ScratchDatabase::create("hazreg_nodes") else {
         return;
     };
-    let name = format!("hazreg_nodes_{}", uuid::Uuid::new_v4().simple());
-    diesel::sql_query(format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .unwrap();
+    let name = db.name.clone();
     let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
     let dir = std::env::temp_dir().join(format!("hazreg-nodes-{}", uuid::Uuid::new_v4().simple()));
 
@@ -977,7 +997,6 @@ async fn two_processes_share_one_postgresql() {
     drop(nodes_db);
     drop((node_a, node_b));
     let _ = std::fs::remove_dir_all(&dir);
-    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut admin);
+    drop(db);
     app.stop().await;
 }
