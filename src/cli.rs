@@ -136,6 +136,7 @@ fn system_principal() -> Principal {
         role: Role::CityAdmin,
         jurisdiction_code: None,
         jurisdiction_path: Some("/".into()),
+        reach: None,
         department_id: None,
         department_sectors: None,
         enterprise_id: None,

@@ -2,6 +2,7 @@
 //! on every request (`http::principal`), never from the token body, so disabling, moving or
 //! logging out takes effect at once.
 
+use crate::domain::jurisdiction::Reach;
 use crate::domain::role::Role;
 
 #[derive(Debug, Clone)]
@@ -12,6 +13,9 @@ pub struct Principal {
     pub jurisdiction_code: Option<String>,
     /// Tree path of the account's jurisdiction (regulators and auditors).
     pub jurisdiction_path: Option<String>,
+    /// What "at or below the account's jurisdiction" is, by its level (regulators and
+    /// auditors); `None` with a path of `/` is the whole tree (the command line).
+    pub reach: Option<Reach>,
     pub department_id: Option<i64>,
     /// Sectors of the bound department, which narrow an officer's scope.
     pub department_sectors: Option<Vec<String>>,
@@ -27,6 +31,8 @@ pub enum Scope {
     /// (an officer bound to a department: 管行业必须管安全).
     Subtree {
         path: String,
+        /// The same subtree as one column equality (`db::scope::within`).
+        reach: Reach,
         sectors: Option<Vec<String>>,
     },
     /// Exactly one enterprise.
@@ -39,6 +45,7 @@ impl Principal {
             (Some(id), _) => Scope::Enterprise(id),
             (None, Some(path)) => Scope::Subtree {
                 path: path.clone(),
+                reach: self.reach.clone().unwrap_or(Reach::Everything),
                 sectors: self.department_sectors.clone(),
             },
             // An account with neither binding sees nothing (the schema forbids it anyway).

@@ -1,12 +1,13 @@
 use diesel::prelude::*;
 
 use super::schema::enterprises as e;
-use super::scope::{enterprises_visible, under_path, Scope};
+use super::scope::{enterprises_visible, within, Scope};
 use super::{lower, AnyConnection};
 use crate::domain::enterprise::{
     EnterpriseFields, EnterpriseStatus, RiskLevel, SafetyDirector, SafetyDirectorRule,
     SafetyDirectorStatus,
 };
+use crate::domain::jurisdiction::Reach;
 
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = e)]
@@ -31,6 +32,8 @@ pub struct EnterpriseRow {
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
     pub version: i64,
+    pub city_code: String,
+    pub county_code: String,
 }
 
 #[derive(Insertable, AsChangeset, Debug)]
@@ -108,9 +111,12 @@ impl EnterpriseRow {
 
 pub fn insert(conn: &mut AnyConnection, f: &EnterpriseFields) -> QueryResult<EnterpriseRow> {
     let now = super::now();
+    let units = super::scope::units_of(conn, &f.jurisdiction_code)?;
     diesel::insert_into(e::table)
         .values((
             EnterpriseValues::from(f),
+            e::city_code.eq(units.city),
+            e::county_code.eq(units.county),
             e::created_at.eq(now),
             e::updated_at.eq(now),
             e::version.eq(1i64),
@@ -125,9 +131,12 @@ pub fn update(
     version: i64,
     f: &EnterpriseFields,
 ) -> QueryResult<Option<EnterpriseRow>> {
+    let units = super::scope::units_of(conn, &f.jurisdiction_code)?;
     diesel::update(e::table.filter(e::id.eq(id)).filter(e::version.eq(version)))
         .set((
             EnterpriseValues::from(f),
+            e::city_code.eq(units.city),
+            e::county_code.eq(units.county),
             e::updated_at.eq(super::now()),
             e::version.eq(version + 1),
         ))
@@ -150,7 +159,8 @@ pub fn get_visible(
 
 #[derive(Debug, Default)]
 pub struct EnterpriseFilter {
-    pub jurisdiction_path: Option<String>,
+    /// At or below this jurisdiction (the `jurisdiction_code` filter).
+    pub jurisdiction: Option<Reach>,
     pub sector_code: Option<String>,
     pub status: Option<EnterpriseStatus>,
     pub risk_level: Option<RiskLevel>,
@@ -172,8 +182,13 @@ pub fn list_visible(
         .filter(enterprises_visible(scope))
         .select(EnterpriseRow::as_select())
         .into_boxed();
-    if let Some(path) = &f.jurisdiction_path {
-        q = q.filter(under_path!(e::jurisdiction_code, path));
+    if let Some(reach) = &f.jurisdiction {
+        q = q.filter(within!(
+            reach,
+            e::city_code,
+            e::county_code,
+            e::jurisdiction_code
+        ));
     }
     if let Some(s) = &f.sector_code {
         q = q.filter(e::sector_code.eq(s.clone()));

@@ -4,7 +4,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::schema::{attachments as at, hazard_code_counters as hcc, hazards as h};
-use super::scope::{hazards_visible, under_path, Scope};
+use super::scope::{hazards_visible, within, Scope};
 use super::text::StoredJson;
 use super::{lower, AnyConnection};
 use crate::domain::hazard::lifecycle::{self, Change};
@@ -12,6 +12,7 @@ use crate::domain::hazard::{
     deadline_key, AttachmentStage, GovernancePlan, HazardFields, HazardLevel, HazardNature,
     HazardSource, HazardStatus, MajorReport, NO_DEADLINE,
 };
+use crate::domain::jurisdiction::Reach;
 
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = h)]
@@ -48,6 +49,7 @@ pub struct HazardRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i64,
+    pub city_code: String,
 }
 
 impl HazardRow {
@@ -166,6 +168,7 @@ pub struct NewHazard<'a> {
     pub enterprise_id: i64,
     pub jurisdiction_code: &'a str,
     pub county_code: &'a str,
+    pub city_code: &'a str,
     pub sector_code: &'a str,
     pub status: HazardStatus,
     pub reported_by: i64,
@@ -184,6 +187,7 @@ pub fn insert(
             h::enterprise_id.eq(n.enterprise_id),
             h::jurisdiction_code.eq(n.jurisdiction_code),
             h::county_code.eq(n.county_code),
+            h::city_code.eq(n.city_code),
             h::sector_code.eq(n.sector_code),
             h::status.eq(n.status.as_str()),
             h::listed.eq(false),
@@ -322,7 +326,8 @@ pub struct HazardListFilter {
     pub level: Option<String>,
     pub source: Option<String>,
     pub enterprise_id: Option<i64>,
-    pub jurisdiction_path: Option<String>,
+    /// At or below this jurisdiction (the `jurisdiction_code` filter).
+    pub jurisdiction: Option<Reach>,
     pub sector_code: Option<String>,
     pub overdue: Option<bool>,
     pub today: NaiveDate,
@@ -377,8 +382,13 @@ pub fn list_visible(
     if let Some(e) = f.enterprise_id {
         q = q.filter(h::enterprise_id.eq(e));
     }
-    if let Some(path) = &f.jurisdiction_path {
-        q = q.filter(under_path!(h::jurisdiction_code, path));
+    if let Some(reach) = &f.jurisdiction {
+        q = q.filter(within!(
+            reach,
+            h::city_code,
+            h::county_code,
+            h::jurisdiction_code
+        ));
     }
     if let Some(s) = &f.sector_code {
         q = q.filter(h::sector_code.eq(s.clone()));

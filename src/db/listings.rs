@@ -2,8 +2,9 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::schema::listings as l;
-use super::scope::{listings_visible, under_path, Scope};
+use super::scope::{listings_visible, within, Scope};
 use super::AnyConnection;
+use crate::domain::jurisdiction::Reach;
 use crate::domain::listing::{ListingLevel, ListingStatus};
 
 #[derive(Queryable, Selectable, Debug, Clone)]
@@ -32,6 +33,8 @@ pub struct ListingRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i64,
+    pub city_code: String,
+    pub county_code: String,
 }
 
 #[derive(Insertable)]
@@ -47,6 +50,8 @@ pub struct NewListing<'a> {
     pub status: &'static str,
     pub enterprise_id: i64,
     pub jurisdiction_code: &'a str,
+    pub city_code: &'a str,
+    pub county_code: &'a str,
     pub sector_code: &'a str,
     pub listed_by: i64,
     pub listed_at: NaiveDateTime,
@@ -126,7 +131,8 @@ pub struct ListingFilter {
     pub status: Option<String>,
     pub overdue: Option<bool>,
     pub today: Option<NaiveDate>,
-    pub jurisdiction_path: Option<String>,
+    /// At or below this jurisdiction (the `jurisdiction_code` filter).
+    pub jurisdiction: Option<Reach>,
     pub enterprise_id: Option<i64>,
     pub updated_since: Option<NaiveDateTime>,
     pub after_id: Option<i64>,
@@ -161,8 +167,13 @@ pub fn list_visible(
             )
         };
     }
-    if let Some(path) = &f.jurisdiction_path {
-        q = q.filter(under_path!(l::jurisdiction_code, path));
+    if let Some(reach) = &f.jurisdiction {
+        q = q.filter(within!(
+            reach,
+            l::city_code,
+            l::county_code,
+            l::jurisdiction_code
+        ));
     }
     if let Some(e) = f.enterprise_id {
         q = q.filter(l::enterprise_id.eq(e));

@@ -8,6 +8,8 @@ diesel::table! {
         parent_code -> Nullable<Text>,
         path -> Text,
         updated_at -> Timestamp,
+        city_code -> Nullable<Text>,
+        county_code -> Nullable<Text>,
     }
 }
 
@@ -58,6 +60,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,
+        city_code -> Text,
+        county_code -> Text,
     }
 }
 
@@ -181,6 +185,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,
+        city_code -> Text,
     }
 }
 
@@ -243,6 +248,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,
+        city_code -> Text,
+        county_code -> Text,
     }
 }
 

@@ -10,9 +10,9 @@ use super::schema::{accounts, enterprises, hazards, jurisdictions, listings};
 use super::AnyConnection;
 pub use crate::auth::principal::Scope;
 use crate::auth::Principal;
-use crate::domain::jurisdiction::{city_of, county_level_unit, JurisdictionLevel};
+use crate::domain::jurisdiction::{JurisdictionLevel, Reach};
 
-type Backend = <AnyConnection as diesel::Connection>::Backend;
+pub type Backend = <AnyConnection as diesel::Connection>::Backend;
 
 /// `LIKE` pattern for "this path and everything below it".
 pub fn subtree_pattern(path: &str) -> String {
@@ -49,16 +49,39 @@ macro_rules! under_path {
 }
 pub(crate) use under_path;
 
-/// The rows of a regulated table a scope can see, given the table's enterprise, jurisdiction
-/// and sector columns.
+/// A regulated table's rows at or below a jurisdiction, given its city, county-level unit and
+/// jurisdiction columns: one equality, which the table's `(scope column, …)` indexes serve.
+macro_rules! within {
+    ($reach:expr, $city:expr, $county:expr, $jurisdiction:expr) => {{
+        use $crate::domain::jurisdiction::Reach;
+        let filter: Box<
+            dyn diesel::BoxableExpression<
+                _,
+                $crate::db::scope::Backend,
+                SqlType = diesel::sql_types::Bool,
+            >,
+        > = match $reach {
+            Reach::City(c) => Box::new($city.eq(c.clone())),
+            Reach::CountyLevel(c) => Box::new($county.eq(c.clone())),
+            Reach::Exact(c) => Box::new($jurisdiction.eq(c.clone())),
+            Reach::Everything => Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 1")),
+        };
+        filter
+    }};
+}
+pub(crate) use within;
+
+/// The rows of a regulated table a scope can see, given the table's enterprise, city,
+/// county-level unit, jurisdiction and sector columns.
 macro_rules! visible_rows {
-    ($scope:expr, $enterprise:expr, $jurisdiction:expr, $sector:expr) => {
+    ($scope:expr, $enterprise:expr, $city:expr, $county:expr, $jurisdiction:expr, $sector:expr) => {
         match $scope {
             Scope::Enterprise(id) => Box::new($enterprise.eq(*id)),
-            Scope::Subtree { path, sectors } => {
-                let under = under_path!($jurisdiction, path);
+            Scope::Subtree { reach, sectors, .. } => {
+                let under = within!(reach, $city, $county, $jurisdiction);
                 match sectors {
-                    None => Box::new(under),
+                    None => under,
+                    Some(s) if s.len() == 1 => Box::new(under.and($sector.eq(s[0].clone()))),
                     Some(s) => Box::new(under.and($sector.eq_any(s.clone()))),
                 }
             }
@@ -72,6 +95,8 @@ pub fn enterprises_visible(scope: &Scope) -> EnterpriseFilter {
     visible_rows!(
         scope,
         enterprises::id,
+        enterprises::city_code,
+        enterprises::county_code,
         enterprises::jurisdiction_code,
         enterprises::sector_code
     )
@@ -83,6 +108,8 @@ pub fn listings_visible(scope: &Scope) -> ListingFilter {
     visible_rows!(
         scope,
         listings::enterprise_id,
+        listings::city_code,
+        listings::county_code,
         listings::jurisdiction_code,
         listings::sector_code
     )
@@ -94,6 +121,8 @@ pub fn hazards_visible(scope: &Scope) -> HazardFilter {
     visible_rows!(
         scope,
         hazards::enterprise_id,
+        hazards::city_code,
+        hazards::county_code,
         hazards::jurisdiction_code,
         hazards::sector_code
     )
@@ -140,33 +169,37 @@ pub fn jurisdiction_path(
         .optional()
 }
 
-/// A jurisdiction's chain from the root to itself, with levels.
-fn chain_of(conn: &mut AnyConnection, code: &str) -> QueryResult<Vec<(String, JurisdictionLevel)>> {
-    let (path, _) = jurisdiction_path(conn, code)?.ok_or(diesel::result::Error::NotFound)?;
-    let codes: Vec<String> = path
-        .trim_matches('/')
-        .split('/')
-        .map(str::to_string)
-        .collect();
-    let levels: Vec<(String, JurisdictionLevel)> = jurisdictions::table
-        .filter(jurisdictions::code.eq_any(&codes))
-        .select((jurisdictions::code, jurisdictions::level))
-        .load(conn)?;
-    Ok(codes
-        .into_iter()
-        .filter_map(|c| levels.iter().find(|(code, _)| *code == c).cloned())
-        .collect())
+/// A jurisdiction's city and county-level unit, as stored with it (`seed::ReferenceData::units`):
+/// what a new regulated row copies beside its jurisdiction.
+pub fn units_of(conn: &mut AnyConnection, code: &str) -> QueryResult<Units> {
+    let (city, county): (Option<String>, Option<String>) = jurisdictions::table
+        .filter(jurisdictions::code.eq(code))
+        .select((jurisdictions::city_code, jurisdictions::county_code))
+        .first(conn)?;
+    Ok(Units {
+        city: city.unwrap_or_else(|| code.to_string()),
+        county: county.unwrap_or_else(|| code.to_string()),
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct Units {
+    pub city: String,
+    pub county: String,
 }
 
 /// The county-level unit a jurisdiction belongs to (`domain::jurisdiction::county_level_unit`).
 /// Hazard codes carry it.
 pub fn county_level_code(conn: &mut AnyConnection, code: &str) -> QueryResult<String> {
-    let chain = chain_of(conn, code)?;
-    Ok(county_level_unit(&chain).unwrap_or(code).to_string())
+    Ok(units_of(conn, code)?.county)
 }
 
 /// The city a jurisdiction belongs to (`domain::jurisdiction::city_of`).
 pub fn city_code(conn: &mut AnyConnection, code: &str) -> QueryResult<String> {
-    let chain = chain_of(conn, code)?;
-    Ok(city_of(&chain).unwrap_or(code).to_string())
+    Ok(units_of(conn, code)?.city)
+}
+
+/// What "at or below this jurisdiction" is, by its level; `None` for an unknown code.
+pub fn reach_of(conn: &mut AnyConnection, code: &str) -> QueryResult<Option<Reach>> {
+    Ok(jurisdiction_path(conn, code)?.map(|(_, level)| Reach::of(level, code)))
 }

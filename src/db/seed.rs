@@ -86,7 +86,54 @@ impl ReferenceData {
         Ok(paths)
     }
 
+    /// Each jurisdiction's city and county-level unit (`domain::jurisdiction::{city_of,
+    /// county_level_unit}`), which every regulated row copies so scope is one equality.
+    pub fn units(&self) -> anyhow::Result<HashMap<&str, (String, String)>> {
+        use crate::domain::jurisdiction::{city_of, county_level_unit, JurisdictionLevel};
+        let paths = self.paths()?;
+        let levels: HashMap<&str, JurisdictionLevel> = self
+            .jurisdictions
+            .iter()
+            .filter_map(|j| Some((j.code.as_str(), JurisdictionLevel::parse(&j.level)?)))
+            .collect();
+        let mut units = HashMap::new();
+        for j in &self.jurisdictions {
+            let chain: Vec<(String, JurisdictionLevel)> = paths[j.code.as_str()]
+                .trim_matches('/')
+                .split('/')
+                .filter_map(|c| Some((c.to_string(), *levels.get(c)?)))
+                .collect();
+            let city = city_of(&chain).unwrap_or(&j.code).to_string();
+            let county = county_level_unit(&chain).unwrap_or(&j.code).to_string();
+            units.insert(j.code.as_str(), (city, county));
+        }
+        Ok(units)
+    }
+
     fn check(&self) -> anyhow::Result<()> {
+        use crate::domain::jurisdiction::{allowed_parent, JurisdictionLevel};
+        let levels: HashMap<&str, Option<JurisdictionLevel>> = self
+            .jurisdictions
+            .iter()
+            .map(|j| (j.code.as_str(), JurisdictionLevel::parse(&j.level)))
+            .collect();
+        for j in &self.jurisdictions {
+            if let Some(level) = levels[j.code.as_str()] {
+                let parent = j
+                    .parent_code
+                    .as_deref()
+                    .and_then(|p| levels.get(p).copied().flatten());
+                if !allowed_parent(level, parent) {
+                    anyhow::bail!(
+                        "reference data: jurisdiction {} ({}) cannot sit under {} (the tree is \
+                         city → county or zone → township)",
+                        j.code,
+                        j.level,
+                        j.parent_code.as_deref().unwrap_or("nothing")
+                    );
+                }
+            }
+        }
         let mut seen = HashSet::new();
         for j in &self.jurisdictions {
             if crate::domain::jurisdiction::JurisdictionLevel::parse(&j.level).is_none() {
@@ -134,6 +181,7 @@ impl ReferenceData {
 /// Loads the reference data into an empty database. Returns whether it did.
 pub fn reference_if_empty(conn: &mut AnyConnection, data: &ReferenceData) -> anyhow::Result<bool> {
     let paths = data.paths()?;
+    let units = data.units()?;
     let inserted = write_tx(conn, |conn| {
         let existing: i64 = jurisdictions::table.count().get_result(conn)?;
         if existing > 0 {
@@ -152,6 +200,8 @@ pub fn reference_if_empty(conn: &mut AnyConnection, data: &ReferenceData) -> any
                     jurisdictions::parent_code.eq(&j.parent_code),
                     jurisdictions::path.eq(&paths[j.code.as_str()]),
                     jurisdictions::updated_at.eq(now),
+                    jurisdictions::city_code.eq(&units[j.code.as_str()].0),
+                    jurisdictions::county_code.eq(&units[j.code.as_str()].1),
                 ))
                 .execute(conn)?;
         }

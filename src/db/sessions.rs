@@ -7,6 +7,7 @@ use super::schema::{accounts, department_sectors, jurisdictions, refresh_tokens 
 use super::AnyConnection;
 use crate::auth::token::{hash_refresh_token, new_refresh_token};
 use crate::auth::Principal;
+use crate::domain::jurisdiction::{JurisdictionLevel, Reach};
 use crate::domain::role::Role;
 
 /// Starts a session and returns its id and first refresh token.
@@ -154,6 +155,8 @@ pub fn load_principal(
     account_id: i64,
     session_id: &str,
 ) -> QueryResult<Option<Principal>> {
+    // One query: the account, its live session, its jurisdiction and its department's
+    // sectors (one row per sector, or one row with none).
     type Row = (
         i64,
         String,
@@ -162,11 +165,17 @@ pub fn load_principal(
         Option<i64>,
         Option<i64>,
         Option<String>,
+        Option<String>,
+        Option<String>,
     );
-    let row: Option<Row> = accounts::table
+    let rows: Vec<Row> = accounts::table
         .inner_join(sessions::table)
         .left_join(
             jurisdictions::table.on(accounts::jurisdiction_code.eq(jurisdictions::code.nullable())),
+        )
+        .left_join(
+            department_sectors::table
+                .on(accounts::department_id.eq(department_sectors::department_id.nullable())),
         )
         .filter(sessions::id.eq(session_id))
         .filter(accounts::id.eq(account_id))
@@ -180,22 +189,26 @@ pub fn load_principal(
             accounts::department_id,
             accounts::enterprise_id,
             jurisdictions::path.nullable(),
+            jurisdictions::level.nullable(),
+            department_sectors::sector_code.nullable(),
         ))
-        .first(conn)
-        .optional()?;
-    let Some((id, username, role, jurisdiction_code, department_id, enterprise_id, path)) = row
+        .load(conn)?;
+    let Some((id, username, role, jurisdiction_code, department_id, enterprise_id, path, level, _)) =
+        rows.first().cloned()
     else {
         return Ok(None);
     };
-    // An unknown stored role is a corrupt row (500), never "signed out".
+    // An unknown stored role or level is a corrupt row (500), never "signed out".
     let role = super::stored(Role::from_stored(&role))?;
+    let level = level
+        .map(|l| super::stored(JurisdictionLevel::from_stored(&l)))
+        .transpose()?;
     let department_sectors = match department_id {
-        Some(d) if role.is_officer() => Some(
-            department_sectors::table
-                .filter(department_sectors::department_id.eq(d))
-                .select(department_sectors::sector_code)
-                .load(conn)?,
-        ),
+        Some(_) if role.is_officer() => Some(rows.into_iter().filter_map(|r| r.8).collect()),
+        _ => None,
+    };
+    let reach = match (&jurisdiction_code, level) {
+        (Some(code), Some(level)) => Some(Reach::of(level, code)),
         _ => None,
     };
     Ok(Some(Principal {
@@ -204,6 +217,7 @@ pub fn load_principal(
         role,
         jurisdiction_code,
         jurisdiction_path: path,
+        reach,
         department_id,
         department_sectors,
         enterprise_id,

@@ -44,3 +44,47 @@ pub fn city_of(chain: &[(String, JurisdictionLevel)]) -> Option<&str> {
         .or(chain.first())
         .map(|(code, _)| code.as_str())
 }
+
+/// Everything at or below one jurisdiction, named by the column that says so in one equality.
+/// The tree has fixed levels (city → county or zone → township; the reference data is checked
+/// for that shape), so every regulated row carries its city, its county-level unit and its own
+/// jurisdiction, and "at or below X" is `city_code = X`, `county_code = X` or
+/// `jurisdiction_code = X` by X's level. An index led by that column serves every scoped list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    /// A city and everything below it.
+    City(String),
+    /// A county-level unit (county or zone) and its townships.
+    CountyLevel(String),
+    /// A township: only itself (townships have no children).
+    Exact(String),
+    /// The whole tree: only the command line's own principal.
+    Everything,
+}
+
+impl Reach {
+    pub fn of(level: JurisdictionLevel, code: &str) -> Reach {
+        let code = code.to_string();
+        match level {
+            JurisdictionLevel::City => Reach::City(code),
+            JurisdictionLevel::County | JurisdictionLevel::Zone => Reach::CountyLevel(code),
+            JurisdictionLevel::Township => Reach::Exact(code),
+        }
+    }
+}
+
+/// The parent level a jurisdiction of `level` must have (`None`: it is a root). The fixed
+/// shape is what lets [`Reach`] be one equality.
+pub fn allowed_parent(level: JurisdictionLevel, parent: Option<JurisdictionLevel>) -> bool {
+    match (level, parent) {
+        (JurisdictionLevel::City, None) => true,
+        (JurisdictionLevel::County | JurisdictionLevel::Zone, Some(JurisdictionLevel::City)) => {
+            true
+        }
+        (
+            JurisdictionLevel::Township,
+            Some(JurisdictionLevel::County | JurisdictionLevel::Zone),
+        ) => true,
+        _ => false,
+    }
+}

@@ -268,10 +268,10 @@ pub async fn list_enterprises(
     let rule = state.safety_director_rule.clone();
     let rows = state
         .run(move |c| {
-            let jurisdiction_path =
+            let jurisdiction =
                 crate::routes::jurisdiction_filter(c, q.jurisdiction_code.as_deref())?;
             let filter = EnterpriseFilter {
-                jurisdiction_path,
+                jurisdiction,
                 sector_code: q.sector_code,
                 status: q.status,
                 risk_level: q.risk_level,

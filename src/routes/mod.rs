@@ -85,16 +85,16 @@ pub fn configure(cfg: &mut ServiceConfig) {
         );
 }
 
-/// The tree path of a `jurisdiction_code` list filter (that jurisdiction and everything below
-/// it); an unknown code is `422 validation_failed` pointing at the parameter, so a typo never
-/// reads as "nothing found".
+/// A `jurisdiction_code` list filter: that jurisdiction and everything below it, as its
+/// [`Reach`](crate::domain::jurisdiction::Reach); an unknown code is `422 validation_failed`
+/// pointing at the parameter, so a typo never reads as "nothing found".
 pub fn jurisdiction_filter(
     c: &mut crate::db::AnyConnection,
     code: Option<&str>,
-) -> ApiResult<Option<String>> {
+) -> ApiResult<Option<crate::domain::jurisdiction::Reach>> {
     let Some(code) = code else { return Ok(None) };
-    crate::db::scope::jurisdiction_path(c, code)?
-        .map(|(path, _)| Some(path))
+    crate::db::scope::reach_of(c, code)?
+        .map(Some)
         .ok_or_else(|| {
             crate::error::ApiError::invalid_field(
                 "validation_failed",

@@ -670,6 +670,7 @@ fn system() -> hazard_registry::auth::Principal {
         role: hazard_registry::domain::role::Role::CityAdmin,
         jurisdiction_code: None,
         jurisdiction_path: Some("/".into()),
+        reach: None,
         department_id: None,
         department_sectors: None,
         enterprise_id: None,

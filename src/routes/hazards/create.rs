@@ -7,7 +7,7 @@ use crate::auth::{policy, Principal};
 use crate::db::audit::{self, Actor};
 use crate::db::enterprises;
 use crate::db::hazards::{self, NewHazard};
-use crate::db::scope::county_level_code;
+use crate::db::scope::units_of;
 use crate::domain::hazard::lifecycle;
 use crate::domain::hazard::{editing, HazardFields};
 use crate::error::{ApiError, ApiResult, Problem};
@@ -74,8 +74,8 @@ pub async fn create_hazard(
             fields.source = Some(policy::hazard_source(&p, fields.source)?);
             let fields = fields.validate(today).map_err(ApiError::validation)?;
             let status = lifecycle::initial_status(&fields);
-            let county = county_level_code(c, &enterprise.jurisdiction_code)?;
-            let prefix = format!("{county}-{year}");
+            let units = units_of(c, &enterprise.jurisdiction_code)?;
+            let prefix = format!("{}-{year}", units.county);
             let code = hazards::next_code(c, &prefix)?;
             let row = hazards::insert(
                 c,
@@ -83,7 +83,8 @@ pub async fn create_hazard(
                     code: &code,
                     enterprise_id,
                     jurisdiction_code: &enterprise.jurisdiction_code,
-                    county_code: &county,
+                    county_code: &units.county,
+                    city_code: &units.city,
                     sector_code: &enterprise.sector_code,
                     status,
                     reported_by: p.account_id,

@@ -158,7 +158,7 @@ pub async fn list_hazards(
         level: q.level.map(|l| l.as_str().to_string()),
         source: q.source.map(|s| s.as_str().to_string()),
         enterprise_id: q.enterprise_id,
-        jurisdiction_path: None,
+        jurisdiction: None,
         sector_code: q.sector_code,
         overdue: q.overdue,
         today,
@@ -174,8 +174,7 @@ pub async fn list_hazards(
     let jurisdiction = q.jurisdiction_code;
     let rows = state
         .run(move |c| {
-            filter.jurisdiction_path =
-                crate::routes::jurisdiction_filter(c, jurisdiction.as_deref())?;
+            filter.jurisdiction = crate::routes::jurisdiction_filter(c, jurisdiction.as_deref())?;
             Ok(hazards::list_visible(c, &p.scope(), &filter)?)
         })
         .await?;

@@ -236,6 +236,8 @@ pub async fn create_listing(
                 status: ListingStatus::Listed.as_str(),
                 enterprise_id: hazard.enterprise_id,
                 jurisdiction_code: &hazard.jurisdiction_code,
+                city_code: &hazard.city_code,
+                county_code: &hazard.county_code,
                 sector_code: &hazard.sector_code,
                 listed_by: p.account_id,
                 listed_at: now,
@@ -305,7 +307,7 @@ pub async fn list_listings(
         status: q.status.map(|v| v.as_str().to_string()),
         overdue: q.overdue,
         today: Some(today),
-        jurisdiction_path: None,
+        jurisdiction: None,
         enterprise_id: q.enterprise_id,
         updated_since: paging.updated_since,
         after_id: paging.after()?,
@@ -314,8 +316,7 @@ pub async fn list_listings(
     let jurisdiction = q.jurisdiction_code;
     let rows = state
         .run(move |c| {
-            filter.jurisdiction_path =
-                crate::routes::jurisdiction_filter(c, jurisdiction.as_deref())?;
+            filter.jurisdiction = crate::routes::jurisdiction_filter(c, jurisdiction.as_deref())?;
             Ok(listings::list_visible(c, &p.scope(), &filter)?)
         })
         .await?;
