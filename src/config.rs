@@ -47,6 +47,8 @@ pub struct Config {
     pub hsts: bool,
     pub argon2_memory_kib: u32,
     pub password_hash_concurrency: usize,
+    /// Password checks that may wait for a hashing slot before the next answers `503 busy`.
+    pub password_hash_queue: usize,
     /// Largest accepted attachment upload.
     pub upload_max_bytes: u64,
 }
@@ -217,8 +219,12 @@ impl Config {
             trust_forwarded_for,
             hsts,
             argon2_memory_kib,
-            password_hash_concurrency: positive("HAZREG_PASSWORD_HASH_CONCURRENCY", cpus as u64)?
-                as usize,
+            // One core stays free for everything else.
+            password_hash_concurrency: positive(
+                "HAZREG_PASSWORD_HASH_CONCURRENCY",
+                (cpus as u64).saturating_sub(1).max(1),
+            )? as usize,
+            password_hash_queue: positive("HAZREG_PASSWORD_HASH_QUEUE", 32)? as usize,
             upload_max_bytes: positive("HAZREG_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)?,
             data_dir,
             database_url,

@@ -298,7 +298,18 @@ impl From<crate::db::Unavailable> for ApiError {
 
 impl From<crate::auth::password::HashFailed> for ApiError {
     fn from(e: crate::auth::password::HashFailed) -> Self {
-        ApiError::internal(e)
+        match e {
+            crate::auth::password::HashFailed::Busy => {
+                let mut e = ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    "Too many passwords are being checked at once; retry shortly",
+                );
+                e.retry_after = Some(1);
+                e
+            }
+            failed => ApiError::internal(failed),
+        }
     }
 }
 

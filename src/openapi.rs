@@ -135,7 +135,7 @@ impl Modify for Conventions {
                 add("500", "Unexpected error (`internal_error`); details are logged under the request id, never sent");
                 add(
                     "503",
-                    "The database is unreachable (`database_unavailable`); see `Retry-After`",
+                    "The database is unreachable (`database_unavailable`), or, where a password is checked or set, too many are being hashed at once (`busy`); see `Retry-After`",
                 );
             }
         }

@@ -31,7 +31,11 @@ impl AppState {
     pub fn new(config: Config, db: Db, reference: &ReferenceData) -> anyhow::Result<AppState> {
         Ok(AppState {
             tokens: Tokens::new(&config),
-            passwords: Passwords::new(config.argon2_memory_kib, config.password_hash_concurrency)?,
+            passwords: Passwords::new(
+                config.argon2_memory_kib,
+                config.password_hash_concurrency,
+                config.password_hash_queue,
+            )?,
             safety_director_rule: reference.safety_director_rule.clone(),
             clock: Arc::new(SystemClock),
             attachments: AttachmentStore::new(&config.data_dir),

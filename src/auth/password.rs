@@ -1,6 +1,13 @@
 //! argon2id hashing off the request threads, with bounded concurrency and the same cost for
 //! unknown users (a dummy hash is verified instead) so timing does not reveal usernames.
+//!
+//! Hashing is slow on purpose and takes a whole core while it runs, so at most
+//! `HAZREG_PASSWORD_HASH_CONCURRENCY` hashes run at once (by default one fewer than the CPUs,
+//! so the rest of the server always keeps a core), and at most `HAZREG_PASSWORD_HASH_QUEUE`
+//! more wait: past that a login answers `503 busy` with `Retry-After` at once instead of
+//! letting every request's latency grow.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use argon2::password_hash::rand_core::OsRng;
@@ -8,37 +15,76 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
 
-/// Hashing could not run (the worker pool is gone, or argon2 failed): a server fault.
+/// Why a password could not be hashed or checked.
 #[derive(Debug, thiserror::Error)]
-#[error("password hashing failed: {0}")]
-pub struct HashFailed(String);
+pub enum HashFailed {
+    /// The worker pool is gone, or argon2 failed: a server fault.
+    #[error("password hashing failed: {0}")]
+    Failed(String),
+    /// Every hashing slot is taken and the queue is full: retry shortly.
+    #[error("too many passwords are being checked at once")]
+    Busy,
+}
 
 fn failed(e: impl std::fmt::Display) -> HashFailed {
-    HashFailed(e.to_string())
+    HashFailed::Failed(e.to_string())
 }
 
 #[derive(Clone)]
 pub struct Passwords {
     params: Params,
     permits: Arc<Semaphore>,
+    /// Requests holding or waiting for a slot.
+    admitted: Arc<AtomicUsize>,
+    /// How many may hold or wait for a slot before the next is turned away.
+    admit_limit: usize,
     dummy_hash: Arc<String>,
 }
 
+/// A hashing slot; leaving it (or giving up waiting) frees the place in the queue.
+struct Slot<'a> {
+    admitted: &'a AtomicUsize,
+    _permit: Option<tokio::sync::SemaphorePermit<'a>>,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.admitted.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 impl Passwords {
-    pub fn new(memory_kib: u32, concurrency: usize) -> anyhow::Result<Passwords> {
+    pub fn new(memory_kib: u32, concurrency: usize, queue: usize) -> anyhow::Result<Passwords> {
         let params = Params::new(memory_kib, 2, 1, None)
             .map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?;
         let dummy_hash = hash_with(&params, "not a real password, only for timing")?;
+        let concurrency = concurrency.max(1);
         Ok(Passwords {
             params,
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            permits: Arc::new(Semaphore::new(concurrency)),
+            admitted: Arc::new(AtomicUsize::new(0)),
+            admit_limit: concurrency + queue,
             dummy_hash: Arc::new(dummy_hash),
         })
     }
 
+    /// Waits for a hashing slot, or refuses at once when the queue is full.
+    async fn slot(&self) -> Result<Slot<'_>, HashFailed> {
+        let before = self.admitted.fetch_add(1, Ordering::SeqCst);
+        let mut slot = Slot {
+            admitted: &self.admitted,
+            _permit: None,
+        };
+        if before >= self.admit_limit {
+            return Err(HashFailed::Busy);
+        }
+        slot._permit = Some(self.permits.acquire().await.map_err(failed)?);
+        Ok(slot)
+    }
+
     pub async fn hash(&self, password: String) -> Result<String, HashFailed> {
         let params = self.params.clone();
-        let _permit = self.permits.acquire().await.map_err(failed)?;
+        let _slot = self.slot().await?;
         actix_web::web::block(move || hash_with(&params, &password))
             .await
             .map_err(failed)?
@@ -49,7 +95,7 @@ impl Passwords {
     pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, HashFailed> {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.as_ref().clone());
-        let _permit = self.permits.acquire().await.map_err(failed)?;
+        let _slot = self.slot().await?;
         let ok = actix_web::web::block(move || {
             PasswordHash::new(&hash)
                 .map(|parsed| {

@@ -4,7 +4,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::schema::{attachments as at, hazard_code_counters as hcc, hazards as h};
-use super::scope::{hazards_visible, within, Scope};
+use super::scope::{hazards_visible, within, HazardFilter, Scope};
 use super::text::StoredJson;
 use super::{lower, AnyConnection};
 use crate::domain::hazard::lifecycle::{self, Change};
@@ -361,6 +361,34 @@ pub fn overdue_statuses_sql() -> String {
         .join(", ")
 }
 
+/// The text index's part of `q=` (migrations `000009_search`): a condition every row containing
+/// `q` meets, which the index answers, so the exact `LIKE`s only look at its candidates.
+/// PostgreSQL indexes character bigrams (two characters or more); SQLite's FTS5 trigram index
+/// needs three. A shorter `q` is answered by the `LIKE`s alone.
+fn search_index(conn: &AnyConnection, text: &str) -> Option<HazardFilter> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Bool, Text};
+    let chars = text.chars().count();
+    match conn {
+        AnyConnection::Postgresql(_) if chars >= 2 => Some(Box::new(
+            sql::<Bool>(
+                "hazard_search_grams(lower(hazards.code || ' ' || hazards.title || ' ' || \
+                 hazards.description)) @> hazard_search_grams(lower(",
+            )
+            .bind::<Text, _>(text.to_string())
+            .sql("))"),
+        )),
+        AnyConnection::Sqlite(_) if chars >= 3 => Some(Box::new(
+            sql::<Bool>(
+                "hazards.id IN (SELECT rowid FROM hazards_search WHERE hazards_search MATCH ",
+            )
+            .bind::<Text, _>(format!("\"{}\"", text.replace('"', "\"\"")))
+            .sql(")"),
+        )),
+        _ => None,
+    }
+}
+
 pub fn list_visible(
     conn: &mut AnyConnection,
     scope: &Scope,
@@ -370,8 +398,12 @@ pub fn list_visible(
         .filter(hazards_visible(scope))
         .select(HazardRow::as_select())
         .into_boxed();
-    if !f.statuses.is_empty() {
-        q = q.filter(h::status.eq_any(f.statuses.clone()));
+    // One status is an equality, so the (scope, status, id) index keeps the order; a list
+    // is `= ANY(…)` on PostgreSQL, which cannot.
+    match f.statuses.as_slice() {
+        [] => {}
+        [one] => q = q.filter(h::status.eq(one.clone())),
+        many => q = q.filter(h::status.eq_any(many.to_vec())),
     }
     if let Some(l) = &f.level {
         q = q.filter(h::level.eq(l.clone()));
@@ -429,6 +461,9 @@ pub fn list_visible(
                 .or(lower(h::title).like(p.clone()).escape('\\'))
                 .or(lower(h::description).like(p).escape('\\')),
         );
+        if let Some(index) = search_index(conn, text) {
+            q = q.filter(index);
+        }
     }
     if let Some(t) = f.updated_since {
         q = q.filter(h::updated_at.ge(t));

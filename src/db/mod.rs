@@ -73,11 +73,60 @@ fn pg_url_with_timeouts(url: &str, timeout: Duration) -> String {
     out
 }
 
+/// A pooled connection, and whether it was found broken. Connections are not pinged when
+/// checked out (that would cost every request a round trip); instead, after work that failed,
+/// [`Db::run`] pings the connection once and, if it is dead, the pool drops it.
+pub struct Conn {
+    inner: AnyConnection,
+    broken: bool,
+}
+
+impl std::ops::Deref for Conn {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.inner
+    }
+}
+
+impl Conn {
+    /// After failed work: whether the connection still answers; a dead one leaves the pool.
+    fn check_after_failure(&mut self) {
+        if self.inner.batch_execute("SELECT 1").is_err() {
+            self.broken = true;
+        }
+    }
+}
+
 impl r2d2::ManageConnection for Manager {
-    type Connection = AnyConnection;
+    type Connection = Conn;
     type Error = diesel::ConnectionError;
 
-    fn connect(&self) -> Result<AnyConnection, Self::Error> {
+    fn connect(&self) -> Result<Conn, Self::Error> {
+        self.open().map(|inner| Conn {
+            inner,
+            broken: false,
+        })
+    }
+
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), Self::Error> {
+        conn.inner
+            .batch_execute("SELECT 1")
+            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)
+    }
+
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        conn.broken || std::thread::panicking()
+    }
+}
+
+impl Manager {
+    fn open(&self) -> Result<AnyConnection, diesel::ConnectionError> {
         match self.backend {
             Backend::Postgres => {
                 let mut c = diesel::PgConnection::establish(&pg_url_with_timeouts(
@@ -104,14 +153,6 @@ impl r2d2::ManageConnection for Manager {
         }
     }
 
-    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)
-    }
-
-    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
-        false
-    }
 }
 
 pub type Pool = r2d2::Pool<Manager>;
@@ -141,7 +182,7 @@ impl Db {
             .max_size(size)
             .min_idle(Some(0))
             .connection_timeout(timeout)
-            .test_on_check_out(true)
+            .test_on_check_out(false)
             .build_unchecked(Manager {
                 url: url.to_string(),
                 backend,
@@ -170,7 +211,11 @@ impl Db {
         let pool = self.pool.clone();
         let work = actix_web::web::block(move || {
             let mut conn = pool.get().map_err(|e| Unavailable::Pool(e.to_string()))?;
-            f(&mut conn)
+            let done = f(&mut conn);
+            if done.is_err() {
+                conn.check_after_failure();
+            }
+            done
         });
         if self.backend == Backend::Sqlite {
             // A file in this process: it cannot hang the way a server can, and a write waiting

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{
+use crate::support::{query_value, 
     both, five_fixes, hazard_body, major_documents, png, uscc, TestApp, PASSWORD,
 };
 
@@ -1497,4 +1497,81 @@ both!(dates_stay_in_range_and_sub_collections_sync, |app| {
     )
     .await
     .assert_status(200);
+});
+
+// Search goes through the text index (PostgreSQL: bigrams; SQLite: FTS5 trigrams) and the exact
+// per-field match decides: two-character Chinese terms, longer ones, one character, ASCII in
+// any case, quotes and wildcards taken literally, nothing matched across two fields, and the
+// index following edits.
+both!(search_finds_substrings_through_the_text_index, |app| {
+    let c = cast(app).await;
+    let mut ids = Vec::new();
+    for (title, description) in [
+        ("可燃气体报警器失效", "储罐区 ABC-7 报警仪不响"),
+        ("甲乙", "丙丁"),
+        ("消防通道堵塞", "百分之50%的通道被\"占用\""),
+    ] {
+        let mut body = hazard_body(Some(c.enterprise), "general", "2026-11-20");
+        body["title"] = json!(title);
+        body["description"] = json!(description);
+        ids.push(report(app, &c.admin, body).await);
+    }
+    let found = |q: &str| {
+        let (app, officer, q) = (app, c.officer.clone(), q.to_string());
+        async move {
+            let r = app
+                .get(
+                    &officer,
+                    &format!("/api/v1/hazards?q={}", query_value(&q)),
+                )
+                .await;
+            r.assert_status(200);
+            r.items()
+                .iter()
+                .map(|h| h["id"].as_i64().unwrap())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(found("报警").await, vec![ids[0]]);
+    assert_eq!(found("气体报警器").await, vec![ids[0]]);
+    assert_eq!(found("报").await, vec![ids[0]]);
+    assert_eq!(found("abc-7").await, vec![ids[0]]);
+    assert_eq!(found("ABC-7 报警").await, vec![ids[0]]);
+    // Across the end of the title and the start of the description: no field holds it.
+    assert_eq!(found("乙 丙").await, Vec::<i64>::new());
+    assert_eq!(found("乙丙").await, Vec::<i64>::new());
+    assert_eq!(found("50%").await, vec![ids[2]]);
+    assert_eq!(found("0%的").await, vec![ids[2]]);
+    // `%` is a character, not a wildcard.
+    assert_eq!(found("5%道").await, Vec::<i64>::new());
+    assert_eq!(found("\"占用\"").await, vec![ids[2]]);
+    assert_eq!(found("\"").await, vec![ids[2]]);
+    // The code is searched too.
+    let code = app
+        .get(&c.officer, &format!("/api/v1/hazards/{}", ids[1]))
+        .await
+        .body["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(found(&code).await, vec![ids[1]]);
+    // Edits reach the index.
+    app.patch_fresh(
+        &c.admin,
+        &format!("/api/v1/hazards/{}", ids[1]),
+        &json!({"title": "配电柜接地线松动"}),
+    )
+    .await
+    .assert_status(200);
+    assert_eq!(found("甲乙").await, Vec::<i64>::new());
+    assert_eq!(found("接地线").await, vec![ids[1]]);
+    // Scope still applies: another county's officer finds none of them.
+    let r = app
+        .get(
+            &c.sibling_officer,
+            &format!("/api/v1/hazards?q={}", query_value("报警")),
+        )
+        .await;
+    r.assert_status(200);
+    assert!(r.items().is_empty());
 });

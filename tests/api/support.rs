@@ -784,3 +784,15 @@ macro_rules! both {
     };
 }
 pub(crate) use both;
+
+/// Percent-encodes a query value (every byte outside the unreserved set).
+pub fn query_value(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

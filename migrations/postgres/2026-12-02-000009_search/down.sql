@@ -1,0 +1,2 @@
+DROP INDEX hazards_search;
+DROP FUNCTION hazard_search_grams(text);
