@@ -7,6 +7,7 @@ use serde_json::{json, Map, Value};
 use super::schema::audit_events as ae;
 use super::AnyConnection;
 use crate::auth::Principal;
+use crate::domain::jurisdiction::Reach;
 
 /// Who is writing, and under which request.
 #[derive(Debug, Clone)]
@@ -65,10 +66,13 @@ pub fn record(
     entity_id: &str,
     changes: &Value,
 ) -> QueryResult<()> {
-    let jurisdiction_path = jurisdiction_of(conn, entity_type, entity_id)?;
+    let place = jurisdiction_of(conn, entity_type, entity_id)?;
     diesel::insert_into(ae::table)
         .values((
-            ae::jurisdiction_path.eq(jurisdiction_path),
+            ae::jurisdiction_path.eq(place.as_ref().map(|p| p.path.clone())),
+            ae::city_code.eq(place.as_ref().map(|p| p.city.clone())),
+            ae::county_code.eq(place.as_ref().map(|p| p.county.clone())),
+            ae::jurisdiction_code.eq(place.map(|p| p.code)),
             ae::at.eq(super::now()),
             ae::actor_id.eq(actor.account_id),
             ae::action.eq(action),
@@ -81,13 +85,22 @@ pub fn record(
     Ok(())
 }
 
-/// The tree path of the jurisdiction an entity belongs to (`None` for what belongs to none,
-/// such as reference data): what scopes the audit log to a city.
+/// Where an entity belongs: its jurisdiction, with that jurisdiction's path, city and
+/// county-level unit.
+struct Place {
+    code: String,
+    path: String,
+    city: String,
+    county: String,
+}
+
+/// The jurisdiction an entity belongs to (`None` for what belongs to none, such as reference
+/// data): what scopes the audit log to a reader's reach.
 fn jurisdiction_of(
     conn: &mut AnyConnection,
     entity_type: &str,
     entity_id: &str,
-) -> QueryResult<Option<String>> {
+) -> QueryResult<Option<Place>> {
     use super::schema::{
         accounts as a, enterprises as e, hazards as h, list_submissions as ls, listings as l,
         measure_items as mi, problem_items as pi,
@@ -144,10 +157,19 @@ fn jurisdiction_of(
         }
         _ => None,
     };
-    match code {
-        Some(code) => Ok(super::scope::jurisdiction_path(conn, &code)?.map(|(path, _)| path)),
-        None => Ok(None),
-    }
+    let Some(code) = code else { return Ok(None) };
+    use super::schema::jurisdictions as j;
+    let row: Option<(String, Option<String>, Option<String>)> = j::table
+        .find(&code)
+        .select((j::path, j::city_code, j::county_code))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(path, city, county)| Place {
+        city: city.unwrap_or_else(|| code.clone()),
+        county: county.unwrap_or_else(|| code.clone()),
+        path,
+        code,
+    }))
 }
 
 fn json_of<T: serde::Serialize>(v: &T) -> QueryResult<Value> {
@@ -216,9 +238,9 @@ pub struct AuditRow {
 
 #[derive(Debug, Default)]
 pub struct AuditFilter {
-    /// Only events of entities at or below this jurisdiction path, and those of no
-    /// jurisdiction (reference data).
-    pub within: Option<String>,
+    /// Only events of entities at or below this jurisdiction, and those of no jurisdiction
+    /// (reference data).
+    pub within: Option<Reach>,
     pub entity_type: Option<String>,
     pub entity_id: Option<String>,
     pub actor_id: Option<i64>,
@@ -228,15 +250,41 @@ pub struct AuditFilter {
     pub fetch: i64,
 }
 
+/// A page of the log. Within a reach, the events of the reach and those of no jurisdiction are
+/// read by two queries, each served by its `(column, seq)` index in order, and merged: an `OR`
+/// of the two would walk the whole log.
 pub fn list(conn: &mut AnyConnection, f: &AuditFilter) -> QueryResult<Vec<AuditRow>> {
+    let Some(reach) = &f.within else {
+        return page(f, None).load(conn);
+    };
+    let mut rows: Vec<AuditRow> = page(f, Some(Some(reach))).load(conn)?;
+    rows.extend(page(f, Some(None)).load::<AuditRow>(conn)?);
+    rows.sort_by_key(|r| r.seq);
+    rows.truncate(usize::try_from(f.fetch).unwrap_or(0));
+    Ok(rows)
+}
+
+type AuditQuery = ae::BoxedQuery<
+    'static,
+    super::scope::Backend,
+    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<AuditRow, super::scope::Backend>>,
+>;
+
+/// The filtered page: of everything (`None`), of one reach (`Some(Some(..))`) or of the events
+/// of no jurisdiction (`Some(None)`).
+fn page(f: &AuditFilter, part: Option<Option<&Reach>>) -> AuditQuery {
     let mut q = ae::table.select(AuditRow::as_select()).into_boxed();
-    if let Some(path) = &f.within {
-        q = q.filter(
-            ae::jurisdiction_path
-                .like(super::scope::subtree_pattern(path))
-                .escape('\\')
-                .or(ae::jurisdiction_path.is_null()),
-        );
+    match part {
+        None => {}
+        Some(Some(reach)) => {
+            q = q.filter(super::scope::within!(
+                reach,
+                ae::city_code.assume_not_null(),
+                ae::county_code.assume_not_null(),
+                ae::jurisdiction_code.assume_not_null()
+            ))
+        }
+        Some(None) => q = q.filter(ae::jurisdiction_code.is_null()),
     }
     if let Some(t) = &f.entity_type {
         q = q.filter(ae::entity_type.eq(t.clone()));
@@ -253,5 +301,18 @@ pub fn list(conn: &mut AnyConnection, f: &AuditFilter) -> QueryResult<Vec<AuditR
     if let Some(after) = f.after_seq {
         q = q.filter(ae::seq.gt(after));
     }
-    q.order(ae::seq.asc()).limit(f.fetch).load(conn)
+    q.order(ae::seq.asc()).limit(f.fetch)
+}
+
+/// The plans of the page queries (`db::plan`).
+pub fn list_plan(conn: &mut AnyConnection, f: &AuditFilter) -> QueryResult<Vec<String>> {
+    let mut plan = Vec::new();
+    match &f.within {
+        None => plan.extend(super::plan::explain(conn, page(f, None))?),
+        Some(reach) => {
+            plan.extend(super::plan::explain(conn, page(f, Some(Some(reach))))?);
+            plan.extend(super::plan::explain(conn, page(f, Some(None)))?);
+        }
+    }
+    Ok(plan)
 }

@@ -178,6 +178,26 @@ pub fn list_visible(
     rule: &SafetyDirectorRule,
     f: &EnterpriseFilter,
 ) -> QueryResult<Vec<EnterpriseRow>> {
+    list_query(scope, rule, f).load(conn)
+}
+
+/// The plan of the list query (`db::plan`).
+pub fn list_plan(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    rule: &SafetyDirectorRule,
+    f: &EnterpriseFilter,
+) -> QueryResult<Vec<String>> {
+    super::plan::explain(conn, list_query(scope, rule, f))
+}
+
+type ListQuery = e::BoxedQuery<
+    'static,
+    super::scope::Backend,
+    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<EnterpriseRow, super::scope::Backend>>,
+>;
+
+fn list_query(scope: &Scope, rule: &SafetyDirectorRule, f: &EnterpriseFilter) -> ListQuery {
     let mut q = e::table
         .filter(enterprises_visible(scope))
         .select(EnterpriseRow::as_select())
@@ -240,5 +260,5 @@ pub fn list_visible(
     if let Some(after) = f.after_id {
         q = q.filter(e::id.gt(after));
     }
-    q.order(e::id.asc()).limit(f.fetch).load(conn)
+    q.order(e::id.asc()).limit(f.fetch)
 }

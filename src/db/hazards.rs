@@ -394,6 +394,26 @@ pub fn list_visible(
     scope: &Scope,
     f: &HazardListFilter,
 ) -> QueryResult<Vec<HazardRow>> {
+    list_query(conn, scope, f).load(conn)
+}
+
+/// The plan of the list query (`db::plan`).
+pub fn list_plan(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    f: &HazardListFilter,
+) -> QueryResult<Vec<String>> {
+    let q = list_query(conn, scope, f);
+    super::plan::explain(conn, q)
+}
+
+type HazardQuery = h::BoxedQuery<
+    'static,
+    super::scope::Backend,
+    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<HazardRow, super::scope::Backend>>,
+>;
+
+fn list_query(conn: &AnyConnection, scope: &Scope, f: &HazardListFilter) -> HazardQuery {
     let mut q = h::table
         .filter(hazards_visible(scope))
         .select(HazardRow::as_select())
@@ -499,7 +519,7 @@ pub fn list_visible(
         HazardSort::UpdatedAsc => q.order((h::updated_at.asc(), h::id.asc())),
         HazardSort::UpdatedDesc => q.order((h::updated_at.desc(), h::id.desc())),
     };
-    q.limit(f.fetch).load(conn)
+    q.limit(f.fetch)
 }
 
 // ---- attachments ----

@@ -145,6 +145,25 @@ pub fn list_visible(
     scope: &Scope,
     f: &ListingFilter,
 ) -> QueryResult<Vec<ListingRow>> {
+    list_query(scope, f).load(conn)
+}
+
+/// The plan of the list query (`db::plan`).
+pub fn list_plan(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    f: &ListingFilter,
+) -> QueryResult<Vec<String>> {
+    super::plan::explain(conn, list_query(scope, f))
+}
+
+type ListQuery = l::BoxedQuery<
+    'static,
+    super::scope::Backend,
+    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<ListingRow, super::scope::Backend>>,
+>;
+
+fn list_query(scope: &Scope, f: &ListingFilter) -> ListQuery {
     let mut q = l::table
         .filter(listings_visible(scope))
         .select(ListingRow::as_select())
@@ -184,5 +203,5 @@ pub fn list_visible(
     if let Some(a) = f.after_id {
         q = q.filter(l::id.gt(a));
     }
-    q.order(l::id.asc()).limit(f.fetch).load(conn)
+    q.order(l::id.asc()).limit(f.fetch)
 }

@@ -14,6 +14,7 @@ pub mod idempotency;
 pub mod jobs;
 pub mod listings;
 pub mod lists;
+pub mod plan;
 pub mod reference;
 pub mod schema;
 pub mod scope;
@@ -135,7 +136,7 @@ impl Manager {
                 ))?;
                 // The server ends any statement that runs past the bound.
                 c.batch_execute(&format!(
-                    "SET statement_timeout = {}",
+                    "SET statement_timeout = {}; SET random_page_cost = 1.1",
                     self.statement_timeout.as_millis()
                 ))
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
@@ -152,7 +153,6 @@ impl Manager {
             }
         }
     }
-
 }
 
 pub type Pool = r2d2::Pool<Manager>;

@@ -134,6 +134,9 @@ diesel::table! {
         changes -> Text,
         request_id -> Nullable<Text>,
         jurisdiction_path -> Nullable<Text>,
+        city_code -> Nullable<Text>,
+        county_code -> Nullable<Text>,
+        jurisdiction_code -> Nullable<Text>,
     }
 }
 

@@ -285,3 +285,51 @@ pub fn admin_if_no_accounts(
     })?;
     Ok(created)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ReferenceData;
+
+    fn data(jurisdictions: &str) -> anyhow::Result<ReferenceData> {
+        let text = format!(
+            r#"{{"jurisdictions": {jurisdictions}, "sectors": [], "departments": [],
+                "safety_director_rule": {{"min_employees": 100, "min_annual_revenue_10k_yuan": 5000,
+                "sectors": []}}}}"#
+        );
+        let data: ReferenceData = serde_json::from_str(&text)?;
+        data.check()?;
+        Ok(data)
+    }
+
+    const CITY: &str = r#"{"code": "C", "name": "c", "level": "city", "parent_code": null}"#;
+
+    #[test]
+    fn the_tree_has_its_fixed_shape() {
+        let ok = data(&format!(
+            r#"[{CITY},
+               {{"code": "K", "name": "k", "level": "county", "parent_code": "C"}},
+               {{"code": "Z", "name": "z", "level": "zone", "parent_code": "C"}},
+               {{"code": "T", "name": "t", "level": "township", "parent_code": "Z"}}]"#
+        ))
+        .expect("city → county or zone → township");
+        let units = ok.units().expect("units");
+        assert_eq!(units["T"], ("C".to_string(), "Z".to_string()));
+        assert_eq!(units["K"], ("C".to_string(), "K".to_string()));
+        assert_eq!(units["C"], ("C".to_string(), "C".to_string()));
+        for bad in [
+            r#"{"code": "T", "name": "t", "level": "township", "parent_code": "C"}"#,
+            r#"{"code": "K2", "name": "k", "level": "county", "parent_code": null}"#,
+            r#"{"code": "C2", "name": "c", "level": "city", "parent_code": "C"}"#,
+        ] {
+            let e = data(&format!("[{CITY}, {bad}]")).expect_err(bad);
+            assert!(e.to_string().contains("cannot sit under"), "{e}");
+        }
+        let e = data(&format!(
+            r#"[{CITY},
+               {{"code": "K", "name": "k", "level": "county", "parent_code": "C"}},
+               {{"code": "K3", "name": "k", "level": "county", "parent_code": "K"}}]"#
+        ))
+        .expect_err("county under county");
+        assert!(e.to_string().contains("cannot sit under"), "{e}");
+    }
+}

@@ -97,11 +97,7 @@ pub async fn list_audit_events(
     let since = parse_timestamp("since", q.since.as_deref())?;
     let filter = AuditFilter {
         // The log is read within the reader's city: another city's events stay its own.
-        within: Some(
-            p.jurisdiction_path
-                .clone()
-                .ok_or_else(ApiError::not_found)?,
-        ),
+        within: Some(p.reach.clone().ok_or_else(ApiError::not_found)?),
         entity_type: q.entity_type,
         entity_id: q.entity_id,
         actor_id: q.actor_id,

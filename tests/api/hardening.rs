@@ -303,3 +303,74 @@ both!(a_corrupt_stored_value_is_an_error_never_a_guess, |app| {
     assert_eq!(r.body["location"], Value::Null, "the PATCH changed nothing");
     assert_eq!(r.body["version"], 1);
 });
+
+// Logins beyond the hashing slots and their queue are turned away at once (503 busy with
+// Retry-After) instead of queueing without bound; the rest of the server keeps answering.
+both!(
+    logins_past_the_hashing_queue_answer_503_busy,
+    env = [
+        ("HAZREG_ARGON2_MEMORY_KIB", "32768"),
+        ("HAZREG_PASSWORD_HASH_CONCURRENCY", "1"),
+        ("HAZREG_PASSWORD_HASH_QUEUE", "1"),
+    ],
+    |app| {
+        let admin = app.admin().await;
+        let logins = (0..12).map(|_| app.login_raw("admin", crate::support::ADMIN_PASSWORD));
+        let list = app.get(&admin, "/api/v1/hazards");
+        let (answers, listed) =
+            futures_util::future::join(futures_util::future::join_all(logins), list).await;
+        listed.assert_status(200);
+        let ok = answers.iter().filter(|r| r.status == 200).count();
+        let busy: Vec<_> = answers.iter().filter(|r| r.status == 503).collect();
+        assert!(ok >= 1, "{answers:?}");
+        assert!(
+            !busy.is_empty(),
+            "12 logins at once on 1 slot + 1 queued: none was refused"
+        );
+        assert_eq!(ok + busy.len(), 12, "{answers:?}");
+        for r in busy {
+            r.assert_problem(503, "busy");
+            assert_eq!(r.header("retry-after").as_deref(), Some("1"));
+        }
+        // Once the queue drains, logins succeed again.
+        app.login("admin", crate::support::ADMIN_PASSWORD).await;
+    }
+);
+
+// Connections are not pinged on checkout; one the database dropped is found out by the work
+// that fails on it (503, never 500), leaves the pool, and the next requests succeed.
+#[actix_web::test]
+async fn a_dropped_connection_leaves_the_pool_after_one_failure() {
+    let Some(app) = TestApp::spawn_with(
+        crate::support::Backend::Postgres,
+        &[("HAZREG_DATABASE_POOL_SIZE", "2")],
+    )
+    .await
+    else {
+        return;
+    };
+    let admin = app.admin().await;
+    for _ in 0..4 {
+        app.get(&admin, "/api/v1/hazards").await.assert_status(200);
+    }
+    app.sql(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    );
+    let mut failed = 0;
+    for _ in 0..3 {
+        let r = app.get(&admin, "/api/v1/hazards").await;
+        match r.status {
+            200 => break,
+            _ => {
+                r.assert_problem(503, "database_unavailable");
+                failed += 1;
+            }
+        }
+    }
+    assert!(failed <= 2, "more failures than dead connections");
+    for _ in 0..5 {
+        app.get(&admin, "/api/v1/hazards").await.assert_status(200);
+    }
+    app.stop().await;
+}

@@ -3,8 +3,8 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{query_value, 
-    both, five_fixes, hazard_body, major_documents, png, uscc, TestApp, PASSWORD,
+use crate::support::{
+    both, five_fixes, hazard_body, major_documents, png, query_value, uscc, TestApp, PASSWORD,
 };
 
 struct Cast {
@@ -1520,10 +1520,7 @@ both!(search_finds_substrings_through_the_text_index, |app| {
         let (app, officer, q) = (app, c.officer.clone(), q.to_string());
         async move {
             let r = app
-                .get(
-                    &officer,
-                    &format!("/api/v1/hazards?q={}", query_value(&q)),
-                )
+                .get(&officer, &format!("/api/v1/hazards?q={}", query_value(&q)))
                 .await;
             r.assert_status(200);
             r.items()
@@ -1575,3 +1572,78 @@ both!(search_finds_substrings_through_the_text_index, |app| {
     r.assert_status(200);
     assert!(r.items().is_empty());
 });
+
+// A township is reached through its county (the county's scope holds it) and through the
+// `jurisdiction_code` filter (only itself); other units never see it.
+both!(
+    township_hazards_are_in_their_county_and_found_by_their_code,
+    |app| {
+        let c = cast(app).await;
+        let township = app
+            .enterprise(&c.admin, &uscc(7), "431302001", "construction")
+            .await;
+        let in_township = report(
+            app,
+            &c.admin,
+            hazard_body(Some(township), "general", "2026-11-20"),
+        )
+        .await;
+        let in_county = report(
+            app,
+            &c.admin,
+            hazard_body(Some(c.enterprise), "general", "2026-11-20"),
+        )
+        .await;
+        let (_, zone) = app
+            .regulator(&c.admin, "jkq.officer", "county_officer", "431300-JKQ")
+            .await;
+        let ids = |token: String, query: &'static str| async move {
+            let r = app.get(&token, &format!("/api/v1/hazards?{query}")).await;
+            r.assert_status(200);
+            r.items()
+                .iter()
+                .map(|h| h["id"].as_i64().unwrap())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            ids(c.officer.clone(), "").await,
+            vec![in_township, in_county]
+        );
+        assert_eq!(
+            ids(c.officer.clone(), "jurisdiction_code=431302001").await,
+            vec![in_township]
+        );
+        assert_eq!(
+            ids(c.admin.clone(), "jurisdiction_code=431302").await,
+            vec![in_township, in_county]
+        );
+        assert_eq!(
+            ids(c.admin.clone(), "jurisdiction_code=431300").await.len(),
+            2
+        );
+        assert!(ids(zone.clone(), "").await.is_empty());
+        assert!(ids(c.sibling_officer.clone(), "").await.is_empty());
+        assert!(
+            ids(c.sibling_officer.clone(), "jurisdiction_code=431302001")
+                .await
+                .is_empty()
+        );
+        // The hazard carries its county-level unit in its code, and the enterprise list follows.
+        let h = app
+            .get(&c.officer, &format!("/api/v1/hazards/{in_township}"))
+            .await;
+        assert!(h.body["code"].as_str().unwrap().starts_with("431302-"));
+        let e = app
+            .get(
+                &c.officer,
+                "/api/v1/enterprises?jurisdiction_code=431302001",
+            )
+            .await;
+        e.assert_status(200);
+        assert_eq!(e.items().len(), 1);
+        assert_eq!(e.items()[0]["id"], township);
+        app.get(&zone, &format!("/api/v1/hazards/{in_township}"))
+            .await
+            .assert_status(404);
+    }
+);

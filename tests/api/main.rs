@@ -17,4 +17,5 @@ mod lists;
 mod matrix;
 mod openapi;
 mod operations;
+mod plans;
 mod stats;

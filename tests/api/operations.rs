@@ -30,7 +30,7 @@ both!(first_start_is_idempotent, |app| {
         )
     }
     let before = counts(app, admin.clone()).await;
-    assert_eq!(before, (10, 15, 1, 1));
+    assert_eq!(before, (11, 15, 1, 1));
     // A restart on the same database (even with another configured password) changes nothing.
     let mut config = app.state_config.clone();
     config.admin_password = Some("Another-Password-99".into());
@@ -83,7 +83,8 @@ both!(reference_data, |app| {
         .iter()
         .filter(|x| x["code"].as_str().unwrap().starts_with("4313"))
         .collect();
-    assert_eq!(loudi.len(), 8);
+    // Eight units and a township of 431302.
+    assert_eq!(loudi.len(), 9);
     let zone = j
         .items()
         .iter()
@@ -160,7 +161,7 @@ both!(
     |app| {
         let admin = app.admin().await;
         for (path, key, total) in [
-            ("/api/v1/jurisdictions", "code", 10),
+            ("/api/v1/jurisdictions", "code", 11),
             ("/api/v1/sectors", "code", 18),
             ("/api/v1/departments", "id", 15),
         ] {
