@@ -76,15 +76,16 @@ impl Reach {
 /// The parent level a jurisdiction of `level` must have (`None`: it is a root). The fixed
 /// shape is what lets [`Reach`] be one equality.
 pub fn allowed_parent(level: JurisdictionLevel, parent: Option<JurisdictionLevel>) -> bool {
-    match (level, parent) {
-        (JurisdictionLevel::City, None) => true,
-        (JurisdictionLevel::County | JurisdictionLevel::Zone, Some(JurisdictionLevel::City)) => {
-            true
-        }
-        (
-            JurisdictionLevel::Township,
-            Some(JurisdictionLevel::County | JurisdictionLevel::Zone),
-        ) => true,
-        _ => false,
-    }
+    matches!(
+        (level, parent),
+        (JurisdictionLevel::City, None)
+            | (
+                JurisdictionLevel::County | JurisdictionLevel::Zone,
+                Some(JurisdictionLevel::City)
+            )
+            | (
+                JurisdictionLevel::Township,
+                Some(JurisdictionLevel::County | JurisdictionLevel::Zone)
+            )
+    )
 }
