@@ -185,8 +185,21 @@ def med(values):
     return statistics.median(values) if values else float("nan")
 
 
+def notes_of(tsv):
+    import os
+    notes = {}
+    path = os.path.join(os.path.dirname(tsv), "notes.txt")
+    if os.path.exists(path):
+        for line in open(path):
+            if "=" in line:
+                k, v = line.rstrip("\n").split("=", 1)
+                notes[k] = v
+    return notes
+
+
 def table(tsv, backend):
     rows = load(tsv)
+    notes = notes_of(tsv)
     out = []
 
     def fig(name):
@@ -248,11 +261,13 @@ def table(tsv, backend):
                        ("department_c1", "department officer (娄星区应急管理局) default list, 1 conn"),
                        ("enterprise_c1", "enterprise user (busy enterprise) default list, 1 conn")]:
         line(name, what, "small", "latency")
-    line("overdue_p1_c16", "`overdue=true&sort=rectification_deadline` page 1, 16 conn", "overdue")
-    line("overdue_p21_c16", "… page 21 (cursor walked 20 times), 16 conn", "overdue")
+    who = {"county": "county officer", "city": "city admin"}.get(notes.get("overdue_caller"), "county officer")
+    deep = notes.get("overdue_page", "21")
+    line("overdue_p1_c16", f"`overdue=true&sort=rectification_deadline` page 1, {who}, 16 conn", "overdue")
+    line("overdue_p21_c16", f"… page {deep} (cursor walked {int(deep) - 1} times), 16 conn", "overdue")
     if fig("overdue_p1_c16") and fig("overdue_p21_c16"):
         v = ratio("overdue_p21_c16", "overdue_p1_c16", "rps")
-        add("page 21 ÷ page 1, req/s", f"{v:.2f}", "deep_ratio", v)
+        add(f"page {deep} ÷ page 1, req/s", f"{v:.2f}", "deep_ratio", v)
     for name, what in [("search_baojing_county", "search `q=报警`, county officer, 4 conn"),
                        ("search_qiti_county", "search `q=气体报警`, county officer, 4 conn"),
                        ("search_code_county", "search `q=431302-2025`, county officer, 4 conn"),
@@ -260,7 +275,8 @@ def table(tsv, backend):
                        ("search_qiti_city", "search `q=气体报警`, city admin, 4 conn"),
                        ("search_code_city", "search `q=431302-2025`, city admin, 4 conn")]:
         line(name, what, "search", "p99")
-    line("fixed_alone", "county list at a fixed rate, alone", "fixed", "p99")
+    qps = notes.get("fixed_qps", "200")
+    line("fixed_alone", f"county list at a fixed {qps} req/s, alone", "fixed", "p99")
     line("fixed_logins", "… the same while 4 conn hammer `POST /auth/login`", "fixed", "p99")
     lf = fig("login_hammer")
     if fig("fixed_alone") and fig("fixed_logins"):
@@ -289,8 +305,13 @@ def table(tsv, backend):
     total = sum(bad.values())
     which = ", ".join(f"{n}: {k}" for n, k in bad.items() if k)
     add("non-2xx or failed requests, all scenarios", f"{total}" + (f" ({which})" if which else ""), "errors", total)
+    lh = rows.get("login_hammer", {})
+    shed = sum(int(num(v, "non2xx")) for v in lh.values())
+    if lh:
+        codes = " ".join(v.get("codes", "") for v in lh.values())
+        add("login hammer answers (not counted above)", f"{shed} non-2xx of {sum(int(num(v, 'requests')) for v in lh.values())} [{codes}]", None, None)
     reps = max((len(v) for v in rows.values()), default=0)
-    print(f"\n### {backend}: medians of {reps} rounds\n")
+    print(f"\n### {backend}: medians of {reps} rounds; server {notes.get('git', '?')}\n")
     print("\n".join(out))
 
 

@@ -18,11 +18,11 @@ SEED_ARGS=()
 REPS=${HAZREG_BENCH_REPS:-3}
 D=${HAZREG_BENCH_DURATION:-10}             # seconds per load scenario
 SMALL_D=${HAZREG_BENCH_SMALL_DURATION:-5}  # seconds per low-concurrency / search scenario
-FIXED_QPS=${HAZREG_BENCH_FIXED_QPS:-200}   # rate of the list under login load
+FIXED_QPS=${HAZREG_BENCH_FIXED_QPS:-}      # rate of the list under login load (default below)
 while [ $# -gt 0 ]; do
   case $1 in
     --fresh) SEED_ARGS+=(--fresh) ;;
-    --enterprises|--hazards|--seed) SEED_ARGS+=("$1" "$2"); shift ;;
+    --enterprises|--hazards|--seed|--open-tail) SEED_ARGS+=("$1" "$2"); shift ;;
     --reps) REPS=$2; shift ;;
     --duration) D=$2; SMALL_D=$(( (D + 1) / 2 )); shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
@@ -124,7 +124,7 @@ measure() {
   local name=$1 rep=$2; shift 2
   local out=$RESULTS/$name.r$rep.json c0 d0 c1 d1
   c0=$(ticks "$SERVER_PID"); d0=$(db_ticks)
-  "$OHA" --no-tui -j -w "$@" >"$out"
+  "$OHA" --no-tui -j -w -r 0 "$@" >"$out"
   c1=$(ticks "$SERVER_PID"); d1=$(db_ticks)
   local n rps p50 p99 max non2xx errors codes
   read -r n rps p50 p99 max non2xx errors codes < <(python3 "$BENCH/report.py" oha "$out")
@@ -154,6 +154,15 @@ pgbench_run() { # NAME REP FILE
   printf '%-26s r%s %7s tps    latency avg %s ms  failed %s\n' "$1" "$2" "$tps" "$lat" "$failed"
 }
 
+other_load() { # % of all CPUs busy over 1 s while the bench sends nothing
+  local a b
+  a=$(awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $5+$6; exit}' /proc/stat)
+  sleep 1
+  b=$(awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $5+$6; exit}' /proc/stat)
+  awk -v a="$a" -v b="$b" 'BEGIN {split(a, x, " "); split(b, y, " "); busy = y[1] - x[1]; all = busy + y[2] - x[2];
+    printf "%d", all ? busy * 100 / all : 0}'
+}
+
 urlenc() { jq -rn --arg v "$1" '$v|@uri'; }
 
 # ------------------------------------------------------------------ the SQL of the county list (PostgreSQL)
@@ -166,16 +175,20 @@ if [ "$BACKEND" = postgres ]; then
   start_server
   "$BENCH/accounts.sh" "$BACKEND"
   set -a; . "$HAZREG_DATA_DIR/tokens.env"; set +a
-  curl -fsS -o /dev/null "$LIST_URL" -H "authorization: Bearer $TOKEN_COUNTY"  # opens the pool's connections
+  curl -sS -o /dev/null "$LIST_URL" -H "authorization: Bearer $TOKEN_COUNTY"  # opens the pool's connections
   if [ -r "$PG_LOG" ]; then
     off=$(stat -c %s "$PG_LOG")
-    curl -fsS -o /dev/null "$LIST_URL" -H "authorization: Bearer $TOKEN_COUNTY"
+    curl -sS -o /dev/null "$LIST_URL" -H "authorization: Bearer $TOKEN_COUNTY"
     sleep 1
     tail -c +$((off + 1)) "$PG_LOG" >"$RESULTS/capture.log"
-    python3 "$BENCH/report.py" extract-sql "$RESULTS/capture.log" hazreg_bench \
-      "$BENCH/county_list.sql" "$BENCH/county_list_principal.sql" "$RESULTS/county_list_all_statements.sql" >&2
-    cp "$BENCH/county_list.sql" "$BENCH/county_list_principal.sql" "$RESULTS/"
-    PGBENCH=1
+    if python3 "$BENCH/report.py" extract-sql "$RESULTS/capture.log" hazreg_bench \
+      "$BENCH/county_list.sql" "$BENCH/county_list_principal.sql" "$RESULTS/county_list_all_statements.sql" >&2; then
+      cp "$BENCH/county_list.sql" "$BENCH/county_list_principal.sql" "$RESULTS/"
+      PGBENCH=1
+    else
+      say "WARNING: the county list's SQL was not captured: pgbench scenarios skipped"
+      PGBENCH=
+    fi
   else
     say "cannot read the PostgreSQL log ($PG_LOG; set HAZREG_BENCH_PG_LOG): pgbench scenarios skipped"
     PGBENCH=
@@ -196,10 +209,14 @@ set -a; . "$HAZREG_DATA_DIR/tokens.env"; set +a
 # the county has fewer than 21 pages).
 OVERDUE_URL="$BASE/api/v1/hazards?overdue=true&sort=rectification_deadline&limit=50"
 walk() { # TOKEN -> "pages-walked url-of-last-page"
-  local url=$OVERDUE_URL cursor pages=1
+  local url=$OVERDUE_URL cursor pages=1 try
   while [ $pages -lt 21 ]; do
-    cursor=$(curl -fsS "$url" -H "authorization: Bearer $1" | jq -r .next_cursor)
-    [ "$cursor" = null ] && break
+    cursor=
+    for try in 1 2 3; do
+      cursor=$(curl -fsS --max-time 30 "$url" -H "authorization: Bearer $1" | jq -r .next_cursor) && break
+      cursor=; say "walking the overdue list: page $pages failed (try $try)"
+    done
+    [ -z "$cursor" ] || [ "$cursor" = null ] && break
     url="$OVERDUE_URL&cursor=$(urlenc "$cursor")"
     pages=$((pages + 1))
   done
@@ -210,7 +227,13 @@ if [ "$PAGES" -lt 21 ]; then
   read -r PAGES P21_URL < <(walk "$TOKEN_ADMIN"); OVERDUE_TOKEN=$TOKEN_ADMIN; OVERDUE_WHO=city
 fi
 say "overdue list: page $PAGES reached as the $OVERDUE_WHO caller"
-echo "overdue_deep_page=$PAGES caller=$OVERDUE_WHO" >"$RESULTS/notes.txt"
+{
+  echo "overdue_page=$PAGES"
+  echo "overdue_caller=$OVERDUE_WHO"
+  echo "township_account=$TOWNSHIP_VIA"
+  echo "binary=$HAZREG_BIN"
+  echo "git=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)$(git -C "$REPO" status --porcelain -- src migrations 2>/dev/null | grep -q . && echo ' (src/migrations have uncommitted changes; the binary may be from another state)')"
+} >"$RESULTS/notes.txt"
 
 TODAY=$(TZ=Asia/Shanghai date +%F)
 YESTERDAY=$(TZ=Asia/Shanghai date -d yesterday +%F)
@@ -226,18 +249,26 @@ say "create body: $CREATE_BODY"
 
 # one request of each kind must answer 2xx before loading
 for check in "$TOKEN_COUNTY|$LIST_URL" "$TOKEN_ZONE|$BASE/api/v1/hazards?limit=50" "$OVERDUE_TOKEN|$P21_URL" \
-             "$TOKEN_ADMIN|$BASE/api/v1/stats/hazards?group_by=month&$STATS_RANGE"; do
-  code=$(curl -s -o "$RESULTS/check.json" -w '%{http_code}' "${check#*|}" -H "authorization: Bearer ${check%%|*}")
-  [ "$code" = 200 ] || { echo "pre-check ${check#*|} answered $code: $(head -c 400 "$RESULTS/check.json")" >&2; exit 1; }
+             "$TOKEN_COUNTY|$BASE/api/v1/stats/hazards?group_by=month&$STATS_RANGE"; do
+  code=$(curl -s --max-time 60 -o "$RESULTS/check.json" -w '%{http_code}' "${check#*|}" -H "authorization: Bearer ${check%%|*}")
+  case $code in
+    200) ;;
+    5*|000) say "WARNING: pre-check ${check#*|} answered $code: $(head -c 300 "$RESULTS/check.json")" ;;
+    *) echo "pre-check ${check#*|} answered $code: $(head -c 400 "$RESULTS/check.json")" >&2; exit 1 ;;
+  esac
 done
 
 say "warm-up"
-"$OHA" --no-tui -j -w -c 16 -z 3s -H "authorization: Bearer $TOKEN_COUNTY" "$LIST_URL" >/dev/null
+"$OHA" --no-tui -j -w -r 0 -c 16 -z 3s -H "authorization: Bearer $TOKEN_COUNTY" "$LIST_URL" >/dev/null
 
 # ------------------------------------------------------------------ the rounds
 
+[ -n "$FIXED_QPS" ] && echo "fixed_qps=$FIXED_QPS" >>"$RESULTS/notes.txt"
 for rep in $(seq 1 "$REPS"); do
-  say "round $rep of $REPS"
+  busy=$(other_load)
+  echo "idle_cpu_busy_round$rep=$busy%" >>"$RESULTS/notes.txt"
+  say "round $rep of $REPS (CPU busy while the bench idles: $busy% of the machine)"
+  [ "$busy" -lt 15 ] || say "WARNING: something else uses the CPU ($busy%): figures will be noisy"
   # the county list against the same SQL straight on PostgreSQL (a pair: back to back)
   get county_rectifying_c16 "$rep" "$TOKEN_COUNTY" "$LIST_URL" 16 "$D"
   if [ "$BACKEND" = postgres ] && [ -n "$PGBENCH" ]; then
@@ -262,10 +293,19 @@ for rep in $(seq 1 "$REPS"); do
     get "search_${q#*:}_city" "$rep" "$TOKEN_ADMIN" "$url" 4 "$SMALL_D"
   done
 
-  # the list at a fixed rate, alone and under a login storm (a pair)
+  # the list at a fixed rate, alone and under a login storm (a pair). The rate must be below
+  # capacity or both runs only measure queueing: 200/s, or half the 16-connection throughput
+  # of round 1 when that is lower (HAZREG_BENCH_FIXED_QPS overrides).
+  if [ -z "$FIXED_QPS" ]; then
+    cap=$(awk -F'\t' '$1 == "county_rectifying_c16" && $2 == 1 {printf "%d", $4 / 2}' "$TSV")
+    FIXED_QPS=$(( cap > 0 && cap < 200 ? cap : 200 ))
+    [ "$FIXED_QPS" -ge 5 ] || FIXED_QPS=5
+    echo "fixed_qps=$FIXED_QPS" >>"$RESULTS/notes.txt"
+    say "fixed rate for the login pair: $FIXED_QPS req/s"
+  fi
   measure fixed_alone "$rep" -c 16 -q "$FIXED_QPS" --latency-correction -z "${D}s" \
     -H "authorization: Bearer $TOKEN_COUNTY" "$LIST_URL"
-  "$OHA" --no-tui -j -w -c 4 -z "$((D + 2))s" -m POST -T application/json -d "$LOGIN_BODY" \
+  "$OHA" --no-tui -j -w -r 0 -c 4 -z "$((D + 2))s" -m POST -T application/json -d "$LOGIN_BODY" \
     "$BASE/api/v1/auth/login" >"$RESULTS/login_hammer.r$rep.json" &
   HAMMER_PID=$!
   sleep 1

@@ -27,7 +27,7 @@ import urllib.request
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(BENCH_DIR)
-SEED_VERSION = 1
+SEED_VERSION = 2
 
 # "Today" of the data set: discovered_on lies in the two years before DATA_END.
 DATA_END = dt.date(2026, 12, 1)
@@ -407,15 +407,16 @@ def gen_enterprises(world, n, r):
     return out
 
 
-def plan_hazards(m, r):
-    """(created_at, discovered_on, status) for every hazard, in creation (= id) order."""
+def plan_hazards(m, r, open_tail=0.1):
+    """(created_at, discovered_on, status) for every hazard, in creation (= id) order. Open
+    hazards are mostly recent; `open_tail` of them are stragglers from any time in the two years."""
     statuses = [s for s, _ in STATUS_WEIGHTS]
     weights = [w for _, w in STATUS_WEIGHTS]
     span = (DATA_END - DATA_START).days
     plan = []
     for _ in range(m):
         status = r.choices(statuses, weights)[0]
-        if status in OPEN:
+        if status in OPEN and r.random() >= open_tail:
             # open hazards are mostly recent: about a month old on average
             age = min(span, int(r.expovariate(1 / 32)))
         else:
@@ -515,7 +516,7 @@ def gen_hazards(world, enterprises, plan, r, counters, listings):
 # ---------------------------------------------------------------- loading
 
 
-def load_postgres(pg, world, n_ent, n_haz, r):
+def load_postgres(pg, world, n_ent, n_haz, r, open_tail):
     tables = ["enterprises", "hazards", "listings"]
     saved = {t: pg.secondary_indexes(t) for t in tables}
     drops = "; ".join(f"DROP INDEX {name}" for t in tables for name, _ in saved[t])
@@ -529,7 +530,7 @@ def load_postgres(pg, world, n_ent, n_haz, r):
     log(f"enterprises: {len(ents)} rows in {time.time() - t0:.1f} s")
 
     t0 = time.time()
-    plan = plan_hazards(n_haz, r)
+    plan = plan_hazards(n_haz, r, open_tail)
     counters, listings = {}, []
     n = pg.copy("hazards", HAZARD_COLS, gen_hazards(world, ents, plan, r, counters, listings))
     log(f"hazards: {n} rows in {time.time() - t0:.1f} s")
@@ -555,7 +556,7 @@ def load_postgres(pg, world, n_ent, n_haz, r):
     return len(ents), n, len(listings)
 
 
-def load_sqlite(lite, world, n_ent, n_haz, r):
+def load_sqlite(lite, world, n_ent, n_haz, r, open_tail):
     c = sqlite3.connect(lite.path, isolation_level=None)
     c.execute("PRAGMA journal_mode = WAL")
     c.execute("PRAGMA synchronous = OFF")
@@ -579,7 +580,7 @@ def load_sqlite(lite, world, n_ent, n_haz, r):
     c.executemany(f"INSERT INTO enterprises ({', '.join(ENTERPRISE_COLS)}) VALUES ({ph(ENTERPRISE_COLS)})", ents)
     log(f"enterprises: {len(ents)} rows in {time.time() - t0:.1f} s")
     t0 = time.time()
-    plan = plan_hazards(n_haz, r)
+    plan = plan_hazards(n_haz, r, open_tail)
     counters, listings = {}, []
     c.executemany(f"INSERT INTO hazards ({', '.join(HAZARD_COLS)}) VALUES ({ph(HAZARD_COLS)})",
                   (lite_val(h) for h in gen_hazards(world, ents, plan, r, counters, listings)))
@@ -619,6 +620,8 @@ def main():
     ap.add_argument("--hazards", type=int)
     ap.add_argument("--fresh", action="store_true", help="drop and recreate even if already seeded")
     ap.add_argument("--seed", type=int, default=20261202, help="random seed (the data is reproducible)")
+    ap.add_argument("--open-tail", type=float, default=0.1,
+                    help="share of open hazards discovered at any time in the two years (the rest are recent)")
     a = ap.parse_args()
     env = bench_env(a.backend)
     if a.print_env:
@@ -634,7 +637,8 @@ def main():
         db = Pg(env["HAZREG_DATABASE_URL"], env["HAZREG_BENCH_PG_ADMIN_URL"])
     else:
         db = Lite(env["HAZREG_DATABASE_URL"][len("sqlite://"):])
-    want = {"seed_version": SEED_VERSION, "enterprises": n_ent, "hazards": n_haz, "seed": a.seed}
+    want = {"seed_version": SEED_VERSION, "enterprises": n_ent, "hazards": n_haz, "seed": a.seed,
+            "open_tail": a.open_tail}
     have = db.marker()
     if not a.fresh and have and all(have.get(k) == v for k, v in want.items()):
         log(f"reusing the seeded {a.backend} database ({n_ent} enterprises, {n_haz} hazards)")
@@ -652,7 +656,7 @@ def main():
     world = World(db)
     r = random.Random(a.seed)
     loader = load_postgres if a.backend == "postgres" else load_sqlite
-    ne, nh, nl = loader(db, world, n_ent, n_haz, r)
+    ne, nh, nl = loader(db, world, n_ent, n_haz, r, a.open_tail)
     max_id = int(db.query("SELECT COALESCE(MAX(id), 0) FROM hazards")[0][0])
     marker = dict(want, max_hazard_id=max_id, listings=nl, admin_id=world.admin_id,
                   seeded_at=time.strftime("%Y-%m-%dT%H:%M:%S"), seconds=round(time.time() - t_all, 1))
