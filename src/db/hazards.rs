@@ -1,7 +1,9 @@
 //! Hazards, their extensions and attachments: rows, scoped reads, writes and the code sequence.
 
 use chrono::{NaiveDate, NaiveDateTime};
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
 
 use super::schema::{attachments as at, hazard_code_counters as hcc, hazards as h};
 use super::scope::{hazards_visible, within, HazardFilter, Scope};
@@ -352,8 +354,8 @@ fn overdue_statuses() -> Vec<&'static str> {
         .collect()
 }
 
-/// The same statuses as an SQL list (`'reported', 'rectifying'`), for the statistics.
-pub fn overdue_statuses_sql() -> String {
+/// The same statuses as an SQL list (`'reported', 'rectifying'`).
+fn overdue_statuses_sql() -> String {
     overdue_statuses()
         .iter()
         .map(|s| format!("'{s}'"))
@@ -361,13 +363,25 @@ pub fn overdue_statuses_sql() -> String {
         .join(", ")
 }
 
+/// Overdue today: an overdue status, past the deadline. The statuses are written out, not
+/// bound, so both planners see that the partial `hazards_*_overdue` indexes (migration 000011,
+/// whose predicate is this same list; `plans` tests it) apply.
+pub fn overdue_now(today: NaiveDate) -> super::scope::HazardFilter {
+    use diesel::sql_types::Date;
+    Box::new(
+        sql::<Bool>(&format!(
+            "hazards.status IN ({}) AND hazards.deadline_key < ",
+            overdue_statuses_sql()
+        ))
+        .bind::<Date, _>(today),
+    )
+}
+
 /// The text index's part of `q=` (migrations `000009_search`): a condition every row containing
 /// `q` meets, which the index answers, so the exact `LIKE`s only look at its candidates.
 /// PostgreSQL indexes character bigrams (two characters or more); SQLite's FTS5 trigram index
 /// needs three. A shorter `q` is answered by the `LIKE`s alone.
 fn search_index(conn: &AnyConnection, text: &str) -> Option<HazardFilter> {
-    use diesel::dsl::sql;
-    use diesel::sql_types::{Bool, Text};
     let chars = text.chars().count();
     match conn {
         AnyConnection::Postgresql(_) if chars >= 2 => Some(Box::new(
@@ -446,11 +460,7 @@ fn list_query(conn: &AnyConnection, scope: &Scope, f: &HazardListFilter) -> Haza
         q = q.filter(h::sector_code.eq(s.clone()));
     }
     match f.overdue {
-        Some(true) => {
-            q = q
-                .filter(h::status.eq_any(overdue_statuses()))
-                .filter(h::deadline_key.lt(f.today))
-        }
+        Some(true) => q = q.filter(overdue_now(f.today)),
         Some(false) => {
             q = q.filter(
                 h::status
@@ -488,28 +498,39 @@ fn list_query(conn: &AnyConnection, scope: &Scope, f: &HazardListFilter) -> Haza
     if let Some(t) = f.updated_since {
         q = q.filter(h::updated_at.ge(t));
     }
+    // Keyset: the redundant bound on the sort key (`>= d` before `> d OR (= d AND id > …)`)
+    // is what lets both planners start the index range at the cursor instead of filtering
+    // every earlier entry of the page's index.
     q = match (f.sort, &f.after) {
         (HazardSort::Id, Some(HazardCursor::Id(id))) => q.filter(h::id.gt(*id)),
-        (HazardSort::DeadlineAsc, Some(HazardCursor::Deadline(d, id))) => q.filter(
-            h::deadline_key
-                .gt(*d)
-                .or(h::deadline_key.eq(*d).and(h::id.gt(*id))),
-        ),
-        (HazardSort::DeadlineDesc, Some(HazardCursor::Deadline(d, id))) => q.filter(
-            h::deadline_key
-                .lt(*d)
-                .or(h::deadline_key.eq(*d).and(h::id.lt(*id))),
-        ),
-        (HazardSort::UpdatedAsc, Some(HazardCursor::Updated(t, id))) => q.filter(
-            h::updated_at
-                .gt(*t)
-                .or(h::updated_at.eq(*t).and(h::id.gt(*id))),
-        ),
-        (HazardSort::UpdatedDesc, Some(HazardCursor::Updated(t, id))) => q.filter(
-            h::updated_at
-                .lt(*t)
-                .or(h::updated_at.eq(*t).and(h::id.lt(*id))),
-        ),
+        (HazardSort::DeadlineAsc, Some(HazardCursor::Deadline(d, id))) => {
+            q.filter(h::deadline_key.ge(*d)).filter(
+                h::deadline_key
+                    .gt(*d)
+                    .or(h::deadline_key.eq(*d).and(h::id.gt(*id))),
+            )
+        }
+        (HazardSort::DeadlineDesc, Some(HazardCursor::Deadline(d, id))) => {
+            q.filter(h::deadline_key.le(*d)).filter(
+                h::deadline_key
+                    .lt(*d)
+                    .or(h::deadline_key.eq(*d).and(h::id.lt(*id))),
+            )
+        }
+        (HazardSort::UpdatedAsc, Some(HazardCursor::Updated(t, id))) => {
+            q.filter(h::updated_at.ge(*t)).filter(
+                h::updated_at
+                    .gt(*t)
+                    .or(h::updated_at.eq(*t).and(h::id.gt(*id))),
+            )
+        }
+        (HazardSort::UpdatedDesc, Some(HazardCursor::Updated(t, id))) => {
+            q.filter(h::updated_at.le(*t)).filter(
+                h::updated_at
+                    .lt(*t)
+                    .or(h::updated_at.eq(*t).and(h::id.lt(*id))),
+            )
+        }
         _ => q,
     };
     q = match f.sort {

@@ -143,10 +143,17 @@ impl Manager {
                 Ok(AnyConnection::Postgresql(c))
             }
             Backend::Sqlite => {
+                // `optimize = 0x10002` (SQLite's advice for a new connection) refreshes the
+                // planner's statistics of any table that has none or has grown or shrunk
+                // many times over, within a bounded amount of work; pool connections are
+                // reopened every 30 minutes (r2d2's lifetime), so the statistics follow the
+                // data. Without them SQLite cannot tell a partial index (the overdue ones) is
+                // smaller than the whole table.
                 let mut c = diesel::SqliteConnection::establish(sqlite_path(&self.url))?;
                 c.batch_execute(
                     "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; \
-                     PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL;",
+                     PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL; \
+                     PRAGMA optimize = 0x10002;",
                 )
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                 Ok(AnyConnection::Sqlite(c))

@@ -355,3 +355,20 @@ diesel::table! {
         locked_until -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    hazard_tallies (jurisdiction_code, sector_code, level, source, month) {
+        city_code -> Text,
+        county_code -> Text,
+        jurisdiction_code -> Text,
+        sector_code -> Text,
+        level -> Text,
+        source -> Text,
+        month -> Text,
+        found -> BigInt,
+        closed -> BigInt,
+        listed -> BigInt,
+        delisted -> BigInt,
+        extensions_granted -> BigInt,
+    }
+}

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 use diesel::BoxableExpression;
 
-use super::schema::{accounts, enterprises, hazards, jurisdictions, listings};
+use super::schema::{accounts, enterprises, hazard_tallies, hazards, jurisdictions, listings};
 use super::AnyConnection;
 pub use crate::auth::principal::Scope;
 use crate::auth::Principal;
@@ -78,15 +78,36 @@ macro_rules! visible_rows {
         match $scope {
             Scope::Enterprise(id) => Box::new($enterprise.eq(*id)),
             Scope::Subtree { reach, sectors, .. } => {
-                let under = within!(reach, $city, $county, $jurisdiction);
-                match sectors {
-                    None => under,
-                    Some(s) if s.len() == 1 => Box::new(under.and($sector.eq(s[0].clone()))),
-                    Some(s) => Box::new(under.and($sector.eq_any(s.clone()))),
-                }
+                in_subtree!(reach, sectors, $city, $county, $jurisdiction, $sector)
             }
         }
     };
+}
+
+/// Rows within a reach and, for an officer bound to a department, its sectors.
+macro_rules! in_subtree {
+    ($reach:expr, $sectors:expr, $city:expr, $county:expr, $jurisdiction:expr, $sector:expr) => {{
+        let under = within!($reach, $city, $county, $jurisdiction);
+        match $sectors {
+            None => under,
+            Some(s) if s.len() == 1 => Box::new(under.and($sector.eq(s[0].clone()))),
+            Some(s) => Box::new(under.and($sector.eq_any(s.clone()))),
+        }
+    }};
+}
+
+pub type TallyFilter = Box<dyn BoxableExpression<hazard_tallies::table, Backend, SqlType = Bool>>;
+
+/// The statistics tallies (`db::stats`) of a subtree: the same reach and sectors as its rows.
+pub fn tallies_within(reach: &Reach, sectors: &Option<Vec<String>>) -> TallyFilter {
+    in_subtree!(
+        reach,
+        sectors,
+        hazard_tallies::city_code,
+        hazard_tallies::county_code,
+        hazard_tallies::jurisdiction_code,
+        hazard_tallies::sector_code
+    )
 }
 
 pub type EnterpriseFilter = Box<dyn BoxableExpression<enterprises::table, Backend, SqlType = Bool>>;

@@ -2,17 +2,20 @@
 //! rows. The rows counted are chosen with the same scope builder as every list
 //! (`db::scope`), and "overdue" is the domain's definition (`HazardStatus::counts_overdue`).
 
-use chrono::NaiveDate;
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, Months, NaiveDate};
 use diesel::dsl::{count_star, sql};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Date, Text};
+use diesel::sql_types::{BigInt, Bool, Date, Text};
 
-use super::hazards::overdue_statuses_sql;
-use super::schema::{hazards as h, listings as l};
-use super::scope::{hazards_visible, listings_visible, Scope};
+use super::hazards::overdue_now;
+use super::schema::{hazard_tallies as t, hazards as h, listings as l};
+use super::scope::{hazards_visible, listings_visible, tallies_within, Scope};
 use super::AnyConnection;
 use crate::domain::extension::{ExtensionStatus, ExtensionSubject};
 use crate::domain::hazard::{HazardLevel, HazardStatus};
+use crate::domain::jurisdiction::Reach;
 use crate::domain::listing::ListingStatus;
 
 #[derive(Queryable, Debug, Clone, Default)]
@@ -46,6 +49,12 @@ fn is_pg(conn: &AnyConnection) -> bool {
     matches!(conn, AnyConnection::Postgresql(_))
 }
 
+/// Hazard figures per group over [from, to] (days of discovery), with overdue as of `today`.
+///
+/// Whole months come from `hazard_tallies` (kept by triggers, migration 000011), the days of
+/// the period that do not fill a month from the rows, and overdue — which depends on today —
+/// from the rows through the partial overdue indexes. The three are added up per key; a group
+/// exists when it found something, as with one `GROUP BY` over the rows.
 pub fn hazards(
     conn: &mut AnyConnection,
     scope: &Scope,
@@ -54,24 +63,155 @@ pub fn hazards(
     to: NaiveDate,
     today: NaiveDate,
 ) -> QueryResult<Vec<HazardGroup>> {
+    let mut parts = Vec::new();
+    let days = match scope {
+        Scope::Subtree { reach, sectors, .. } => {
+            let split = Period::split(from, to);
+            if let Some((first, last)) = &split.months {
+                parts.extend(tallied(conn, reach, sectors, grouping, first, last)?);
+            }
+            split.days
+        }
+        // An enterprise's own hazards are few; and its tallies are not kept apart.
+        Scope::Enterprise(_) => vec![(from, to)],
+    };
+    for (a, b) in days {
+        parts.extend(counted(conn, scope, grouping, a, b)?);
+    }
+    let mut groups: BTreeMap<String, HazardGroup> = BTreeMap::new();
+    for p in parts {
+        let g = groups.entry(p.key.clone()).or_insert_with(|| HazardGroup {
+            key: p.key.clone(),
+            ..HazardGroup::default()
+        });
+        g.found += p.found;
+        g.closed += p.closed;
+        g.major_found += p.major_found;
+        g.major_listed += p.major_listed;
+        g.major_delisted += p.major_delisted;
+        g.extensions_granted += p.extensions_granted;
+    }
+    for (key, n) in overdue(conn, scope, grouping, from, to, today)? {
+        if let Some(g) = groups.get_mut(&key) {
+            g.overdue += n;
+        }
+    }
+    Ok(groups.into_values().filter(|g| g.found > 0).collect())
+}
+
+/// A period of days as the whole months it covers (`YYYY-MM`, first and last) and the runs of
+/// days outside them.
+#[derive(Debug, PartialEq, Eq)]
+struct Period {
+    months: Option<(String, String)>,
+    days: Vec<(NaiveDate, NaiveDate)>,
+}
+
+impl Period {
+    fn split(from: NaiveDate, to: NaiveDate) -> Period {
+        let first_of = |d: NaiveDate| d.with_day(1).unwrap_or(d);
+        let next_month = |d: NaiveDate| {
+            first_of(d)
+                .checked_add_months(Months::new(1))
+                .unwrap_or(NaiveDate::MAX)
+        };
+        // The first day of the first whole month, and the day after the last whole month.
+        let start = if from.day() == 1 {
+            from
+        } else {
+            next_month(from)
+        };
+        let end = if to.succ_opt().is_some_and(|d| d.day() == 1) {
+            to.succ_opt().unwrap_or(to)
+        } else {
+            first_of(to)
+        };
+        if start >= end {
+            return Period {
+                months: None,
+                days: vec![(from, to)],
+            };
+        }
+        let month = |d: NaiveDate| d.format("%Y-%m").to_string();
+        let last = end.pred_opt().unwrap_or(end);
+        let mut days = Vec::new();
+        if from < start {
+            days.push((from, start.pred_opt().unwrap_or(start)));
+        }
+        if end <= to {
+            days.push((end, to));
+        }
+        Period {
+            months: Some((month(start), month(last))),
+            days,
+        }
+    }
+}
+
+/// The tallies of whole months `first`..=`last` within a reach (and sectors).
+fn tallied(
+    conn: &mut AnyConnection,
+    reach: &Reach,
+    sectors: &Option<Vec<String>>,
+    grouping: HazardGrouping,
+    first: &str,
+    last: &str,
+) -> QueryResult<Vec<HazardGroup>> {
     let key = match grouping {
+        HazardGrouping::Jurisdiction => "hazard_tallies.county_code",
+        HazardGrouping::Sector => "hazard_tallies.sector_code",
+        HazardGrouping::Level => "hazard_tallies.level",
+        HazardGrouping::Source => "hazard_tallies.source",
+        HazardGrouping::Month => "hazard_tallies.month",
+    };
+    let total =
+        |column: &str| sql::<BigInt>(&format!("CAST(SUM(hazard_tallies.{column}) AS BIGINT)"));
+    t::table
+        .filter(tallies_within(reach, sectors))
+        .filter(t::month.ge(first.to_string()))
+        .filter(t::month.le(last.to_string()))
+        .group_by(sql::<Text>(key))
+        .select((
+            sql::<Text>(key),
+            total("found"),
+            total("closed"),
+            sql::<BigInt>("CAST(0 AS BIGINT)"),
+            sql::<BigInt>(&format!(
+                "CAST(SUM(CASE WHEN hazard_tallies.level = '{}' THEN hazard_tallies.found ELSE 0 END) AS BIGINT)",
+                HazardLevel::Major
+            )),
+            total("listed"),
+            total("delisted"),
+            total("extensions_granted"),
+        ))
+        .load(conn)
+}
+
+fn row_key(conn: &AnyConnection, grouping: HazardGrouping) -> &'static str {
+    match grouping {
         HazardGrouping::Jurisdiction => "hazards.county_code",
         HazardGrouping::Sector => "hazards.sector_code",
         HazardGrouping::Level => "hazards.level",
         HazardGrouping::Source => "hazards.source",
         HazardGrouping::Month if is_pg(conn) => "to_char(hazards.discovered_on, 'YYYY-MM')",
         HazardGrouping::Month => "strftime('%Y-%m', hazards.discovered_on)",
-    };
+    }
+}
+
+/// The figures (overdue aside) counted from the rows discovered in [from, to]: what the
+/// tallies hold, for days that do not fill a month.
+fn counted(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    grouping: HazardGrouping,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<HazardGroup>> {
+    let key = row_key(conn, grouping);
     let listed = |extra: &str| {
         format!("EXISTS (SELECT 1 FROM listings WHERE listings.hazard_id = hazards.id{extra})")
     };
     let delisted = format!(" AND listings.status = '{}'", ListingStatus::Delisted);
-    let overdue = sql::<BigInt>(&format!(
-        "CAST(SUM(CASE WHEN hazards.status IN ({}) AND hazards.deadline_key < ",
-        overdue_statuses_sql()
-    ))
-    .bind::<Date, _>(today)
-    .sql(" THEN 1 ELSE 0 END) AS BIGINT)");
     let granted = format!(
         "CAST(SUM((SELECT COUNT(*) FROM deadline_extensions x \
          WHERE x.subject_type = '{}' AND x.status = '{}' AND x.subject_id = hazards.id)) AS BIGINT)",
@@ -91,7 +231,7 @@ pub fn hazards(
                 "hazards.status = '{}'",
                 HazardStatus::Closed
             ))),
-            overdue,
+            sql::<BigInt>("CAST(0 AS BIGINT)"),
             sql::<BigInt>(&count_where(&format!(
                 "hazards.level = '{}'",
                 HazardLevel::Major
@@ -100,8 +240,71 @@ pub fn hazards(
             sql::<BigInt>(&count_where(&listed(&delisted))),
             sql::<BigInt>(&granted),
         ))
-        .order(sql::<Text>(key))
         .load(conn)
+}
+
+/// The overdue count's query. On SQLite the group key and the discovery range are written
+/// with a unary `+` (SQLite's way to keep a term off the index choice): otherwise, having no
+/// cost for covering, it walks a (scope, key) or (scope, discovered) index through every row of
+/// the scope to spare a sort, where the overdue index holds only the overdue rows.
+macro_rules! overdue_query {
+    ($conn:expr, $scope:expr, $grouping:expr, $from:expr, $to:expr, $today:expr) => {{
+        let column = row_key($conn, $grouping);
+        let (key, discovered) = if is_pg($conn) {
+            (column.to_string(), "hazards.discovered_on")
+        } else if $grouping == HazardGrouping::Month {
+            (column.to_string(), "+hazards.discovered_on")
+        } else {
+            (format!("+{column}"), "+hazards.discovered_on")
+        };
+        h::table
+            .filter(hazards_visible($scope))
+            .filter(overdue_now($today))
+            .filter(
+                sql::<Bool>(&format!("{discovered} >= "))
+                    .bind::<Date, _>($from)
+                    .sql(&format!(" AND {discovered} <= "))
+                    .bind::<Date, _>($to),
+            )
+            .group_by(sql::<Text>(&key))
+            .select((sql::<Text>(&key), count_star()))
+    }};
+}
+
+/// Hazards discovered in [from, to] and overdue today, per key: read from the partial overdue
+/// indexes (`db::hazards::overdue_now`).
+fn overdue(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    grouping: HazardGrouping,
+    from: NaiveDate,
+    to: NaiveDate,
+    today: NaiveDate,
+) -> QueryResult<Vec<(String, i64)>> {
+    overdue_query!(conn, scope, grouping, from, to, today).load(conn)
+}
+
+/// The plans of the statistics' queries (`db::plan`): the tallies' and the overdue count's.
+pub fn hazards_plan(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    grouping: HazardGrouping,
+    today: NaiveDate,
+) -> QueryResult<Vec<String>> {
+    let from = today.with_day(1).unwrap_or(today) - Months::new(12);
+    let mut lines = Vec::new();
+    if let Scope::Subtree { reach, sectors, .. } = scope {
+        let key = "hazard_tallies.month";
+        let q = t::table
+            .filter(tallies_within(reach, sectors))
+            .filter(t::month.ge(from.format("%Y-%m").to_string()))
+            .group_by(sql::<Text>(key))
+            .select((sql::<Text>(key), count_star()));
+        lines.extend(super::plan::explain(conn, q)?);
+    }
+    let q = overdue_query!(conn, scope, grouping, from, today, today);
+    lines.extend(super::plan::explain(conn, q)?);
+    Ok(lines)
 }
 
 #[derive(Queryable, Debug, Clone, Default)]
@@ -153,4 +356,55 @@ pub fn listings(
         ))
         .order(sql::<Text>(key))
         .load(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn months(a: &str, b: &str) -> Option<(String, String)> {
+        Some((a.to_string(), b.to_string()))
+    }
+
+    #[test]
+    fn a_period_is_its_whole_months_and_the_days_around_them() {
+        let p = Period::split(d("2026-01-01"), d("2026-12-31"));
+        assert_eq!(p.months, months("2026-01", "2026-12"));
+        assert!(p.days.is_empty());
+        let p = Period::split(d("2024-12-01"), d("2026-12-02"));
+        assert_eq!(p.months, months("2024-12", "2026-11"));
+        assert_eq!(p.days, vec![(d("2026-12-01"), d("2026-12-02"))]);
+        let p = Period::split(d("2026-01-15"), d("2026-03-10"));
+        assert_eq!(p.months, months("2026-02", "2026-02"));
+        assert_eq!(
+            p.days,
+            vec![
+                (d("2026-01-15"), d("2026-01-31")),
+                (d("2026-03-01"), d("2026-03-10"))
+            ]
+        );
+        // February of a leap year ends on the 29th.
+        let p = Period::split(d("2024-02-01"), d("2024-02-29"));
+        assert_eq!(p.months, months("2024-02", "2024-02"));
+        let p = Period::split(d("2024-02-01"), d("2024-02-28"));
+        assert_eq!(p.months, None);
+        assert_eq!(p.days, vec![(d("2024-02-01"), d("2024-02-28"))]);
+        // Within one month, or one day.
+        let p = Period::split(d("2026-05-03"), d("2026-05-03"));
+        assert_eq!(p.months, None);
+        assert_eq!(p.days, vec![(d("2026-05-03"), d("2026-05-03"))]);
+        let p = Period::split(d("2026-05-31"), d("2026-07-01"));
+        assert_eq!(p.months, months("2026-06", "2026-06"));
+        assert_eq!(
+            p.days,
+            vec![
+                (d("2026-05-31"), d("2026-05-31")),
+                (d("2026-07-01"), d("2026-07-01"))
+            ]
+        );
+    }
 }

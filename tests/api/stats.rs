@@ -285,3 +285,253 @@ both!(hazard_statistics_match_hand_computed_figures, |app| {
     assert_eq!(r.body["rows"][0]["key"], "431302");
     assert_eq!(r.body["totals"]["total"], 1);
 });
+
+/// One hazard as the statistics see it, read straight from the rows.
+struct Counted {
+    city: String,
+    county: String,
+    sector: String,
+    level: String,
+    source: String,
+    discovered: String,
+    status: String,
+    deadline: String,
+    listed: bool,
+    delisted: bool,
+    granted: i64,
+}
+
+fn rows_of(app: &TestApp) -> Vec<Counted> {
+    app.sql_texts(
+        "SELECT h.city_code || '|' || h.county_code || '|' || h.sector_code || '|' || h.level || '|' \
+         || h.source || '|' || CAST(h.discovered_on AS TEXT) || '|' || h.status || '|' \
+         || CAST(h.deadline_key AS TEXT) || '|' \
+         || CASE WHEN EXISTS (SELECT 1 FROM listings l WHERE l.hazard_id = h.id) THEN '1' ELSE '0' END || '|' \
+         || CASE WHEN EXISTS (SELECT 1 FROM listings l WHERE l.hazard_id = h.id AND l.status = 'delisted') THEN '1' ELSE '0' END || '|' \
+         || CAST((SELECT COUNT(*) FROM deadline_extensions x WHERE x.subject_type = 'hazard' \
+                  AND x.subject_id = h.id AND x.status = 'approved') AS TEXT) AS t \
+         FROM hazards h",
+    )
+    .into_iter()
+    .map(|t| {
+        let f: Vec<&str> = t.split('|').collect();
+        Counted {
+            city: f[0].into(),
+            county: f[1].into(),
+            sector: f[2].into(),
+            level: f[3].into(),
+            source: f[4].into(),
+            discovered: f[5].into(),
+            status: f[6].into(),
+            deadline: f[7].into(),
+            listed: f[8] == "1",
+            delisted: f[9] == "1",
+            granted: f[10].parse().unwrap(),
+        }
+    })
+    .collect()
+}
+
+/// The statistics recounted from the rows, in Rust: key → [found, closed, overdue, major,
+/// listed, delisted, granted].
+fn recount(
+    rows: &[Counted],
+    within: impl Fn(&Counted) -> bool,
+    group_by: &str,
+    from: &str,
+    to: &str,
+    today: &str,
+) -> std::collections::BTreeMap<String, [i64; 7]> {
+    let mut out = std::collections::BTreeMap::new();
+    for h in rows.iter().filter(|h| {
+        within(h)
+            && h.status != "void"
+            && h.discovered.as_str() >= from
+            && h.discovered.as_str() <= to
+    }) {
+        let key = match group_by {
+            "jurisdiction" => h.county.clone(),
+            "sector" => h.sector.clone(),
+            "level" => h.level.clone(),
+            "source" => h.source.clone(),
+            _ => h.discovered[..7].to_string(),
+        };
+        let f: &mut [i64; 7] = out.entry(key).or_insert([0; 7]);
+        let overdue =
+            matches!(h.status.as_str(), "reported" | "rectifying") && h.deadline.as_str() < today;
+        for (i, yes) in [
+            true,
+            h.status == "closed",
+            overdue,
+            h.level == "major",
+            h.listed,
+            h.delisted,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            f[i] += yes as i64;
+        }
+        f[6] += h.granted;
+    }
+    out
+}
+
+fn answered(body: &Value) -> std::collections::BTreeMap<String, [i64; 7]> {
+    body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let n = |k: &str| r[k].as_i64().unwrap();
+            (
+                r["key"].as_str().unwrap().to_string(),
+                [
+                    n("found"),
+                    n("closed"),
+                    n("overdue"),
+                    n("major_found"),
+                    n("major_listed"),
+                    n("major_delisted"),
+                    n("extensions_granted"),
+                ],
+            )
+        })
+        .collect()
+}
+
+// The statistics are read from tallies kept by triggers (whole months) plus rows (the other
+// days, and overdue). Whatever writes the hazards — the API, concurrent clients, plain SQL —
+// every answer equals a recount from the rows, for every grouping, scope and period.
+both!(tallies_agree_with_a_recount_from_the_rows, |app| {
+    let (city, county, _) = fixture(app).await;
+    let ent: i64 = app.sql_texts("SELECT CAST(MIN(id) AS TEXT) AS t FROM enterprises")[0]
+        .parse()
+        .unwrap();
+    // Through the API: concurrent creates into one tally, a regrade, a cancelled listing.
+    let creates = (0..8).map(|i| {
+        let body = major_documents(five_fixes(
+            hazard_body(Some(ent), "general", &format!("2026-07-{:02}", 10 + i)),
+            "2026-08-01",
+        ));
+        let city = city.clone();
+        async move { app.post(&city, "/api/v1/hazards", &body).await }
+    });
+    let made: Vec<i64> = futures_util::future::join_all(creates)
+        .await
+        .into_iter()
+        .map(|r| {
+            r.assert_status(201);
+            r.id()
+        })
+        .collect();
+    app.act(
+        &city,
+        made[0],
+        json!({"action": "regrade", "level": "major", "reason": "复核为重大"}),
+    )
+    .await
+    .assert_status(200);
+    let l = app
+        .post(&city, "/api/v1/listings", &json!({"hazard_id": made[0], "level": "city", "notice_no": "督〔2026〕9号", "requirements": "整改", "responsible_unit": "企业", "deadline": "2026-12-31"}))
+        .await;
+    l.assert_status(201);
+    app.post(
+        &city,
+        &format!("/api/v1/listings/{}/cancel", l.id()),
+        &json!({"reason": "误挂"}),
+    )
+    .await
+    .assert_status(200);
+    app.act(&city, made[1], json!({"action": "void", "reason": "重复"}))
+        .await
+        .assert_status(200);
+    // Plain SQL, as a bulk load or a repair would write: a copy of every hazard in another
+    // month, moved, regraded, closed and deleted rows, an approved extension.
+    app.sql(
+        "INSERT INTO hazards (code, enterprise_id, jurisdiction_code, county_code, city_code, \
+         sector_code, title, description, level, source, discovered_on, deadline_key, status, \
+         listed, reported_by, created_at, updated_at, version) \
+         SELECT code || '-copy', enterprise_id, jurisdiction_code, county_code, city_code, \
+         sector_code, title, description, level, source, '2026-09-14', deadline_key, status, \
+         listed, reported_by, created_at, updated_at, version FROM hazards",
+    );
+    app.sql(&format!(
+        "UPDATE hazards SET discovered_on = '2026-10-02', sector_code = 'construction' WHERE id = {}",
+        made[2]
+    ));
+    app.sql(&format!(
+        "UPDATE hazards SET status = 'closed' WHERE id = {}",
+        made[3]
+    ));
+    app.sql(&format!(
+        "UPDATE hazards SET level = 'major' WHERE id = {}",
+        made[4]
+    ));
+    app.sql("DELETE FROM hazards WHERE code LIKE '%-copy' AND status = 'void'");
+    app.sql(&format!(
+        "INSERT INTO deadline_extensions (subject_type, subject_id, old_deadline, new_deadline, \
+         reason, status, requested_by, requested_at) SELECT 'hazard', id, '2026-08-01', '2026-12-01', \
+         'x', 'approved', reported_by, created_at FROM hazards WHERE id = {}",
+        made[5]
+    ));
+
+    let rows = rows_of(app);
+    assert!(rows.len() > 20, "{}", rows.len());
+    let today = "2026-11-29";
+    let periods = [
+        (None, "2026-01-01", "2026-12-31"),
+        (
+            Some(("2025-01-01", "2026-12-31")),
+            "2025-01-01",
+            "2026-12-31",
+        ),
+        (
+            Some(("2026-03-15", "2026-11-20")),
+            "2026-03-15",
+            "2026-11-20",
+        ),
+        (
+            Some(("2026-07-12", "2026-07-14")),
+            "2026-07-12",
+            "2026-07-14",
+        ),
+        (
+            Some(("2025-12-01", "2026-09-30")),
+            "2025-12-01",
+            "2026-09-30",
+        ),
+    ];
+    let mut compared = 0;
+    for (token, within) in [
+        (
+            &city,
+            Box::new(|_: &Counted| true) as Box<dyn Fn(&Counted) -> bool>,
+        ),
+        (&county, Box::new(|h: &Counted| h.county == "431302")),
+    ] {
+        for group_by in ["jurisdiction", "sector", "level", "source", "month"] {
+            for (query, from, to) in periods {
+                let range = query
+                    .map(|(a, b)| format!("&from={a}&to={b}"))
+                    .unwrap_or_default();
+                let r = app
+                    .get(
+                        token,
+                        &format!("/api/v1/stats/hazards?group_by={group_by}{range}"),
+                    )
+                    .await;
+                r.assert_status(200);
+                let expected = recount(&rows, &within, group_by, from, to, today);
+                assert_eq!(
+                    answered(&r.body),
+                    expected,
+                    "group_by={group_by} {from}..{to}"
+                );
+                compared += expected.len();
+            }
+        }
+        assert!(rows.iter().all(|h| !h.city.is_empty()));
+    }
+    assert!(compared > 100, "{compared}");
+});

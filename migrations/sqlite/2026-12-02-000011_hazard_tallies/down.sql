@@ -1,0 +1,15 @@
+DROP INDEX hazards_county_discovered;
+DROP INDEX hazards_city_discovered;
+DROP INDEX hazards_jurisdiction_overdue;
+DROP INDEX hazards_county_overdue;
+DROP INDEX hazards_city_overdue;
+DROP TRIGGER extensions_tally_update;
+DROP TRIGGER extensions_tally_delete;
+DROP TRIGGER extensions_tally_insert;
+DROP TRIGGER listings_tally_update;
+DROP TRIGGER listings_tally_delete;
+DROP TRIGGER listings_tally_insert;
+DROP TRIGGER hazards_tally_update;
+DROP TRIGGER hazards_tally_delete;
+DROP TRIGGER hazards_tally_insert;
+DROP TABLE hazard_tallies;
