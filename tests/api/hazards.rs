@@ -4,7 +4,8 @@
 use serde_json::{json, Value};
 
 use crate::support::{
-    both, five_fixes, hazard_body, major_documents, png, query_value, uscc, TestApp, PASSWORD,
+    both, five_fixes, hazard_body, major_documents, png, query_value, uscc, Backend, TestApp,
+    PASSWORD,
 };
 
 struct Cast {
@@ -1645,5 +1646,71 @@ both!(
         app.get(&zone, &format!("/api/v1/hazards/{in_township}"))
             .await
             .assert_status(404);
+    }
+);
+
+// A search page on PostgreSQL first walks a window of the scope in id order, then the text
+// index past it (`db::hazards::search_in_window`). Paging through common, rare and in-window
+// terms, over thousands of rows and two counties, gives exactly the rows a plain scan finds,
+// in order, on both databases.
+both!(
+    search_pages_agree_with_a_plain_scan_across_the_window,
+    |app| {
+        let c = cast(app).await;
+        let series = match app.backend {
+            Backend::Postgres => "FROM generate_series(1, 6000) AS i".to_string(),
+            Backend::Sqlite => {
+                "FROM (WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s \
+                            WHERE i < 6000) SELECT i FROM s)"
+                    .to_string()
+            }
+        };
+        app.sql(&format!(
+            "INSERT INTO hazards (code, enterprise_id, jurisdiction_code, county_code, city_code, \
+         sector_code, title, description, level, source, discovered_on, deadline_key, status, \
+         listed, reported_by, created_at, updated_at, version) \
+         SELECT 'WIN-' || i, {}, \
+         CASE WHEN i % 2 = 0 THEN '431302' ELSE '431321' END, \
+         CASE WHEN i % 2 = 0 THEN '431302' ELSE '431321' END, '431300', 'hazardous_chemicals', \
+         CASE WHEN i % 5 = 0 THEN '常见报警故障' WHEN i IN (4500, 5900, 5901) THEN '罕见泄漏' \
+              WHEN i IN (10, 1500) THEN '窗内积水' ELSE '普通' END, \
+         CASE WHEN i = 3000 THEN '说明：罕见泄漏' ELSE '无' END, \
+         'general', 'self_inspection', '2026-11-01', '9999-12-31', 'reported', false, \
+         (SELECT MIN(id) FROM accounts), CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1 {series}",
+            c.enterprise
+        ));
+        for term in ["常见报警", "罕见泄漏", "窗内积水", "不存在的词"] {
+            let expected: Vec<i64> = app
+                .sql_texts(&format!(
+                    "SELECT CAST(id AS TEXT) AS t FROM hazards WHERE county_code = '431302' \
+                 AND (title LIKE '%{term}%' OR description LIKE '%{term}%') ORDER BY id"
+                ))
+                .iter()
+                .map(|t| t.parse().unwrap())
+                .collect();
+            let mut got = Vec::new();
+            let mut path = format!("/api/v1/hazards?q={}&limit=100", query_value(term));
+            loop {
+                let r = app.get(&c.officer, &path).await;
+                r.assert_status(200);
+                got.extend(r.items().iter().map(|h| h["id"].as_i64().unwrap()));
+                match r.body["next_cursor"].as_str() {
+                    Some(next) => {
+                        path = format!(
+                            "/api/v1/hazards?q={}&limit=100&cursor={next}",
+                            query_value(term)
+                        )
+                    }
+                    None => break,
+                }
+            }
+            assert_eq!(got, expected, "{term}");
+        }
+        // The common term fills many pages; the rare one lies past the window.
+        assert!(
+            app.sql_texts(
+                "SELECT CAST(COUNT(*) AS TEXT) AS t FROM hazards WHERE title LIKE '%常见报警%'"
+            )[0] == "1200"
+        );
     }
 );
