@@ -275,6 +275,33 @@ where
     F: FnOnce(&mut AnyConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    // SQLite writers of this process queue here, not in SQLite's busy handler: that one sleeps
+    // up to 100 ms between tries however soon the lock frees, which made the slowest of eight
+    // concurrent writes wait hundreds of milliseconds. This lock hands over at once, in turn
+    // (`unlock_fair`). Other processes on the file (the command line) still meet the busy
+    // timeout; if this lock stays taken that long, the write goes on and meets it too.
+    let turn = match conn {
+        AnyConnection::Sqlite(_) => SQLITE_WRITERS.try_lock_for(SQLITE_BUSY_TIMEOUT),
+        AnyConnection::Postgresql(_) => None,
+    };
+    let done = write_tx_inner(conn, f);
+    if let Some(turn) = turn {
+        parking_lot::MutexGuard::unlock_fair(turn);
+    }
+    done
+}
+
+/// One writer at a time per process on SQLite (`write_tx`).
+static SQLITE_WRITERS: parking_lot::Mutex<()> = parking_lot::Mutex::new(());
+
+/// SQLite's busy timeout (`PRAGMA busy_timeout`, set on every connection).
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn write_tx_inner<T, E, F>(conn: &mut AnyConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
     match conn {
         // `BEGIN IMMEDIATE` fails only when the write lock stays taken past the busy
         // timeout (or the file is unusable): the database cannot take the command now.
