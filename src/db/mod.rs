@@ -164,6 +164,14 @@ impl Manager {
 
 pub type Pool = r2d2::Pool<Manager>;
 
+/// A little under the request bound, so a slow statement is ended by the server (a clean
+/// error) before the request gives up on it.
+fn statement_timeout(request_bound: Duration) -> Duration {
+    request_bound
+        .saturating_sub(Duration::from_millis(500))
+        .max(Duration::from_millis(500))
+}
+
 /// The pool plus the means to run blocking database work off the request threads.
 #[derive(Clone)]
 pub struct Db {
@@ -193,11 +201,7 @@ impl Db {
             .build_unchecked(Manager {
                 url: url.to_string(),
                 backend,
-                // A little under the request bound, so a slow statement is ended by the server
-                // (a clean error) before the request gives up on it.
-                statement_timeout: timeout
-                    .saturating_sub(Duration::from_millis(500))
-                    .max(Duration::from_millis(500)),
+                statement_timeout: statement_timeout(timeout),
             });
         Ok(Db {
             pool,
@@ -216,11 +220,21 @@ impl Db {
         E: From<Unavailable> + Send + 'static,
     {
         let pool = self.pool.clone();
+        let statement_bound =
+            (self.backend == Backend::Postgres).then(|| statement_timeout(self.timeout));
         let work = actix_web::web::block(move || {
             let mut conn = pool.get().map_err(|e| Unavailable::Pool(e.to_string()))?;
+            let started = std::time::Instant::now();
             let done = f(&mut conn);
             if done.is_err() {
                 conn.check_after_failure();
+                // Work that failed after running past the statement timeout was ended by the
+                // server for taking too long (diesel does not pass SQLSTATE 57014 on, and
+                // PostgreSQL's messages are translated): the database is overloaded, not the
+                // request wrong, so the answer is 503 with Retry-After, never 500.
+                if statement_bound.is_some_and(|b| started.elapsed() >= b) {
+                    return Err(Unavailable::NoAnswer(started.elapsed()).into());
+                }
             }
             done
         });

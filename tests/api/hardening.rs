@@ -374,3 +374,46 @@ async fn a_dropped_connection_leaves_the_pool_after_one_failure() {
     }
     app.stop().await;
 }
+
+/// A statement the server ends for running past the statement timeout (an overloaded or
+/// locked database) answers 503 with Retry-After, never 500, and writes nothing.
+#[actix_web::test]
+async fn a_statement_past_the_timeout_answers_503() {
+    let Some(app) = TestApp::spawn(crate::support::Backend::Postgres).await else {
+        return;
+    };
+    let admin = app.admin().await;
+    let enterprise = app
+        .enterprise(&admin, &uscc(1), "431302", "hazardous_chemicals")
+        .await;
+    // Every hazard insert now takes longer than the statement timeout (1.5 s of the tests' 2 s).
+    app.sql(
+        "CREATE FUNCTION slow_insert() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN PERFORM pg_sleep(1.8); RETURN NEW; END $$",
+    );
+    app.sql(
+        "CREATE TRIGGER slow_insert BEFORE INSERT ON hazards \
+         FOR EACH ROW EXECUTE FUNCTION slow_insert()",
+    );
+    let r = app
+        .post(
+            &admin,
+            "/api/v1/hazards",
+            &hazard_body(Some(enterprise), "general", "2026-11-20"),
+        )
+        .await;
+    r.assert_problem(503, "database_unavailable");
+    assert!(r.header("retry-after").is_some());
+    assert_eq!(
+        app.sql_texts("SELECT CAST(COUNT(*) AS TEXT) AS t FROM hazards"),
+        ["0"]
+    );
+    app.sql("DROP TRIGGER slow_insert ON hazards");
+    app.post(
+        &admin,
+        "/api/v1/hazards",
+        &hazard_body(Some(enterprise), "general", "2026-11-20"),
+    )
+    .await
+    .assert_status(201);
+}

@@ -15,6 +15,7 @@ DROP TRIGGER hazards_tally_update ON hazards;
 DROP TRIGGER hazards_tally_delete ON hazards;
 DROP TRIGGER hazards_tally_insert ON hazards;
 DROP FUNCTION hazards_tally();
+DROP FUNCTION hazards_tally_inserted();
 DROP FUNCTION hazard_tally_bump(BIGINT, BIGINT, BIGINT, BIGINT);
 DROP FUNCTION hazard_tally_add(hazards, BIGINT);
 DROP TABLE hazard_tallies;

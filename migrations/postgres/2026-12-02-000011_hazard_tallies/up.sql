@@ -28,6 +28,9 @@ CREATE INDEX hazard_tallies_city ON hazard_tallies (city_code, month);
 CREATE INDEX hazard_tallies_county ON hazard_tallies (county_code, month);
 CREATE INDEX hazard_tallies_jurisdiction ON hazard_tallies (jurisdiction_code, month);
 
+-- Tallies are kept with HOT updates (no indexed column changes), pruned in place.
+ALTER TABLE hazard_tallies SET (fillfactor = 70);
+
 -- Adds sign × (what hazard h counts for, with the listings and extensions as they are now) to
 -- its tally. A void hazard counts for nothing.
 CREATE FUNCTION hazard_tally_add(h hazards, sign BIGINT) RETURNS void LANGUAGE plpgsql AS $$
@@ -73,9 +76,7 @@ END $$;
 
 CREATE FUNCTION hazards_tally() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        PERFORM hazard_tally_add(NEW, 1);
-    ELSIF TG_OP = 'DELETE' THEN
+    IF TG_OP = 'DELETE' THEN
         PERFORM hazard_tally_add(OLD, -1);
     ELSIF (OLD.jurisdiction_code, OLD.sector_code, OLD.level, OLD.source, to_char(OLD.discovered_on, 'YYYY-MM'))
           < (NEW.jurisdiction_code, NEW.sector_code, NEW.level, NEW.source, to_char(NEW.discovered_on, 'YYYY-MM')) THEN
@@ -89,8 +90,41 @@ BEGIN
     RETURN NULL;
 END $$;
 
+-- Inserts are tallied once per statement, from its transition table: a bulk load (COPY, an
+-- INSERT … SELECT) then updates each tally once, where a row trigger would leave a dead
+-- version of a tally per row loaded (a million-row COPY left a 30,000-row table on 16,000
+-- pages, and statistics five times slower).
+CREATE FUNCTION hazards_tally_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO hazard_tallies AS t (city_code, county_code, jurisdiction_code, sector_code, level,
+        source, month, found, closed, listed, delisted, extensions_granted)
+    SELECT MIN(n.city_code), MIN(n.county_code), n.jurisdiction_code, n.sector_code, n.level,
+           n.source, to_char(n.discovered_on, 'YYYY-MM'),
+           COUNT(*),
+           COUNT(*) FILTER (WHERE n.status = 'closed'),
+           COUNT(*) FILTER (WHERE EXISTS (SELECT 1 FROM listings l WHERE l.hazard_id = n.id)),
+           COUNT(*) FILTER (WHERE EXISTS (SELECT 1 FROM listings l
+                                          WHERE l.hazard_id = n.id AND l.status = 'delisted')),
+           COALESCE(SUM((SELECT COUNT(*) FROM deadline_extensions x
+                         WHERE x.subject_type = 'hazard' AND x.subject_id = n.id
+                           AND x.status = 'approved')), 0)
+    FROM inserted n
+    WHERE n.status <> 'void'
+    GROUP BY n.jurisdiction_code, n.sector_code, n.level, n.source, to_char(n.discovered_on, 'YYYY-MM')
+    -- Tallies in key order, as everywhere, so concurrent statements cannot deadlock.
+    ORDER BY n.jurisdiction_code, n.sector_code, n.level, n.source, to_char(n.discovered_on, 'YYYY-MM')
+    ON CONFLICT (jurisdiction_code, sector_code, level, source, month) DO UPDATE SET
+        found = t.found + excluded.found,
+        closed = t.closed + excluded.closed,
+        listed = t.listed + excluded.listed,
+        delisted = t.delisted + excluded.delisted,
+        extensions_granted = t.extensions_granted + excluded.extensions_granted;
+    RETURN NULL;
+END $$;
+
 CREATE TRIGGER hazards_tally_insert AFTER INSERT ON hazards
-    FOR EACH ROW EXECUTE FUNCTION hazards_tally();
+    REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION hazards_tally_inserted();
 CREATE TRIGGER hazards_tally_delete AFTER DELETE ON hazards
     FOR EACH ROW EXECUTE FUNCTION hazards_tally();
 CREATE TRIGGER hazards_tally_update
