@@ -30,6 +30,19 @@ pub struct HazardGroup {
     pub extensions_granted: i64,
 }
 
+impl HazardGroup {
+    /// Adds another group's figures to these (the key stays).
+    pub fn add(&mut self, o: &HazardGroup) {
+        self.found += o.found;
+        self.closed += o.closed;
+        self.overdue += o.overdue;
+        self.major_found += o.major_found;
+        self.major_listed += o.major_listed;
+        self.major_delisted += o.major_delisted;
+        self.extensions_granted += o.extensions_granted;
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HazardGrouping {
     Jurisdiction,
@@ -84,12 +97,7 @@ pub fn hazards(
             key: p.key.clone(),
             ..HazardGroup::default()
         });
-        g.found += p.found;
-        g.closed += p.closed;
-        g.major_found += p.major_found;
-        g.major_listed += p.major_listed;
-        g.major_delisted += p.major_delisted;
-        g.extensions_granted += p.extensions_granted;
+        g.add(&p);
     }
     for (key, n) in overdue(conn, scope, grouping, from, to, today)? {
         if let Some(g) = groups.get_mut(&key) {

@@ -279,13 +279,7 @@ pub async fn hazard_stats(
         .await?;
     let mut total = HazardGroup::default();
     for g in &groups {
-        total.found += g.found;
-        total.closed += g.closed;
-        total.overdue += g.overdue;
-        total.major_found += g.major_found;
-        total.major_listed += g.major_listed;
-        total.major_delisted += g.major_delisted;
-        total.extensions_granted += g.extensions_granted;
+        total.add(g);
     }
     let rows = groups
         .iter()
