@@ -147,7 +147,10 @@ get() { # NAME REP TOKEN URL CONNECTIONS SECONDS
 
 pgbench_run() { # NAME REP FILE
   local out=$RESULTS/$1.r$2.txt
-  pgbench -n -c 16 -j 2 -T "$D" -f "$3" "$HAZREG_DATABASE_URL" >"$out" 2>&1 || { cat "$out" >&2; exit 1; }
+  # The server's own session settings (db::Manager::open) and prepared statements, as diesel
+  # uses them, so the database-only rate is of the same plans.
+  PGOPTIONS='-c random_page_cost=1.1' \
+    pgbench -n -M prepared -c 16 -j 2 -T "$D" -f "$3" "$HAZREG_DATABASE_URL" >"$out" 2>&1 || { cat "$out" >&2; exit 1; }
   local n tps lat failed
   read -r n tps lat failed < <(python3 "$BENCH/report.py" pgbench "$out")
   printf '%s\t%s\t%s\t%s\t%s\t-1\t-1\t0\t%s\t-1\t-1\tpgbench\n' "$1" "$2" "$n" "$tps" "$lat" "$failed" >>"$TSV"
