@@ -150,11 +150,12 @@ impl Manager {
                 // data. Without them SQLite cannot tell a partial index (the overdue ones) is
                 // smaller than the whole table.
                 let mut c = diesel::SqliteConnection::establish(sqlite_path(&self.url))?;
-                c.batch_execute(
+                c.batch_execute(&format!(
                     "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; \
-                     PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL; \
+                     PRAGMA busy_timeout = {}; PRAGMA synchronous = FULL; \
                      PRAGMA optimize = 0x10002;",
-                )
+                    SQLITE_BUSY_TIMEOUT.as_millis()
+                ))
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                 Ok(AnyConnection::Sqlite(c))
             }
@@ -308,7 +309,7 @@ where
 /// One writer at a time per process on SQLite (`write_tx`).
 static SQLITE_WRITERS: parking_lot::Mutex<()> = parking_lot::Mutex::new(());
 
-/// SQLite's busy timeout (`PRAGMA busy_timeout`, set on every connection).
+/// SQLite's busy timeout (`PRAGMA busy_timeout`, set on every connection in `Manager::open`).
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn write_tx_inner<T, E, F>(conn: &mut AnyConnection, f: F) -> Result<T, E>
