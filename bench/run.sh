@@ -19,6 +19,7 @@ REPS=${HAZREG_BENCH_REPS:-3}
 D=${HAZREG_BENCH_DURATION:-10}             # seconds per load scenario
 SMALL_D=${HAZREG_BENCH_SMALL_DURATION:-5}  # seconds per low-concurrency / search scenario
 FIXED_QPS=${HAZREG_BENCH_FIXED_QPS:-}      # rate of the list under login load (default below)
+ONLY=${HAZREG_BENCH_ONLY:-}                # run only the scenarios whose names match this regex
 while [ $# -gt 0 ]; do
   case $1 in
     --fresh) SEED_ARGS+=(--fresh) ;;
@@ -120,8 +121,10 @@ db_ticks() { # PostgreSQL backends serving hazreg_bench
 }
 
 # measure NAME REP oha-arguments… : one oha run, its row in results.tsv and a line on stdout
+wanted() { [ -z "$ONLY" ] || [[ $1 =~ $ONLY ]]; }
 measure() {
   local name=$1 rep=$2; shift 2
+  wanted "$name" || return 0
   local out=$RESULTS/$name.r$rep.json c0 d0 c1 d1
   c0=$(ticks "$SERVER_PID"); d0=$(db_ticks)
   "$OHA" --no-tui -j -w -r 0 "$@" >"$out"
@@ -146,6 +149,7 @@ get() { # NAME REP TOKEN URL CONNECTIONS SECONDS
 }
 
 pgbench_run() { # NAME REP FILE
+  wanted "$1" || return 0
   local out=$RESULTS/$1.r$2.txt
   # The server's own session settings (db::Manager::open) and prepared statements, as diesel
   # uses them, so the database-only rate is of the same plans.
@@ -299,6 +303,7 @@ for rep in $(seq 1 "$REPS"); do
   # the list at a fixed rate, alone and under a login storm (a pair). The rate must be below
   # capacity or both runs only measure queueing: 200/s, or half the 16-connection throughput
   # of round 1 when that is lower (HAZREG_BENCH_FIXED_QPS overrides).
+  if wanted fixed_logins; then
   if [ -z "$FIXED_QPS" ]; then
     cap=$(awk -F'\t' '$1 == "county_rectifying_c16" && $2 == 1 {printf "%d", $4 / 2}' "$TSV")
     FIXED_QPS=$(( cap > 0 && cap < 200 ? cap : 200 ))
@@ -320,6 +325,7 @@ for rep in $(seq 1 "$REPS"); do
   printf 'login_hammer\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t-1\t-1\t%s\n' "$rep" "$n" "$rps" "$p50" "$p99" "$max" \
     "$non2xx" "$errors" "$codes" >>"$TSV"
   printf '%-26s r%s %7s req/s  p50 %7s ms  p99 %8s ms  [%s]\n' login_hammer "$rep" "$rps" "$p50" "$p99" "$codes"
+  fi
 
   # statistics, one request at a time
   measure stats_jurisdiction_admin "$rep" -c 1 -n 20 -H "authorization: Bearer $TOKEN_ADMIN" \

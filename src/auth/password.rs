@@ -6,6 +6,11 @@
 //! so the rest of the server always keeps a core), and at most `HAZREG_PASSWORD_HASH_QUEUE`
 //! more wait: past that a login answers `503 busy` with `Retry-After` at once instead of
 //! letting every request's latency grow.
+//!
+//! The hashes run on the module's own threads, not on the pool that runs database work, and
+//! those threads run at a lower scheduling priority (nice 10 on Linux): when the CPUs are
+//! busy the kernel gives list and write requests the time first, and a login storm slows
+//! logins rather than everything else.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -30,8 +35,70 @@ fn failed(e: impl std::fmt::Display) -> HashFailed {
     HashFailed::Failed(e.to_string())
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The hashing threads: a fixed number, fed through one channel.
+struct Hashers {
+    jobs: std::sync::mpsc::Sender<Job>,
+}
+
+/// The nice value the hashing threads run at (0 is normal, 19 the lowest).
+const HASHER_NICE: i32 = 10;
+
+impl Hashers {
+    fn start(threads: usize) -> anyhow::Result<Hashers> {
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        let rx = Arc::new(std::sync::Mutex::new(rx));
+        for n in 0..threads {
+            let rx = rx.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || {
+                    lower_priority();
+                    loop {
+                        let job = match rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                })?;
+        }
+        Ok(Hashers { jobs: tx })
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, HashFailed> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = tx.send(f());
+        });
+        self.jobs.send(job).map_err(failed)?;
+        rx.await.map_err(failed)
+    }
+}
+
+/// Lowers the calling thread's priority. On Linux `setpriority` with `who = 0` applies to
+/// the calling thread only (see setpriority(2), "Bugs"); elsewhere this does nothing.
+#[allow(unsafe_code)] // the crate's one unsafe block: a plain libc call, no pointers
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority has no memory effects; a failure leaves the priority unchanged.
+    unsafe {
+        if libc::setpriority(libc::PRIO_PROCESS, 0, HASHER_NICE) != 0 {
+            tracing::warn!("could not lower the password hashing threads' priority");
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Passwords {
+    hashers: Arc<Hashers>,
     params: Params,
     permits: Arc<Semaphore>,
     /// Requests holding or waiting for a slot.
@@ -60,6 +127,7 @@ impl Passwords {
         let dummy_hash = hash_with(&params, "not a real password, only for timing")?;
         let concurrency = concurrency.max(1);
         Ok(Passwords {
+            hashers: Arc::new(Hashers::start(concurrency)?),
             params,
             permits: Arc::new(Semaphore::new(concurrency)),
             admitted: Arc::new(AtomicUsize::new(0)),
@@ -85,9 +153,9 @@ impl Passwords {
     pub async fn hash(&self, password: String) -> Result<String, HashFailed> {
         let params = self.params.clone();
         let _slot = self.slot().await?;
-        actix_web::web::block(move || hash_with(&params, &password))
-            .await
-            .map_err(failed)?
+        self.hashers
+            .run(move || hash_with(&params, &password))
+            .await?
             .map_err(failed)
     }
 
@@ -96,17 +164,18 @@ impl Passwords {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.as_ref().clone());
         let _slot = self.slot().await?;
-        let ok = actix_web::web::block(move || {
-            PasswordHash::new(&hash)
-                .map(|parsed| {
-                    Argon2::default()
-                        .verify_password(password.as_bytes(), &parsed)
-                        .is_ok()
-                })
-                .unwrap_or(false)
-        })
-        .await
-        .map_err(failed)?;
+        let ok = self
+            .hashers
+            .run(move || {
+                PasswordHash::new(&hash)
+                    .map(|parsed| {
+                        Argon2::default()
+                            .verify_password(password.as_bytes(), &parsed)
+                            .is_ok()
+                    })
+                    .unwrap_or(false)
+            })
+            .await?;
         Ok(ok && known)
     }
 
