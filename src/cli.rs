@@ -201,42 +201,6 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             });
         }
     }
-    let boot_state = state.clone();
-    let db = boot_state.db.clone();
-    let interval = boot_state.config.purge_interval;
-    // Which node claimed which run is kept in `job_claims` (with this id) for a day.
-    let node = uuid::Uuid::new_v4().simple().to_string();
-    actix_web::rt::spawn(async move {
-        let mut tick = actix_web::rt::time::interval(interval);
-        loop {
-            tick.tick().await;
-            let node = node.clone();
-            let purged = db
-                .run(move |c| {
-                    let now = crate::db::now();
-                    let slot = now.and_utc().timestamp() / interval.as_secs().max(1) as i64;
-                    let ran = crate::db::jobs::run_once(
-                        c,
-                        "purge",
-                        slot,
-                        &node,
-                        now - chrono::Duration::days(1),
-                        |c| {
-                            crate::db::idempotency::purge_expired(c)?;
-                            crate::db::sessions::purge_ended(c)?;
-                            Ok(())
-                        },
-                    )?;
-                    Ok::<_, crate::error::ApiError>(ran)
-                })
-                .await;
-            match purged {
-                Ok(true) => tracing::debug!(job = "purge", "ran"),
-                Ok(false) => tracing::debug!(job = "purge", "claimed by another node"),
-                Err(e) => tracing::warn!(error = %e, "purging expired keys and sessions failed"),
-            }
-        }
-    });
     let listener = std::net::TcpListener::bind(bind)
         .map_err(|e| anyhow::anyhow!("HAZREG_BIND {bind}: {e}"))?;
     tracing::info!(

@@ -40,6 +40,8 @@ pub struct Config {
     pub login_max_failures: u32,
     /// How often the purge of expired idempotency keys and sessions runs (one node per run).
     pub purge_interval: Duration,
+    /// How often PostgreSQL's statistics tally slots are folded (`db::stats::fold_tallies`).
+    pub tally_fold_interval: Duration,
     pub login_lockout: Duration,
     pub login_address_max_failures_per_minute: u32,
     pub trust_forwarded_for: bool,
@@ -211,6 +213,10 @@ impl Config {
             workers: positive("HAZREG_WORKERS", cpus as u64)? as usize,
             login_max_failures: positive("HAZREG_LOGIN_MAX_FAILURES", 5)? as u32,
             purge_interval: Duration::from_secs(positive("HAZREG_PURGE_INTERVAL_SECS", 3600)?),
+            tally_fold_interval: Duration::from_secs(positive(
+                "HAZREG_TALLY_FOLD_INTERVAL_SECS",
+                60,
+            )?),
             login_lockout: Duration::from_secs(positive("HAZREG_LOGIN_LOCKOUT_SECS", 300)?),
             login_address_max_failures_per_minute: positive(
                 "HAZREG_LOGIN_ADDRESS_MAX_FAILURES_PER_MINUTE",

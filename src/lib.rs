@@ -7,6 +7,7 @@
 pub mod app;
 pub mod attachment_store;
 pub mod auth;
+pub mod background;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -148,21 +148,31 @@ impl<'a> From<&'a HazardFields> for HazardValues<'a> {
 }
 
 /// The next code `<prefix>-<5-digit sequence>` for `prefix` = `<county code>-<year>`.
-/// Gap-tolerant (a rolled-back create spends nothing, a committed one is never reused) and
-/// safe under concurrency: the counter row is locked by the increment until commit.
+/// A code is never handed out twice; a rolled-back create may leave a gap. On PostgreSQL the
+/// number comes from a sequence per prefix (`hazard_code_next`, migration 000012), which takes
+/// no lock, so concurrent creates in a county do not queue behind each other's commits. On
+/// SQLite, which has one writer at a time, the counter row is bumped in the transaction.
 pub fn next_code(conn: &mut AnyConnection, prefix: &str) -> QueryResult<String> {
-    let seed = diesel::insert_into(hcc::table)
-        .values((hcc::prefix.eq(prefix), hcc::last_value.eq(0)))
-        .on_conflict_do_nothing();
-    match conn {
-        AnyConnection::Postgresql(c) => seed.execute(c)?,
-        AnyConnection::Sqlite(c) => seed.execute(c)?,
+    let n: i64 = match conn {
+        AnyConnection::Postgresql(c) => diesel::select(hazard_code_next(prefix)).get_result(c)?,
+        AnyConnection::Sqlite(c) => {
+            diesel::insert_into(hcc::table)
+                .values((hcc::prefix.eq(prefix), hcc::last_value.eq(0)))
+                .on_conflict_do_nothing()
+                .execute(c)?;
+            let n: i32 = diesel::update(hcc::table.filter(hcc::prefix.eq(prefix)))
+                .set(hcc::last_value.eq(hcc::last_value + 1))
+                .returning(hcc::last_value)
+                .get_result(c)?;
+            i64::from(n)
+        }
     };
-    let n: i32 = diesel::update(hcc::table.filter(hcc::prefix.eq(prefix)))
-        .set(hcc::last_value.eq(hcc::last_value + 1))
-        .returning(hcc::last_value)
-        .get_result(conn)?;
     Ok(format!("{prefix}-{n:05}"))
+}
+
+diesel::define_sql_function! {
+    /// PostgreSQL's next number for a code prefix (migration 000012).
+    fn hazard_code_next(prefix: Text) -> diesel::sql_types::BigInt;
 }
 
 pub struct NewHazard<'a> {

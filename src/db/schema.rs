@@ -357,7 +357,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    hazard_tallies (jurisdiction_code, sector_code, level, source, month) {
+    /// One row per tally on SQLite; on PostgreSQL one per tally and writing session (`slot`,
+    /// migration 000012), summed by every reader.
+    hazard_tallies (jurisdiction_code, sector_code, level, source, month, slot) {
         city_code -> Text,
         county_code -> Text,
         jurisdiction_code -> Text,
@@ -365,6 +367,7 @@ diesel::table! {
         level -> Text,
         source -> Text,
         month -> Text,
+        slot -> Integer,
         found -> BigInt,
         closed -> BigInt,
         listed -> BigInt,

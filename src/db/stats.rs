@@ -416,3 +416,17 @@ mod tests {
         );
     }
 }
+
+/// Folds the sessions' tally slots into one row per tally (`hazard_tally_fold`, migration
+/// 000012) and answers how many slot rows it moved. PostgreSQL only: SQLite keeps one row per
+/// tally. Safe beside writers and on several nodes at once (it skips rows a writer holds).
+pub fn fold_tallies(conn: &mut AnyConnection) -> QueryResult<i64> {
+    match conn {
+        AnyConnection::Postgresql(c) => diesel::select(hazard_tally_fold()).get_result(c),
+        AnyConnection::Sqlite(_) => Ok(0),
+    }
+}
+
+diesel::define_sql_function! {
+    fn hazard_tally_fold() -> BigInt;
+}

@@ -24,7 +24,7 @@ const LAYERS: [&str; 8] = [
     "auth",
     "db",
     "http error state attachment_store",
-    "routes",
+    "routes background",
     "openapi app",
     "cli",
     "main",

@@ -403,135 +403,211 @@ fn answered(body: &Value) -> std::collections::BTreeMap<String, [i64; 7]> {
 // The statistics are read from tallies kept by triggers (whole months) plus rows (the other
 // days, and overdue). Whatever writes the hazards — the API, concurrent clients, plain SQL —
 // every answer equals a recount from the rows, for every grouping, scope and period.
-both!(tallies_agree_with_a_recount_from_the_rows, |app| {
-    let (city, county, _) = fixture(app).await;
-    let ent: i64 = app.sql_texts("SELECT CAST(MIN(id) AS TEXT) AS t FROM enterprises")[0]
-        .parse()
-        .unwrap();
-    // Through the API: concurrent creates into one tally, a regrade, a cancelled listing.
-    let creates = (0..8).map(|i| {
-        let body = major_documents(five_fixes(
-            hazard_body(Some(ent), "general", &format!("2026-07-{:02}", 10 + i)),
-            "2026-08-01",
-        ));
-        let city = city.clone();
-        async move { app.post(&city, "/api/v1/hazards", &body).await }
-    });
-    let made: Vec<i64> = futures_util::future::join_all(creates)
-        .await
-        .into_iter()
-        .map(|r| {
-            r.assert_status(201);
-            r.id()
-        })
-        .collect();
-    app.act(
-        &city,
-        made[0],
-        json!({"action": "regrade", "level": "major", "reason": "复核为重大"}),
-    )
-    .await
-    .assert_status(200);
-    let l = app
-        .post(&city, "/api/v1/listings", &json!({"hazard_id": made[0], "level": "city", "notice_no": "督〔2026〕9号", "requirements": "整改", "responsible_unit": "企业", "deadline": "2026-12-31"}))
-        .await;
-    l.assert_status(201);
-    app.post(
-        &city,
-        &format!("/api/v1/listings/{}/cancel", l.id()),
-        &json!({"reason": "误挂"}),
-    )
-    .await
-    .assert_status(200);
-    app.act(&city, made[1], json!({"action": "void", "reason": "重复"}))
+// The server's own fold must not run in the middle (it would fold the slots early).
+both!(
+    tallies_agree_with_a_recount_from_the_rows,
+    env = [("HAZREG_TALLY_FOLD_INTERVAL_SECS", "86400")],
+    |app| {
+        let (city, county, _) = fixture(app).await;
+        let ent: i64 = app.sql_texts("SELECT CAST(MIN(id) AS TEXT) AS t FROM enterprises")[0]
+            .parse()
+            .unwrap();
+        // Through the API: concurrent creates into one tally, a regrade, a cancelled listing.
+        let creates = (0..8).map(|i| {
+            let body = major_documents(five_fixes(
+                hazard_body(Some(ent), "general", &format!("2026-07-{:02}", 10 + i)),
+                "2026-08-01",
+            ));
+            let city = city.clone();
+            async move { app.post(&city, "/api/v1/hazards", &body).await }
+        });
+        let made: Vec<i64> = futures_util::future::join_all(creates)
+            .await
+            .into_iter()
+            .map(|r| {
+                r.assert_status(201);
+                r.id()
+            })
+            .collect();
+        app.act(
+            &city,
+            made[0],
+            json!({"action": "regrade", "level": "major", "reason": "复核为重大"}),
+        )
         .await
         .assert_status(200);
-    // Plain SQL, as a bulk load or a repair would write: a copy of every hazard in another
-    // month, moved, regraded, closed and deleted rows, an approved extension.
-    app.sql(
-        "INSERT INTO hazards (code, enterprise_id, jurisdiction_code, county_code, city_code, \
+        let l = app
+        .post(&city, "/api/v1/listings", &json!({"hazard_id": made[0], "level": "city", "notice_no": "督〔2026〕9号", "requirements": "整改", "responsible_unit": "企业", "deadline": "2026-12-31"}))
+        .await;
+        l.assert_status(201);
+        app.post(
+            &city,
+            &format!("/api/v1/listings/{}/cancel", l.id()),
+            &json!({"reason": "误挂"}),
+        )
+        .await
+        .assert_status(200);
+        app.act(&city, made[1], json!({"action": "void", "reason": "重复"}))
+            .await
+            .assert_status(200);
+        // Plain SQL, as a bulk load or a repair would write: a copy of every hazard in another
+        // month, moved, regraded, closed and deleted rows, an approved extension.
+        app.sql(
+            "INSERT INTO hazards (code, enterprise_id, jurisdiction_code, county_code, city_code, \
          sector_code, title, description, level, source, discovered_on, deadline_key, status, \
          listed, reported_by, created_at, updated_at, version) \
          SELECT code || '-copy', enterprise_id, jurisdiction_code, county_code, city_code, \
          sector_code, title, description, level, source, '2026-09-14', deadline_key, status, \
          listed, reported_by, created_at, updated_at, version FROM hazards",
-    );
-    app.sql(&format!(
+        );
+        app.sql(&format!(
         "UPDATE hazards SET discovered_on = '2026-10-02', sector_code = 'construction' WHERE id = {}",
         made[2]
     ));
-    app.sql(&format!(
-        "UPDATE hazards SET status = 'closed' WHERE id = {}",
-        made[3]
-    ));
-    app.sql(&format!(
-        "UPDATE hazards SET level = 'major' WHERE id = {}",
-        made[4]
-    ));
-    app.sql("DELETE FROM hazards WHERE code LIKE '%-copy' AND status = 'void'");
-    app.sql(&format!(
+        app.sql(&format!(
+            "UPDATE hazards SET status = 'closed' WHERE id = {}",
+            made[3]
+        ));
+        app.sql(&format!(
+            "UPDATE hazards SET level = 'major' WHERE id = {}",
+            made[4]
+        ));
+        app.sql("DELETE FROM hazards WHERE code LIKE '%-copy' AND status = 'void'");
+        app.sql(&format!(
         "INSERT INTO deadline_extensions (subject_type, subject_id, old_deadline, new_deadline, \
          reason, status, requested_by, requested_at) SELECT 'hazard', id, '2026-08-01', '2026-12-01', \
          'x', 'approved', reported_by, created_at FROM hazards WHERE id = {}",
         made[5]
     ));
 
-    let rows = rows_of(app);
-    assert!(rows.len() > 20, "{}", rows.len());
-    let today = "2026-11-29";
-    let periods = [
-        (None, "2026-01-01", "2026-12-31"),
-        (
-            Some(("2025-01-01", "2026-12-31")),
-            "2025-01-01",
-            "2026-12-31",
-        ),
-        (
-            Some(("2026-03-15", "2026-11-20")),
-            "2026-03-15",
-            "2026-11-20",
-        ),
-        (
-            Some(("2026-07-12", "2026-07-14")),
-            "2026-07-12",
-            "2026-07-14",
-        ),
-        (
-            Some(("2025-12-01", "2026-09-30")),
-            "2025-12-01",
-            "2026-09-30",
-        ),
-    ];
-    let mut compared = 0;
-    for (token, within) in [
-        (
-            &city,
-            Box::new(|_: &Counted| true) as Box<dyn Fn(&Counted) -> bool>,
-        ),
-        (&county, Box::new(|h: &Counted| h.county == "431302")),
-    ] {
-        for group_by in ["jurisdiction", "sector", "level", "source", "month"] {
-            for (query, from, to) in periods {
-                let range = query
-                    .map(|(a, b)| format!("&from={a}&to={b}"))
-                    .unwrap_or_default();
-                let r = app
-                    .get(
-                        token,
-                        &format!("/api/v1/stats/hazards?group_by={group_by}{range}"),
-                    )
-                    .await;
-                r.assert_status(200);
-                let expected = recount(&rows, &within, group_by, from, to, today);
-                assert_eq!(
-                    answered(&r.body),
-                    expected,
-                    "group_by={group_by} {from}..{to}"
+        let rows = rows_of(app);
+        assert!(rows.len() > 20, "{}", rows.len());
+        let today = "2026-11-29";
+        let periods = [
+            (None, "2026-01-01", "2026-12-31"),
+            (
+                Some(("2025-01-01", "2026-12-31")),
+                "2025-01-01",
+                "2026-12-31",
+            ),
+            (
+                Some(("2026-03-15", "2026-11-20")),
+                "2026-03-15",
+                "2026-11-20",
+            ),
+            (
+                Some(("2026-07-12", "2026-07-14")),
+                "2026-07-12",
+                "2026-07-14",
+            ),
+            (
+                Some(("2025-12-01", "2026-09-30")),
+                "2025-12-01",
+                "2026-09-30",
+            ),
+        ];
+        // On PostgreSQL each session adds to its own slot of a tally, and the server folds the
+        // slots into one row now and then: the answers are the same before and after a fold.
+        let mut compared = 0;
+        for pass in ["as written", "folded"] {
+            if pass == "folded" && app.backend == Backend::Postgres {
+                let slots = |app: &TestApp| {
+                    app.sql_texts(
+                        "SELECT CAST(COUNT(*) AS TEXT) AS t FROM hazard_tallies WHERE slot <> 0",
+                    )[0]
+                    .clone()
+                };
+                assert_ne!(
+                    slots(app),
+                    "0",
+                    "the writes above left no slot rows to fold"
                 );
-                compared += expected.len();
+                app.sql("SELECT hazard_tally_fold()");
+                assert_eq!(slots(app), "0");
+            }
+            for (token, within) in [
+                (
+                    &city,
+                    Box::new(|_: &Counted| true) as Box<dyn Fn(&Counted) -> bool>,
+                ),
+                (&county, Box::new(|h: &Counted| h.county == "431302")),
+            ] {
+                for group_by in ["jurisdiction", "sector", "level", "source", "month"] {
+                    for (query, from, to) in periods {
+                        let range = query
+                            .map(|(a, b)| format!("&from={a}&to={b}"))
+                            .unwrap_or_default();
+                        let r = app
+                            .get(
+                                token,
+                                &format!("/api/v1/stats/hazards?group_by={group_by}{range}"),
+                            )
+                            .await;
+                        r.assert_status(200);
+                        let expected = recount(&rows, &within, group_by, from, to, today);
+                        assert_eq!(
+                            answered(&r.body),
+                            expected,
+                            "group_by={group_by} {from}..{to}"
+                        );
+                        compared += expected.len();
+                    }
+                }
+                assert!(rows.iter().all(|h| !h.city.is_empty()));
             }
         }
-        assert!(rows.iter().all(|h| !h.city.is_empty()));
+        assert!(compared > 200, "{compared}");
     }
-    assert!(compared > 100, "{compared}");
-});
+);
+
+// The server folds PostgreSQL's tally slots by itself (HAZREG_TALLY_FOLD_INTERVAL_SECS), while
+// clients write, and the figures stay exact.
+both!(
+    the_server_folds_tally_slots_while_clients_write,
+    env = [("HAZREG_TALLY_FOLD_INTERVAL_SECS", "1")],
+    |app| {
+        let (city, _, _) = fixture(app).await;
+        let ent: i64 = app.sql_texts("SELECT CAST(MIN(id) AS TEXT) AS t FROM enterprises")[0]
+            .parse()
+            .unwrap();
+        let found = |r: &crate::support::Resp| -> i64 {
+            r.body["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|g| g["found"].as_i64().unwrap())
+                .sum()
+        };
+        let stats = "/api/v1/stats/hazards?group_by=level&from=2026-01-01&to=2026-10-31";
+        let before = app.get(&city, stats).await;
+        before.assert_status(200);
+        let creates = (0..12).map(|i| {
+            let body = hazard_body(Some(ent), "general", &format!("2026-06-{:02}", 1 + i % 3));
+            let city = city.clone();
+            async move { app.post(&city, "/api/v1/hazards", &body).await }
+        });
+        for r in futures_util::future::join_all(creates).await {
+            r.assert_status(201);
+        }
+        let after = app.get(&city, stats).await;
+        after.assert_status(200);
+        assert_eq!(found(&after), found(&before) + 12);
+        if app.backend == Backend::Postgres {
+            let slots = || {
+                app.sql_texts(
+                    "SELECT CAST(COUNT(*) AS TEXT) AS t FROM hazard_tallies WHERE slot <> 0",
+                )[0]
+                .clone()
+            };
+            let mut waited = 0;
+            while slots() != "0" {
+                assert!(waited < 100, "the slots were not folded within 10 s");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                waited += 1;
+            }
+            let folded = app.get(&city, stats).await;
+            folded.assert_status(200);
+            assert_eq!(folded.body["rows"], after.body["rows"]);
+        }
+    }
+);

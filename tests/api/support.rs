@@ -377,12 +377,22 @@ impl TestApp {
         at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
     }
 
+    /// A connection to the test's SQLite file that waits for the server's writers (its
+    /// background jobs write at start) rather than failing at once.
+    fn sqlite_connection(&self) -> diesel::SqliteConnection {
+        let path = self.database_url.trim_start_matches("sqlite://");
+        let mut c = diesel::SqliteConnection::establish(path).expect("sqlite");
+        diesel::sql_query("PRAGMA busy_timeout = 10000")
+            .execute(&mut c)
+            .expect("busy timeout");
+        c
+    }
+
     /// Runs a statement directly on the test's database (fixtures for what has no API yet).
     pub fn sql(&self, statement: &str) {
         match self.backend {
             Backend::Sqlite => {
-                let path = self.database_url.trim_start_matches("sqlite://");
-                let mut c = diesel::SqliteConnection::establish(path).expect("sqlite");
+                let mut c = self.sqlite_connection();
                 diesel::sql_query(statement)
                     .execute(&mut c)
                     .expect("fixture statement");
@@ -405,8 +415,7 @@ impl TestApp {
         }
         let rows: Vec<Text> = match self.backend {
             Backend::Sqlite => {
-                let path = self.database_url.trim_start_matches("sqlite://");
-                let mut c = diesel::SqliteConnection::establish(path).expect("sqlite");
+                let mut c = self.sqlite_connection();
                 diesel::sql_query(query).load(&mut c).expect("query")
             }
             Backend::Postgres => {

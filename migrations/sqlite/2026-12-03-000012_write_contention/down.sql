@@ -1,0 +1,1 @@
+ALTER TABLE hazard_tallies DROP COLUMN slot;

@@ -1,0 +1,74 @@
+//! Work the server does by itself, on a timer: the purge of expired idempotency keys and ended
+//! sessions (one node per run, `db::jobs`), and the fold of PostgreSQL's statistics tally slots
+//! (`db::stats::fold_tallies`). Started with the server (`app::serve_shared`).
+
+use actix_web::web;
+
+use crate::state::AppState;
+
+pub fn start(state: &web::Data<AppState>) {
+    // Which node claimed which run is kept in `job_claims` (with this id) for a day.
+    let node = uuid::Uuid::new_v4().simple().to_string();
+    every(
+        state,
+        state.config.purge_interval,
+        "purge",
+        move |c, now, interval| {
+            let slot = now.and_utc().timestamp() / interval.as_secs().max(1) as i64;
+            crate::db::jobs::run_once(
+                c,
+                "purge",
+                slot,
+                &node,
+                now - chrono::Duration::days(1),
+                |c| {
+                    crate::db::idempotency::purge_expired(c)?;
+                    crate::db::sessions::purge_ended(c)?;
+                    Ok(())
+                },
+            )
+        },
+    );
+    // Needs no claim: folds on several nodes take disjoint rows (`db::stats::fold_tallies`).
+    every(
+        state,
+        state.config.tally_fold_interval,
+        "fold_tallies",
+        |c, _, _| Ok(crate::db::stats::fold_tallies(c)? > 0),
+    );
+}
+
+/// Runs `work` every `interval` on the database, on this node, for as long as the server runs;
+/// `work` answers whether it did anything (for the debug log). A failed run is logged and the
+/// next one comes at the next tick.
+fn every<F>(state: &AppState, interval: std::time::Duration, job: &'static str, work: F)
+where
+    F: Fn(
+            &mut crate::db::AnyConnection,
+            chrono::NaiveDateTime,
+            std::time::Duration,
+        ) -> diesel::QueryResult<bool>
+        + Send
+        + Sync
+        + 'static,
+{
+    let db = state.db.clone();
+    let work = std::sync::Arc::new(work);
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(interval);
+        loop {
+            tick.tick().await;
+            let work = work.clone();
+            let ran = db
+                .run(move |c| {
+                    work(c, crate::db::now(), interval).map_err(crate::error::ApiError::from)
+                })
+                .await;
+            match ran {
+                Ok(true) => tracing::debug!(job, "ran"),
+                Ok(false) => tracing::debug!(job, "nothing to do, or claimed by another node"),
+                Err(e) => tracing::warn!(job, error = %e, "background job failed"),
+            }
+        }
+    });
+}
