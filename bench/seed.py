@@ -7,7 +7,8 @@
 Flow: start the server once on an empty database (it migrates, loads bench/reference.json and
 creates `admin`), stop it, bulk-load enterprises, hazards and listings with SQL (PostgreSQL:
 COPY FROM STDIN through psql; SQLite: executemany in one transaction), move
-hazard_code_counters past the loaded codes, then (VACUUM) ANALYZE. A database already seeded
+hazard_code_counters past the loaded codes (PostgreSQL: and the code sequences, via
+hazard_code_sync()), then (VACUUM) ANALYZE. A database already seeded
 with the same sizes is reused unless --fresh. Standard library only.
 """
 
@@ -543,6 +544,8 @@ def load_postgres(pg, world, n_ent, n_haz, r, open_tail):
         sql.append("INSERT INTO hazard_code_counters (prefix, last_value) VALUES " + values +
                    " ON CONFLICT (prefix) DO UPDATE SET last_value = "
                    "GREATEST(hazard_code_counters.last_value, EXCLUDED.last_value);")
+        # The server numbers codes from a sequence per prefix, which must pass the loaded codes.
+        sql.append("SELECT hazard_code_sync();")
     for t in tables:
         sql.append(f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), GREATEST(1, (SELECT COALESCE(MAX(id), 0) FROM {t})));")
         for _, ddl in saved[t]:
