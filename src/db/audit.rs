@@ -101,6 +101,7 @@ fn jurisdiction_of(
     entity_type: &str,
     entity_id: &str,
 ) -> QueryResult<Option<Place>> {
+    use super::schema::jurisdictions as j;
     use super::schema::{
         accounts as a, enterprises as e, hazards as h, list_submissions as ls, listings as l,
         measure_items as mi, problem_items as pi,
@@ -108,37 +109,24 @@ fn jurisdiction_of(
     let Ok(id) = entity_id.parse::<i64>() else {
         return Ok(None);
     };
-    let code: Option<String> = match entity_type {
-        "hazard" => h::table
-            .find(id)
-            .select(h::jurisdiction_code)
-            .first(conn)
-            .optional()?,
-        "enterprise" => e::table
-            .find(id)
-            .select(e::jurisdiction_code)
-            .first(conn)
-            .optional()?,
-        "listing" => l::table
-            .find(id)
-            .select(l::jurisdiction_code)
-            .first(conn)
-            .optional()?,
-        "problem_item" => pi::table
-            .find(id)
-            .select(pi::owner_jurisdiction_code)
-            .first(conn)
-            .optional()?,
-        "measure_item" => mi::table
-            .find(id)
-            .select(mi::owner_jurisdiction_code)
-            .first(conn)
-            .optional()?,
-        "list_submission" => ls::table
-            .find(id)
-            .select(ls::owner_jurisdiction_code)
-            .first(conn)
-            .optional()?,
+    type PlaceRow = (String, String, Option<String>, Option<String>);
+    // The jurisdiction row of the entity's jurisdiction code, in one query.
+    macro_rules! place_via {
+        ($code:expr) => {
+            j::table
+                .filter(j::code.nullable().eq($code.single_value()))
+                .select((j::code, j::path, j::city_code, j::county_code))
+                .first::<PlaceRow>(conn)
+                .optional()?
+        };
+    }
+    let row = match entity_type {
+        "hazard" => place_via!(h::table.find(id).select(h::jurisdiction_code)),
+        "enterprise" => place_via!(e::table.find(id).select(e::jurisdiction_code)),
+        "listing" => place_via!(l::table.find(id).select(l::jurisdiction_code)),
+        "problem_item" => place_via!(pi::table.find(id).select(pi::owner_jurisdiction_code)),
+        "measure_item" => place_via!(mi::table.find(id).select(mi::owner_jurisdiction_code)),
+        "list_submission" => place_via!(ls::table.find(id).select(ls::owner_jurisdiction_code)),
         "account" => {
             let binding: Option<(Option<String>, Option<i64>)> = a::table
                 .find(id)
@@ -146,25 +134,20 @@ fn jurisdiction_of(
                 .first(conn)
                 .optional()?;
             match binding {
-                Some((Some(code), _)) => Some(code),
-                Some((None, Some(enterprise))) => e::table
-                    .find(enterprise)
-                    .select(e::jurisdiction_code)
-                    .first(conn)
+                Some((Some(code), _)) => j::table
+                    .find(code)
+                    .select((j::code, j::path, j::city_code, j::county_code))
+                    .first::<PlaceRow>(conn)
                     .optional()?,
+                Some((None, Some(enterprise))) => {
+                    place_via!(e::table.find(enterprise).select(e::jurisdiction_code))
+                }
                 _ => None,
             }
         }
         _ => None,
     };
-    let Some(code) = code else { return Ok(None) };
-    use super::schema::jurisdictions as j;
-    let row: Option<(String, Option<String>, Option<String>)> = j::table
-        .find(&code)
-        .select((j::path, j::city_code, j::county_code))
-        .first(conn)
-        .optional()?;
-    Ok(row.map(|(path, city, county)| Place {
+    Ok(row.map(|(code, path, city, county)| Place {
         city: city.unwrap_or_else(|| code.clone()),
         county: county.unwrap_or_else(|| code.clone()),
         path,
