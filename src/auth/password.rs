@@ -8,7 +8,7 @@
 //! letting every request's latency grow.
 //!
 //! The hashes run on the module's own threads, not on the pool that runs database work, and
-//! those threads run at a lower scheduling priority (nice 10 on Linux): when the CPUs are
+//! those threads run at a lower scheduling priority (nice 19, the lowest, on Linux): when the CPUs are
 //! busy the kernel gives list and write requests the time first, and a login storm slows
 //! logins rather than everything else.
 
@@ -43,7 +43,7 @@ struct Hashers {
 }
 
 /// The nice value the hashing threads run at (0 is normal, 19 the lowest).
-const HASHER_NICE: i32 = 10;
+const HASHER_NICE: i32 = 19;
 
 impl Hashers {
     fn start(threads: usize) -> anyhow::Result<Hashers> {
