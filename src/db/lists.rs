@@ -9,14 +9,30 @@ use super::schema::{
     hazards, list_submissions as ls, measure_item_problems as mip, measure_items as mi,
     problem_item_hazards as pih, problem_items as pi,
 };
-use super::scope::{under_path, Scope};
+use super::scope::{under_path, units_of, within, Scope};
 use super::AnyConnection;
+use crate::domain::jurisdiction::Reach;
+
+/// Rows of a list table owned at or below `reach`, through the owner's city and county-level
+/// columns (migration 000013), which its `(scope column, id)` indexes serve.
+macro_rules! owned_within {
+    ($t:ident, $reach:expr) => {
+        within!(
+            $reach,
+            $t::owner_city_code,
+            $t::owner_county_code,
+            $t::owner_jurisdiction_code
+        )
+    };
+}
 
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = pi)]
 pub struct ProblemRow {
     pub id: i64,
     pub owner_jurisdiction_code: String,
+    pub owner_city_code: String,
+    pub owner_county_code: String,
     pub department_id: Option<i64>,
     pub sector_code: Option<String>,
     pub title: String,
@@ -47,6 +63,8 @@ pub struct ProblemValues<'a> {
 pub struct MeasureRow {
     pub id: i64,
     pub owner_jurisdiction_code: String,
+    pub owner_city_code: String,
+    pub owner_county_code: String,
     pub department_id: Option<i64>,
     pub title: String,
     pub kind: MeasureKind,
@@ -88,12 +106,12 @@ pub struct ItemFilter {
 
 pub fn problem_visible(
     conn: &mut AnyConnection,
-    path: &str,
+    reach: &Reach,
     id: i64,
 ) -> QueryResult<Option<ProblemRow>> {
     pi::table
         .filter(pi::id.eq(id))
-        .filter(under_path!(pi::owner_jurisdiction_code, path))
+        .filter(owned_within!(pi, reach))
         .select(ProblemRow::as_select())
         .first(conn)
         .optional()
@@ -101,12 +119,12 @@ pub fn problem_visible(
 
 pub fn measure_visible(
     conn: &mut AnyConnection,
-    path: &str,
+    reach: &Reach,
     id: i64,
 ) -> QueryResult<Option<MeasureRow>> {
     mi::table
         .filter(mi::id.eq(id))
-        .filter(under_path!(mi::owner_jurisdiction_code, path))
+        .filter(owned_within!(mi, reach))
         .select(MeasureRow::as_select())
         .first(conn)
         .optional()
@@ -114,11 +132,31 @@ pub fn measure_visible(
 
 pub fn list_problems(
     conn: &mut AnyConnection,
-    path: &str,
+    reach: &Reach,
     f: &ItemFilter,
 ) -> QueryResult<Vec<ProblemRow>> {
+    problems_query(reach, f).load(conn)
+}
+
+/// The plan of [`list_problems`]'s query (`db::plan`).
+pub fn list_problems_plan(
+    conn: &mut AnyConnection,
+    reach: &Reach,
+    f: &ItemFilter,
+) -> QueryResult<Vec<String>> {
+    super::plan::explain(conn, problems_query(reach, f))
+}
+
+fn problems_query(
+    reach: &Reach,
+    f: &ItemFilter,
+) -> pi::BoxedQuery<
+    'static,
+    super::scope::Backend,
+    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<ProblemRow, super::scope::Backend>>,
+> {
     let mut q = pi::table
-        .filter(under_path!(pi::owner_jurisdiction_code, path))
+        .filter(owned_within!(pi, reach))
         .select(ProblemRow::as_select())
         .into_boxed();
     if let Some(o) = &f.owner {
@@ -145,16 +183,36 @@ pub fn list_problems(
     if let Some(a) = f.after_id {
         q = q.filter(pi::id.gt(a));
     }
-    q.order(pi::id.asc()).limit(f.fetch).load(conn)
+    q.order(pi::id.asc()).limit(f.fetch)
 }
 
 pub fn list_measures(
     conn: &mut AnyConnection,
-    path: &str,
+    reach: &Reach,
     f: &ItemFilter,
 ) -> QueryResult<Vec<MeasureRow>> {
+    measures_query(reach, f).load(conn)
+}
+
+/// The plan of [`list_measures`]'s query (`db::plan`).
+pub fn list_measures_plan(
+    conn: &mut AnyConnection,
+    reach: &Reach,
+    f: &ItemFilter,
+) -> QueryResult<Vec<String>> {
+    super::plan::explain(conn, measures_query(reach, f))
+}
+
+fn measures_query(
+    reach: &Reach,
+    f: &ItemFilter,
+) -> mi::BoxedQuery<
+    'static,
+    super::scope::Backend,
+    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<MeasureRow, super::scope::Backend>>,
+> {
     let mut q = mi::table
-        .filter(under_path!(mi::owner_jurisdiction_code, path))
+        .filter(owned_within!(mi, reach))
         .select(MeasureRow::as_select())
         .into_boxed();
     if let Some(o) = &f.owner {
@@ -178,7 +236,7 @@ pub fn list_measures(
     if let Some(a) = f.after_id {
         q = q.filter(mi::id.gt(a));
     }
-    q.order(mi::id.asc()).limit(f.fetch).load(conn)
+    q.order(mi::id.asc()).limit(f.fetch)
 }
 
 /// The linked hazard ids of several problem items, in one query.
@@ -236,9 +294,12 @@ pub fn insert_problem(
     links: &[i64],
 ) -> QueryResult<ProblemRow> {
     let now = super::now();
+    let owner = units_of(conn, v.owner_jurisdiction_code)?;
     let row: ProblemRow = diesel::insert_into(pi::table)
         .values((
             v,
+            pi::owner_city_code.eq(owner.city),
+            pi::owner_county_code.eq(owner.county),
             pi::created_at.eq(now),
             pi::updated_at.eq(now),
             pi::version.eq(1i64),
@@ -255,6 +316,7 @@ pub fn update_problem(
     v: &ProblemValues<'_>,
     links: &[i64],
 ) -> QueryResult<Option<ProblemRow>> {
+    let owner = units_of(conn, v.owner_jurisdiction_code)?;
     let row: Option<ProblemRow> = diesel::update(
         pi::table
             .filter(pi::id.eq(id))
@@ -262,6 +324,8 @@ pub fn update_problem(
     )
     .set((
         v,
+        pi::owner_city_code.eq(owner.city),
+        pi::owner_county_code.eq(owner.county),
         pi::updated_at.eq(super::now()),
         pi::version.eq(version + 1),
     ))
@@ -289,9 +353,12 @@ pub fn insert_measure(
     links: &[i64],
 ) -> QueryResult<MeasureRow> {
     let now = super::now();
+    let owner = units_of(conn, v.owner_jurisdiction_code)?;
     let row: MeasureRow = diesel::insert_into(mi::table)
         .values((
             v,
+            mi::owner_city_code.eq(owner.city),
+            mi::owner_county_code.eq(owner.county),
             mi::created_at.eq(now),
             mi::updated_at.eq(now),
             mi::version.eq(1i64),
@@ -308,6 +375,7 @@ pub fn update_measure(
     v: &MeasureValues<'_>,
     links: &[i64],
 ) -> QueryResult<Option<MeasureRow>> {
+    let owner = units_of(conn, v.owner_jurisdiction_code)?;
     let row: Option<MeasureRow> = diesel::update(
         mi::table
             .filter(mi::id.eq(id))
@@ -315,6 +383,8 @@ pub fn update_measure(
     )
     .set((
         v,
+        mi::owner_city_code.eq(owner.city),
+        mi::owner_county_code.eq(owner.county),
         mi::updated_at.eq(super::now()),
         mi::version.eq(version + 1),
     ))
@@ -373,6 +443,8 @@ pub fn owner_items(
 pub struct SubmissionRow {
     pub id: i64,
     pub owner_jurisdiction_code: String,
+    pub owner_city_code: String,
+    pub owner_county_code: String,
     pub department_id: Option<i64>,
     pub period: String,
     pub status: SubmissionStatus,
@@ -416,9 +488,12 @@ pub fn insert_submission(
     by: i64,
 ) -> QueryResult<SubmissionRow> {
     let now = super::now();
+    let units = units_of(conn, owner)?;
     diesel::insert_into(ls::table)
         .values((
             ls::owner_jurisdiction_code.eq(owner),
+            ls::owner_city_code.eq(units.city),
+            ls::owner_county_code.eq(units.county),
             ls::department_id.eq(department),
             ls::period.eq(period),
             ls::status.eq(SubmissionStatus::Submitted.as_str()),
@@ -434,12 +509,12 @@ pub fn insert_submission(
 
 pub fn submission_visible(
     conn: &mut AnyConnection,
-    path: &str,
+    reach: &Reach,
     id: i64,
 ) -> QueryResult<Option<SubmissionRow>> {
     ls::table
         .filter(ls::id.eq(id))
-        .filter(under_path!(ls::owner_jurisdiction_code, path))
+        .filter(owned_within!(ls, reach))
         .select(SubmissionRow::as_select())
         .first(conn)
         .optional()
@@ -458,11 +533,31 @@ pub struct SubmissionFilter {
 
 pub fn list_submissions(
     conn: &mut AnyConnection,
-    path: &str,
+    reach: &Reach,
     f: &SubmissionFilter,
 ) -> QueryResult<Vec<SubmissionRow>> {
+    submissions_query(reach, f).load(conn)
+}
+
+/// The plan of [`list_submissions`]'s query (`db::plan`).
+pub fn list_submissions_plan(
+    conn: &mut AnyConnection,
+    reach: &Reach,
+    f: &SubmissionFilter,
+) -> QueryResult<Vec<String>> {
+    super::plan::explain(conn, submissions_query(reach, f))
+}
+
+fn submissions_query(
+    reach: &Reach,
+    f: &SubmissionFilter,
+) -> ls::BoxedQuery<
+    'static,
+    super::scope::Backend,
+    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<SubmissionRow, super::scope::Backend>>,
+> {
     let mut q = ls::table
-        .filter(under_path!(ls::owner_jurisdiction_code, path))
+        .filter(owned_within!(ls, reach))
         .select(SubmissionRow::as_select())
         .into_boxed();
     if let Some(o) = &f.owner {
@@ -480,7 +575,7 @@ pub fn list_submissions(
     if let Some(a) = f.after_id {
         q = q.filter(ls::id.gt(a));
     }
-    q.order(ls::id.asc()).limit(f.fetch).load(conn)
+    q.order(ls::id.asc()).limit(f.fetch)
 }
 
 /// Records the review of a submission still `submitted`; `None` if it was reviewed meanwhile.

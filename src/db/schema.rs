@@ -260,6 +260,8 @@ diesel::table! {
     problem_items (id) {
         id -> BigInt,
         owner_jurisdiction_code -> Text,
+        owner_city_code -> Text,
+        owner_county_code -> Text,
         department_id -> Nullable<BigInt>,
         sector_code -> Nullable<Text>,
         title -> Text,
@@ -284,6 +286,8 @@ diesel::table! {
     measure_items (id) {
         id -> BigInt,
         owner_jurisdiction_code -> Text,
+        owner_city_code -> Text,
+        owner_county_code -> Text,
         department_id -> Nullable<BigInt>,
         title -> Text,
         kind -> Text,
@@ -308,6 +312,8 @@ diesel::table! {
     list_submissions (id) {
         id -> BigInt,
         owner_jurisdiction_code -> Text,
+        owner_city_code -> Text,
+        owner_county_code -> Text,
         department_id -> Nullable<BigInt>,
         period -> Text,
         status -> Text,

@@ -171,9 +171,9 @@ pub fn accounts_visible(p: &Principal) -> AccountFilter {
 
 /// Which owners' lists a scope can see: lists of units at or below the caller's jurisdiction.
 /// Enterprise accounts see none.
-pub fn list_owner_path(scope: &Scope) -> Option<&str> {
+pub fn list_owner_reach(scope: &Scope) -> Option<&Reach> {
     match scope {
-        Scope::Subtree { path, .. } => Some(path),
+        Scope::Subtree { reach, .. } => Some(reach),
         Scope::Enterprise(_) => None,
     }
 }

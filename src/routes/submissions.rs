@@ -19,7 +19,7 @@ use crate::http::idempotency::{self, Created};
 use crate::http::page::{self, Listing};
 use crate::http::{ApiJson, IdempotencyKey};
 use crate::routes::lists::{
-    check_owner, lists_path, measure_items, problem_items, MeasureItem, ProblemItem,
+    check_owner, lists_reach, measure_items, problem_items, MeasureItem, ProblemItem,
 };
 use crate::routes::with_etag;
 use crate::state::AppState;
@@ -176,7 +176,7 @@ pub async fn create_submission(
     let actor = Actor::from(&p);
     idempotency::create(
         &state, p.account_id, key, "create_submission", body.sha256, move |c| {
-        lists_path(&p)?;
+        lists_reach(&p)?;
         // One consistent view of the items and their links, even while others edit them.
         crate::db::repeatable_read(c)?;
         let mut e = Errors::default();
@@ -249,7 +249,7 @@ pub async fn list_submissions(
         fetch: paging.fetch(),
     };
     let rows = state
-        .run(move |c| Ok(lists::list_submissions(c, &lists_path(&p)?, &f)?))
+        .run(move |c| Ok(lists::list_submissions(c, &lists_reach(&p)?, &f)?))
         .await?;
     let page = paging.finish(rows, |r| r.id, SubmissionResponse::try_from);
     let items = page.items.into_iter().collect::<ApiResult<Vec<_>>>()?;
@@ -280,7 +280,7 @@ pub async fn get_submission(
     let id = id.into_inner();
     let row = state
         .run(move |c| {
-            lists::submission_visible(c, &lists_path(&p)?, id)?.ok_or_else(ApiError::not_found)
+            lists::submission_visible(c, &lists_reach(&p)?, id)?.ok_or_else(ApiError::not_found)
         })
         .await?;
     let version = row.version;
@@ -327,7 +327,7 @@ pub async fn review_submission(
     let row = state
         .run(move |c| {
             write_tx(c, |c| {
-                let row = lists::submission_visible(c, &lists_path(&p)?, id)?
+                let row = lists::submission_visible(c, &lists_reach(&p)?, id)?
                     .ok_or_else(ApiError::not_found)?;
                 policy::review_submissions(&p)?;
                 rules::check_reviewable(row.status)?;

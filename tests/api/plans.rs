@@ -1,6 +1,6 @@
 //! The list queries keep an index that serves them at every scope, on both databases.
 //!
-//! Thousands of hazards, enterprises, listings and audit events are loaded with SQL (uneven over
+//! Thousands of hazards, enterprises, listings, list items, submissions and audit events are loaded with SQL (uneven over
 //! the counties, a tenth in a second city, one zone left empty, few matches for the search
 //! term), then the plan of the exact query each list endpoint runs (`db::*::list_plan`) is read
 //! for each scope and shape. A full scan of the table, or a walk of its primary key (the same
@@ -14,6 +14,7 @@ use hazard_registry::db::audit::AuditFilter;
 use hazard_registry::db::enterprises::EnterpriseFilter;
 use hazard_registry::db::hazards::{list_plan, HazardCursor, HazardListFilter, HazardSort};
 use hazard_registry::db::listings::ListingFilter;
+use hazard_registry::db::lists::{self, ItemFilter, SubmissionFilter};
 use hazard_registry::db::scope::Scope;
 use hazard_registry::db::stats::{hazards_plan, HazardGrouping};
 use hazard_registry::domain::jurisdiction::Reach;
@@ -91,6 +92,29 @@ fn load(app: &TestApp, enterprise: i64, small_enterprise: i64) {
          j.path, h.city_code, h.county_code, h.jurisdiction_code \
          FROM hazards h JOIN jurisdictions j ON j.code = h.jurisdiction_code",
     );
+    // The two lists and their submissions, owned by the counties in the same uneven shares
+    // (and the other city), their scope columns as the server writes them.
+    let owner = format!("CASE WHEN {other_city} THEN '431202' ELSE {county} END");
+    let owner_city = format!("CASE WHEN {other_city} THEN '431200' ELSE '431300' END");
+    app.sql(&format!(
+        "INSERT INTO problem_items (owner_jurisdiction_code, owner_city_code, owner_county_code, \
+         title, description, responsible_unit, deadline, status, created_at, updated_at, version) \
+         SELECT {owner}, {owner_city}, {owner}, '问题' || i, '描述', '单位', {day}, 'open', \
+         CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1 {series}"
+    ));
+    app.sql(&format!(
+        "INSERT INTO measure_items (owner_jurisdiction_code, owner_city_code, owner_county_code, \
+         title, kind, lead_unit, target_date, status, created_at, updated_at, version) \
+         SELECT {owner}, {owner_city}, {owner}, '措施' || i, 'mechanism', '单位', {day}, \
+         'planned', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1 {series}"
+    ));
+    app.sql(&format!(
+        "INSERT INTO list_submissions (owner_jurisdiction_code, owner_city_code, \
+         owner_county_code, period, status, content, content_sha256, submitted_by, \
+         submitted_at, updated_at, version) \
+         SELECT {owner}, {owner_city}, {owner}, 'P' || i, 'submitted', '{{}}', 'x', \
+         (SELECT MIN(id) FROM accounts), CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1 {series}"
+    ));
     // PostgreSQL's autovacuum keeps statistics; the server never runs ANALYZE on SQLite, whose
     // planner then ranks indexes by their equality columns.
     if app.backend == Backend::Postgres {
@@ -356,6 +380,58 @@ async fn check(app: &TestApp) {
             format!("listings: {scope_name}"),
             "listings",
             LISTING_INDEXES,
+            plan,
+        );
+    }
+    // The two lists and the submissions, read by regulators of every level.
+    for reach in [
+        Reach::City("431300".into()),
+        Reach::City("431200".into()),
+        Reach::CountyLevel("431302".into()),
+        Reach::CountyLevel("431300-WBXQ".into()),
+        Reach::Exact("431302001".into()),
+    ] {
+        // With statistics, SQLite reads the lists of the city that owns nine rows in ten in id
+        // order, the page's order, and stops at the page's end (no sort): no full read, as for
+        // the audit log above. Any other plan, or a sort, is judged like the rest.
+        let most = reach == Reach::City("431300".into());
+        let in_page_order = |plan: &[String]| {
+            most && app.backend == Backend::Sqlite
+                && plan.len() == 1
+                && plan[0].trim_start().starts_with("SCAN ")
+        };
+        let mut judge = |what: String, table: &str, indexes: &[&str], plan: Vec<String>| {
+            if !in_page_order(&plan) {
+                judge(what, table, indexes, plan)
+            }
+        };
+        let items = ItemFilter {
+            fetch: 51,
+            ..Default::default()
+        };
+        let plan = lists::list_problems_plan(&mut conn, &reach, &items).expect("plan");
+        judge(
+            format!("problem items: {reach:?}"),
+            "problem_items",
+            &["problem_items_owner"],
+            plan,
+        );
+        let plan = lists::list_measures_plan(&mut conn, &reach, &items).expect("plan");
+        judge(
+            format!("measure items: {reach:?}"),
+            "measure_items",
+            &["measure_items_owner"],
+            plan,
+        );
+        let submissions = SubmissionFilter {
+            fetch: 51,
+            ..Default::default()
+        };
+        let plan = lists::list_submissions_plan(&mut conn, &reach, &submissions).expect("plan");
+        judge(
+            format!("submissions: {reach:?}"),
+            "list_submissions",
+            &["list_submissions_owner"],
             plan,
         );
     }

@@ -5,9 +5,9 @@ use super::*;
 
 /// The caller's reach over lists: regulators and auditors see the lists of units at or below
 /// their jurisdiction; enterprise accounts see none (404).
-pub fn lists_path(p: &Principal) -> ApiResult<String> {
-    crate::db::scope::list_owner_path(&p.scope())
-        .map(str::to_string)
+pub fn lists_reach(p: &Principal) -> ApiResult<Reach> {
+    crate::db::scope::list_owner_reach(&p.scope())
+        .cloned()
         .ok_or_else(ApiError::not_found)
 }
 

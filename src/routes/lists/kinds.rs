@@ -71,8 +71,8 @@ pub trait ListKind: 'static {
         version: i64,
         input: &Self::Input,
     ) -> QueryResult<Option<Self::Row>>;
-    fn visible(c: &mut AnyConnection, path: &str, id: i64) -> QueryResult<Option<Self::Row>>;
-    fn list(c: &mut AnyConnection, path: &str, f: &ItemFilter) -> QueryResult<Vec<Self::Row>>;
+    fn visible(c: &mut AnyConnection, reach: &Reach, id: i64) -> QueryResult<Option<Self::Row>>;
+    fn list(c: &mut AnyConnection, reach: &Reach, f: &ItemFilter) -> QueryResult<Vec<Self::Row>>;
     fn items(c: &mut AnyConnection, rows: Vec<Self::Row>) -> ApiResult<Vec<Self::Item>>;
     fn row_id(row: &Self::Row) -> i64;
     /// (id, version) of an item.
@@ -115,11 +115,11 @@ impl ListKind for Problems {
     ) -> QueryResult<Option<ProblemRow>> {
         lists::update_problem(c, id, version, &problem_values(i), &i.hazard_ids)
     }
-    fn visible(c: &mut AnyConnection, path: &str, id: i64) -> QueryResult<Option<ProblemRow>> {
-        lists::problem_visible(c, path, id)
+    fn visible(c: &mut AnyConnection, reach: &Reach, id: i64) -> QueryResult<Option<ProblemRow>> {
+        lists::problem_visible(c, reach, id)
     }
-    fn list(c: &mut AnyConnection, path: &str, f: &ItemFilter) -> QueryResult<Vec<ProblemRow>> {
-        lists::list_problems(c, path, f)
+    fn list(c: &mut AnyConnection, reach: &Reach, f: &ItemFilter) -> QueryResult<Vec<ProblemRow>> {
+        lists::list_problems(c, reach, f)
     }
     fn items(c: &mut AnyConnection, rows: Vec<ProblemRow>) -> ApiResult<Vec<ProblemItem>> {
         problem_items(c, rows)
@@ -169,11 +169,11 @@ impl ListKind for Measures {
     ) -> QueryResult<Option<MeasureRow>> {
         lists::update_measure(c, id, version, &measure_values(i), &i.problem_ids)
     }
-    fn visible(c: &mut AnyConnection, path: &str, id: i64) -> QueryResult<Option<MeasureRow>> {
-        lists::measure_visible(c, path, id)
+    fn visible(c: &mut AnyConnection, reach: &Reach, id: i64) -> QueryResult<Option<MeasureRow>> {
+        lists::measure_visible(c, reach, id)
     }
-    fn list(c: &mut AnyConnection, path: &str, f: &ItemFilter) -> QueryResult<Vec<MeasureRow>> {
-        lists::list_measures(c, path, f)
+    fn list(c: &mut AnyConnection, reach: &Reach, f: &ItemFilter) -> QueryResult<Vec<MeasureRow>> {
+        lists::list_measures(c, reach, f)
     }
     fn items(c: &mut AnyConnection, rows: Vec<MeasureRow>) -> ApiResult<Vec<MeasureItem>> {
         measure_items(c, rows)
@@ -197,7 +197,7 @@ pub(super) fn visible_item<K: ListKind>(
     p: &Principal,
     id: i64,
 ) -> ApiResult<K::Item> {
-    let row = K::visible(c, &lists_path(p)?, id)?.ok_or_else(ApiError::not_found)?;
+    let row = K::visible(c, &lists_reach(p)?, id)?.ok_or_else(ApiError::not_found)?;
     one(K::items(c, vec![row])?)
 }
 
@@ -211,7 +211,7 @@ pub(super) async fn create<K: ListKind>(
     let actor = Actor::from(&p);
     let scope = format!("create_{}", K::ENTITY);
     idempotency::create(&state, p.account_id, key, scope, body.sha256, move |c| {
-        lists_path(&p)?;
+        lists_reach(&p)?;
         let input = K::checked(c, &p, input, &[])?;
         let row = K::insert(c, &input)?;
         let item = one(K::items(c, vec![row])?)?;
@@ -231,8 +231,8 @@ pub(super) async fn list<K: ListKind>(
     let f = item_filter(filters, &paging, K::valid_status)?;
     let page = state
         .run(move |c| {
-            let path = lists_path(&p)?;
-            let rows = paging.finish(K::list(c, &path, &f)?, K::row_id, |r| r);
+            let reach = lists_reach(&p)?;
+            let rows = paging.finish(K::list(c, &reach, &f)?, K::row_id, |r| r);
             Ok(page::Page {
                 items: K::items(c, rows.items)?,
                 next_cursor: rows.next_cursor,
@@ -297,7 +297,7 @@ pub(super) async fn history<K: ListKind>(
     paging: page::Paging,
 ) -> ApiResult<HttpResponse> {
     crate::routes::audit::entity_events(&state, K::ENTITY, id, paging, move |c| {
-        K::visible(c, &lists_path(&p)?, id)?
+        K::visible(c, &lists_reach(&p)?, id)?
             .map(|_| ())
             .ok_or_else(ApiError::not_found)
     })

@@ -27,6 +27,7 @@ use crate::db::audit::{self, Actor};
 use crate::db::lists::{self, ItemFilter, MeasureRow, MeasureValues, ProblemRow, ProblemValues};
 use crate::db::scope::jurisdiction_path;
 use crate::db::{reference, to_utc, write_tx, AnyConnection};
+use crate::domain::jurisdiction::Reach;
 use crate::domain::lists::{
     self as rules, MeasureInput, MeasureStatus, ProblemInput, ProblemStatus,
 };

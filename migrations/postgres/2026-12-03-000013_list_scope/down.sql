@@ -1,0 +1,12 @@
+DROP INDEX problem_items_owner_city;
+DROP INDEX problem_items_owner_county;
+ALTER TABLE problem_items DROP COLUMN owner_city_code;
+ALTER TABLE problem_items DROP COLUMN owner_county_code;
+DROP INDEX measure_items_owner_city;
+DROP INDEX measure_items_owner_county;
+ALTER TABLE measure_items DROP COLUMN owner_city_code;
+ALTER TABLE measure_items DROP COLUMN owner_county_code;
+DROP INDEX list_submissions_owner_city;
+DROP INDEX list_submissions_owner_county;
+ALTER TABLE list_submissions DROP COLUMN owner_city_code;
+ALTER TABLE list_submissions DROP COLUMN owner_county_code;
