@@ -7,7 +7,6 @@ use crate::auth::{policy, Principal};
 use crate::db::audit::{self, Actor};
 use crate::db::enterprises;
 use crate::db::hazards::{self, NewHazard};
-use crate::db::scope::units_of;
 use crate::domain::hazard::lifecycle;
 use crate::domain::hazard::{editing, HazardFields};
 use crate::error::{ApiError, ApiResult, Problem};
@@ -74,8 +73,8 @@ pub async fn create_hazard(
             fields.source = Some(policy::hazard_source(&p, fields.source)?);
             let fields = fields.validate(today).map_err(ApiError::validation)?;
             let status = lifecycle::initial_status(&fields);
-            let units = units_of(c, &enterprise.jurisdiction_code)?;
-            let prefix = format!("{}-{year}", units.county);
+            // The enterprise row carries its city and county-level unit (`db::scope`).
+            let prefix = format!("{}-{year}", enterprise.county_code);
             let code = hazards::next_code(c, &prefix)?;
             let row = hazards::insert(
                 c,
@@ -83,8 +82,8 @@ pub async fn create_hazard(
                     code: &code,
                     enterprise_id,
                     jurisdiction_code: &enterprise.jurisdiction_code,
-                    county_code: &units.county,
-                    city_code: &units.city,
+                    county_code: &enterprise.county_code,
+                    city_code: &enterprise.city_code,
                     sector_code: &enterprise.sector_code,
                     status,
                     reported_by: p.account_id,
