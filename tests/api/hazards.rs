@@ -833,6 +833,37 @@ both!(fifty_concurrent_creations_get_fifty_codes, |app| {
     }
 });
 
+// A server from before the code sequences (migration 000012), still running during a rolling
+// upgrade, bumps the county's counter row by one; it gets the sequence's next number, so old
+// and new servers never hand out one code twice. A load that moves the counter up moves the
+// numbering past it.
+both!(
+    codes_stay_unique_beside_a_server_that_bumps_the_counter,
+    |app| {
+        let c = cast(app).await;
+        let body = hazard_body(Some(c.enterprise), "general", "2026-11-20");
+        let create = || async {
+            let r = app.post(&c.officer, "/api/v1/hazards", &body).await;
+            r.assert_status(201);
+            r.body["code"].as_str().unwrap().to_string()
+        };
+        assert_eq!(create().await, "431302-2026-00001");
+        let old_server = || {
+            app.sql_texts(
+                "UPDATE hazard_code_counters SET last_value = last_value + 1 \
+             WHERE prefix = '431302-2026' RETURNING CAST(last_value AS TEXT) AS t",
+            )[0]
+            .clone()
+        };
+        assert_eq!(old_server(), "2");
+        assert_eq!(create().await, "431302-2026-00003");
+        assert_eq!(old_server(), "4");
+        // A load that wrote codes up to 00500 moves the counter there.
+        app.sql("UPDATE hazard_code_counters SET last_value = 500 WHERE prefix = '431302-2026'");
+        assert_eq!(create().await, "431302-2026-00501");
+    }
+);
+
 both!(attachments_are_typed_by_content_and_scoped, |app| {
     let c = cast(app).await;
     let id = hazard_in(app, &c, "rectifying").await;

@@ -1,23 +1,26 @@
 -- Back to one tally row per key and a counter row per prefix.
 -- The counters take the sequences' values, so a code is still never reused (every sequence
 -- has its counter row: hazard_code_next makes both).
+DROP TRIGGER hazard_code_counters_follow ON hazard_code_counters;
 DO $$
 DECLARE
     c record;
+    seq text;
 BEGIN
     FOR c IN SELECT prefix FROM hazard_code_counters LOOP
-        IF to_regclass(quote_ident(hazard_code_sequence(c.prefix))) IS NOT NULL THEN
+        seq := hazard_code_sequence(c.prefix);
+        IF to_regclass(seq) IS NOT NULL THEN
             UPDATE hazard_code_counters
-            SET last_value = GREATEST(last_value, COALESCE((SELECT s.last_value FROM pg_sequences s
-                WHERE s.schemaname = current_schema()
-                  AND s.sequencename = hazard_code_sequence(c.prefix)), 0))
+            SET last_value = GREATEST(last_value, COALESCE(pg_sequence_last_value(seq::regclass), 0))
             WHERE prefix = c.prefix;
-            EXECUTE format('DROP SEQUENCE %I', hazard_code_sequence(c.prefix));
+            EXECUTE format('DROP SEQUENCE %I', seq);
         END IF;
     END LOOP;
 END $$;
-DROP FUNCTION hazard_code_next(text);
+DROP FUNCTION hazard_code_counters_follow();
 DROP FUNCTION hazard_code_sync();
+DROP FUNCTION hazard_code_raise(text, bigint);
+DROP FUNCTION hazard_code_next(text);
 DROP FUNCTION hazard_code_sequence(text);
 
 SELECT hazard_tally_fold();

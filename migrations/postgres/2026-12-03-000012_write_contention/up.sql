@@ -6,42 +6,29 @@
 --    the one before it (measured: 2,820 → 890 inserts/s at 16 connections). The number now
 --    comes from a sequence per prefix, which hands out numbers without a lock and never hands
 --    one out twice (a rolled-back create leaves a gap; SPEC only asks "never reused").
---    hazard_code_counters stays the floor: a sequence starts past its counter, and a load that
---    writes codes itself moves the counters and then calls hazard_code_sync().
+--    hazard_code_counters stays the floor: a sequence starts past its counter; a counter moved
+--    up (a load that wrote codes itself) moves its sequence up; and a server from before this
+--    migration that bumps a counter by one (during a rolling upgrade, or after a rollback of
+--    the binary) is handed the sequence's next number (hazard_code_counters_follow), so old
+--    and new servers never hand out the same code.
 
+-- The sequence of a prefix: named by the prefix's md5, so every prefix has its own name
+-- within PostgreSQL's 63-byte limit.
 CREATE FUNCTION hazard_code_sequence(p text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
-    SELECT 'hazard_code_' || translate(p, '-', '_')
+    SELECT 'hazard_code_' || md5(p)
 $$;
 
--- Every counter's sequence exists and is at least at the counter.
-CREATE FUNCTION hazard_code_sync() RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-    c record;
-BEGIN
-    FOR c IN SELECT prefix, last_value FROM hazard_code_counters ORDER BY prefix LOOP
-        EXECUTE format('CREATE SEQUENCE IF NOT EXISTS %I MINVALUE 0 START 1',
-                       hazard_code_sequence(c.prefix));
-        PERFORM setval(quote_ident(hazard_code_sequence(c.prefix)),
-                       GREATEST(c.last_value, (SELECT s.last_value FROM pg_sequences s
-                                               WHERE s.schemaname = current_schema()
-                                                 AND s.sequencename = hazard_code_sequence(c.prefix)), 0),
-                       true);
-    END LOOP;
-END $$;
-
--- The next number of prefix `p` (`<county-level unit>-<year>`; a unit code may hold letters,
--- hence the quoted sequence name). The first create of a prefix makes its
--- sequence; a second transaction making it at the same moment waits for the first and then
--- uses it.
+-- The next number of prefix `p` (`<county-level unit>-<year>`). The first create of a prefix
+-- makes its sequence (and its counter row, which the down migration reads); a second
+-- transaction making it at the same moment waits for the first and then uses it.
 CREATE FUNCTION hazard_code_next(p text) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
-    seq text := quote_ident(hazard_code_sequence(p));
+    seq text := hazard_code_sequence(p);
 BEGIN
     IF to_regclass(seq) IS NULL THEN
         BEGIN
-            EXECUTE format('CREATE SEQUENCE %s MINVALUE 0 START %s', seq,
+            EXECUTE format('CREATE SEQUENCE %I MINVALUE 0 START %s', seq,
                            COALESCE((SELECT last_value FROM hazard_code_counters WHERE prefix = p), 0) + 1);
-            -- Every sequence has its counter row (the down migration folds sequences back).
             INSERT INTO hazard_code_counters (prefix, last_value) VALUES (p, 0) ON CONFLICT DO NOTHING;
         EXCEPTION WHEN duplicate_table OR unique_violation THEN
             NULL;
@@ -49,6 +36,44 @@ BEGIN
     END IF;
     RETURN nextval(seq);
 END $$;
+
+-- Moves the sequence of `p` up to at least `v` (never down). Meant for loads run while no
+-- server hands out codes: a `nextval` between the read and the `setval` would be repeated.
+CREATE FUNCTION hazard_code_raise(p text, v bigint) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    seq text := hazard_code_sequence(p);
+BEGIN
+    IF to_regclass(seq) IS NULL THEN
+        PERFORM hazard_code_next(p);
+    END IF;
+    IF COALESCE(pg_sequence_last_value(seq::regclass), 0) < v THEN
+        PERFORM setval(seq::regclass, v, true);
+    END IF;
+END $$;
+
+-- Every counter's sequence exists and is at least at its counter.
+CREATE FUNCTION hazard_code_sync() RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    c record;
+BEGIN
+    FOR c IN SELECT prefix, last_value FROM hazard_code_counters ORDER BY prefix LOOP
+        PERFORM hazard_code_raise(c.prefix, c.last_value);
+    END LOOP;
+END $$;
+
+CREATE FUNCTION hazard_code_counters_follow() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.last_value = OLD.last_value + 1 THEN
+        -- A server from before this migration taking the next number: the sequence's.
+        NEW.last_value := hazard_code_next(NEW.prefix);
+    ELSIF NEW.last_value > OLD.last_value THEN
+        PERFORM hazard_code_raise(NEW.prefix, NEW.last_value);
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE TRIGGER hazard_code_counters_follow BEFORE UPDATE ON hazard_code_counters
+    FOR EACH ROW EXECUTE FUNCTION hazard_code_counters_follow();
 
 SELECT hazard_code_sync();
 
