@@ -316,7 +316,7 @@ pub fn update_problem(
     v: &ProblemValues<'_>,
     links: &[i64],
 ) -> QueryResult<Option<ProblemRow>> {
-    let owner = units_of(conn, v.owner_jurisdiction_code)?;
+    // The owner never changes on update (`domain::lists::owner_unchanged`), nor do its units.
     let row: Option<ProblemRow> = diesel::update(
         pi::table
             .filter(pi::id.eq(id))
@@ -324,8 +324,6 @@ pub fn update_problem(
     )
     .set((
         v,
-        pi::owner_city_code.eq(owner.city),
-        pi::owner_county_code.eq(owner.county),
         pi::updated_at.eq(super::now()),
         pi::version.eq(version + 1),
     ))
@@ -375,7 +373,7 @@ pub fn update_measure(
     v: &MeasureValues<'_>,
     links: &[i64],
 ) -> QueryResult<Option<MeasureRow>> {
-    let owner = units_of(conn, v.owner_jurisdiction_code)?;
+    // The owner never changes on update (`domain::lists::owner_unchanged`), nor do its units.
     let row: Option<MeasureRow> = diesel::update(
         mi::table
             .filter(mi::id.eq(id))
@@ -383,8 +381,6 @@ pub fn update_measure(
     )
     .set((
         v,
-        mi::owner_city_code.eq(owner.city),
-        mi::owner_county_code.eq(owner.county),
         mi::updated_at.eq(super::now()),
         mi::version.eq(version + 1),
     ))
