@@ -68,6 +68,7 @@ pub fn serve_shared(state: web::Data<AppState>, listener: TcpListener) -> std::i
                     .wrap(from_fn(crate::http::headers::middleware))
                     .wrap(cors(&origins))
                     .wrap(from_fn(crate::http::request_id::middleware))
+                    .wrap(from_fn(crate::http::metrics::middleware))
                     // Before the /api/v1 scope, which would otherwise swallow
                     // /api/v1/openapi.json.
                     .route(
@@ -87,6 +88,19 @@ pub fn serve_shared(state: web::Data<AppState>, listener: TcpListener) -> std::i
             .into_app()
     })
     .workers(workers)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// Serves `GET /metrics` alone, without a token, on `listener` (`HAZREG_METRICS_BIND`).
+pub fn serve_metrics(state: web::Data<AppState>, listener: TcpListener) -> std::io::Result<Server> {
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .route("/metrics", web::get().to(routes::metrics::scrape_private))
+    })
+    .workers(1)
     .listen(listener)?
     .run();
     Ok(server)
@@ -180,10 +194,30 @@ fn first_start(
     conn: &mut crate::db::AnyConnection,
     reference: &crate::db::seed::ReferenceData,
 ) -> anyhow::Result<FirstStart> {
+    crate::db::with_start_lock(conn, |conn| first_start_locked(state, conn, reference))
+}
+
+fn first_start_locked(
+    state: &AppState,
+    conn: &mut crate::db::AnyConnection,
+    reference: &crate::db::seed::ReferenceData,
+) -> anyhow::Result<FirstStart> {
     use crate::db::seed;
-    let applied = crate::db::run_migrations(conn)?;
-    if !applied.is_empty() {
-        tracing::info!(migrations = ?applied, "migrations applied");
+    if state.config.no_migrate {
+        let pending = crate::db::pending_migrations(conn)?;
+        if !pending.is_empty() {
+            anyhow::bail!(
+                "{} migration(s) pending ({}); with --no-migrate this node does not run them: \
+                 run `hazard-registry migrate` first (docs/OPERATIONS.md, Upgrades)",
+                pending.len(),
+                pending.join(", ")
+            );
+        }
+    } else {
+        let applied = crate::db::run_migrations(conn)?;
+        if !applied.is_empty() {
+            tracing::info!(migrations = ?applied, "migrations applied");
+        }
     }
     if seed::reference_if_empty(conn, reference)? {
         tracing::info!(

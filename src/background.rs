@@ -53,6 +53,7 @@ where
         + 'static,
 {
     let db = state.db.clone();
+    let metrics = state.metrics.clone();
     let work = std::sync::Arc::new(work);
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(interval);
@@ -64,10 +65,26 @@ where
                     work(c, crate::db::now(), interval).map_err(crate::error::ApiError::from)
                 })
                 .await;
-            match ran {
-                Ok(true) => tracing::debug!(job, "ran"),
-                Ok(false) => tracing::debug!(job, "nothing to do, or claimed by another node"),
-                Err(e) => tracing::warn!(job, error = %e, "background job failed"),
+            let outcome = match ran {
+                Ok(true) => {
+                    tracing::debug!(job, "ran");
+                    "done"
+                }
+                Ok(false) => {
+                    tracing::debug!(job, "nothing to do, or claimed by another node");
+                    "idle"
+                }
+                Err(e) => {
+                    tracing::warn!(job, error = %e, "background job failed");
+                    "failed"
+                }
+            };
+            metrics.job_runs.with_label_values(&[job, outcome]).inc();
+            if outcome != "failed" {
+                metrics
+                    .job_last_success
+                    .with_label_values(&[job])
+                    .set(chrono::Utc::now().timestamp());
             }
         }
     });

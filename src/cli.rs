@@ -1,4 +1,5 @@
-//! The command line: `serve` (default), `migrate`, `openapi`, `create-account`.
+//! The command line: `serve` (default), `migrate`, `backup`, `restore`, `openapi`,
+//! `create-account`.
 
 use std::io::BufRead;
 
@@ -22,9 +23,31 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Run the migrations, seed an empty database, and serve the API (the default).
-    Serve,
-    /// Run pending migrations and exit.
+    Serve {
+        /// Do not run migrations: refuse to start while any is pending (for the nodes of a
+        /// rolling upgrade, after `migrate` ran once; docs/OPERATIONS.md).
+        #[arg(long)]
+        no_migrate: bool,
+    },
+    /// Run pending migrations (one node at a time on PostgreSQL), load the reference data into
+    /// an empty database and create the first administrator, then exit. The first step of an
+    /// upgrade.
     Migrate,
+    /// Take an online backup into DIR: on SQLite a consistent snapshot of the database, and on
+    /// both databases the evidence files it references, with a manifest (docs/OPERATIONS.md).
+    Backup {
+        #[arg(long, value_name = "DIR")]
+        to: std::path::PathBuf,
+    },
+    /// Restore a backup from DIR into the configured data directory and database (SQLite: the
+    /// database file and evidence; PostgreSQL: the evidence, after `pg_restore`).
+    Restore {
+        #[arg(long, value_name = "DIR")]
+        from: std::path::PathBuf,
+        /// Replace a database and mix into evidence files that are already there.
+        #[arg(long)]
+        force: bool,
+    },
     /// Print the OpenAPI document.
     Openapi,
     /// Create an account from the command line (e.g. a second administrator or an auditor).
@@ -64,20 +87,78 @@ fn parse_role(s: &str) -> Result<Role, String> {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let config = Config::from_env().map_err(|e| anyhow::anyhow!("configuration error: {e}"))?;
+    let mut config = Config::from_env().map_err(|e| anyhow::anyhow!("configuration error: {e}"))?;
     crate::telemetry::init(&config);
-    match cli.command.unwrap_or(Command::Serve) {
+    match cli.command.unwrap_or(Command::Serve { no_migrate: false }) {
         Command::Openapi => {
             print!("{}", crate::openapi::document_pretty());
             Ok(())
         }
         Command::Migrate => {
-            let db = crate::db::Db::new(&config.database_url, 1, config.database_timeout)?;
-            let applied = db.migrate()?;
-            println!("{} migration(s) applied", applied.len());
+            let before = {
+                let db = crate::db::Db::new(&config.database_url, 1, config.database_timeout)?;
+                let mut conn = db.pool.get()?;
+                crate::db::pending_migrations(&mut conn)?
+            };
+            let boot = crate::app::bootstrap(config)?;
+            println!("{} migration(s) applied", before.len());
+            for name in &before {
+                println!("  {name}");
+            }
+            announce(&crate::app::FirstStart {
+                generated_admin_password: boot.generated_admin_password,
+                admin_created: boot.admin_created,
+            });
             Ok(())
         }
-        Command::Serve => serve(config).await,
+        Command::Serve { no_migrate } => {
+            config.no_migrate = no_migrate;
+            serve(config).await
+        }
+        Command::Backup { to } => {
+            let report = crate::backup::backup(&config, &to)?;
+            let m = &report.manifest;
+            println!(
+                "backup of a {} installation in {}: {} hazards, {} evidence files ({} copied, {} already there)",
+                m.backend,
+                to.display(),
+                m.counts.get("hazards").unwrap_or(&0),
+                m.attachments.len(),
+                report.copied,
+                report.already_there
+            );
+            if m.database.is_none() {
+                println!(
+                    "  PostgreSQL: this holds the evidence only; dump the database with pg_dump \
+                     (docs/OPERATIONS.md, Backup)"
+                );
+            }
+            Ok(())
+        }
+        Command::Restore { from, force } => {
+            let report = crate::backup::restore(&config, &from, force)?;
+            let m = &report.manifest;
+            println!(
+                "restored the backup of {} from {}: {} hazards, {} evidence files into {}",
+                m.created_at,
+                from.display(),
+                m.counts.get("hazards").unwrap_or(&0),
+                m.attachments.len(),
+                config.data_dir.display()
+            );
+            if let Some(db) = &report.database {
+                println!("  database file: {}", db.display());
+            }
+            match report.missing_evidence {
+                Some(0) => println!("  every attachment row of the database finds its file"),
+                Some(n) => println!(
+                    "  WARNING: {n} attachment row(s) of the database have no file: was the \
+                     evidence backup taken before the dump?"
+                ),
+                None => {}
+            }
+            Ok(())
+        }
         Command::CreateAccount {
             username,
             role,
@@ -167,6 +248,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         );
     }
     let bind = config.bind;
+    let metrics_bind = config.metrics_bind;
     let (state, reference) = crate::app::prepare(config)?;
     let state = actix_web::web::Data::new(state);
     let first = {
@@ -208,6 +290,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         database = %crate::config::redact_url(&state.config.database_url),
         "serving; API docs at /docs"
     );
+    if let Some(address) = metrics_bind {
+        let listener = std::net::TcpListener::bind(address)
+            .map_err(|e| anyhow::anyhow!("HAZREG_METRICS_BIND {address}: {e}"))?;
+        tracing::info!(address = %listener.local_addr()?, "metrics at /metrics");
+        actix_web::rt::spawn(crate::app::serve_metrics(state.clone(), listener)?);
+    }
     crate::app::serve_shared(state, listener)?.await?;
     Ok(())
 }

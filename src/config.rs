@@ -53,6 +53,12 @@ pub struct Config {
     pub password_hash_queue: usize,
     /// Largest accepted attachment upload.
     pub upload_max_bytes: u64,
+    /// The bearer token of `GET /metrics` on the API's address (`None`: metrics off there).
+    pub metrics_token: Option<String>,
+    /// A separate address serving only `GET /metrics`, without a token.
+    pub metrics_bind: Option<SocketAddr>,
+    /// `serve --no-migrate`: refuse to start while migrations are pending instead of running them.
+    pub no_migrate: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -190,6 +196,31 @@ impl Config {
             Some(other) => Err(err(name, format!("expected true or false, got {other:?}"))),
         };
         let trust_forwarded_for = flag("HAZREG_TRUST_FORWARDED_FOR")?;
+        let metrics_token = get("HAZREG_METRICS_TOKEN");
+        if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err(err(
+                "HAZREG_METRICS_TOKEN",
+                "must be at least 16 characters (use e.g. `openssl rand -hex 24`)",
+            ));
+        }
+        let metrics_bind = match get("HAZREG_METRICS_BIND") {
+            None => None,
+            Some(v) => Some(v.parse().map_err(|_| {
+                err(
+                    "HAZREG_METRICS_BIND",
+                    format!("expected an address like 127.0.0.1:9464, got {v:?}"),
+                )
+            })?),
+        };
+        if sample_password(&database_url) {
+            return Err(err(
+                "HAZREG_DATABASE_URL",
+                format!(
+                    "its password is the sample `{SAMPLE_DB_PASSWORD}` from old examples; \
+                     choose a real one (e.g. `openssl rand -hex 24`)"
+                ),
+            ));
+        }
         let hsts = flag("HAZREG_HSTS")?;
 
         Ok(Config {
@@ -232,6 +263,9 @@ impl Config {
             )? as usize,
             password_hash_queue: positive("HAZREG_PASSWORD_HASH_QUEUE", 32)? as usize,
             upload_max_bytes: positive("HAZREG_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)?,
+            metrics_token,
+            metrics_bind,
+            no_migrate: false,
             data_dir,
             database_url,
         })
@@ -239,6 +273,18 @@ impl Config {
 
     pub fn backend(&self) -> Backend {
         backend_of(&self.database_url).unwrap_or(Backend::Sqlite)
+    }
+}
+
+/// The database password the compose file once defaulted to: it is public, so never usable.
+pub const SAMPLE_DB_PASSWORD: &str = "hazreg-change-me";
+
+fn sample_password(url: &str) -> bool {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => url[s + 3..at]
+            .split_once(':')
+            .is_some_and(|(_, pw)| pw == SAMPLE_DB_PASSWORD),
+        _ => false,
     }
 }
 
@@ -292,6 +338,25 @@ mod tests {
         assert_eq!(e.var, "HAZREG_JWT_SECRET");
         let e = Config::from_map(&map(&[("HAZREG_ACCESS_TOKEN_TTL_SECS", "0")])).unwrap_err();
         assert_eq!(e.var, "HAZREG_ACCESS_TOKEN_TTL_SECS");
+        let e = Config::from_map(&map(&[("HAZREG_METRICS_TOKEN", "short")])).unwrap_err();
+        assert_eq!(e.var, "HAZREG_METRICS_TOKEN");
+        let e = Config::from_map(&map(&[("HAZREG_METRICS_BIND", "9464")])).unwrap_err();
+        assert_eq!(e.var, "HAZREG_METRICS_BIND");
+    }
+
+    #[test]
+    fn the_sample_database_password_is_refused() {
+        let e = Config::from_map(&map(&[(
+            "HAZREG_DATABASE_URL",
+            "postgres://hazreg:hazreg-change-me@db:5432/hazreg",
+        )]))
+        .unwrap_err();
+        assert_eq!(e.var, "HAZREG_DATABASE_URL");
+        assert!(Config::from_map(&map(&[(
+            "HAZREG_DATABASE_URL",
+            "postgres://hazreg:a-real-one-3f9c@db:5432/hazreg",
+        )]))
+        .is_ok());
     }
 
     #[test]

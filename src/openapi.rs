@@ -70,6 +70,17 @@ impl Modify for Conventions {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            "metrics_token",
+            SecurityScheme::Http(
+                Http::builder()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The operator's scrape token, `HAZREG_METRICS_TOKEN` (not an account's token)",
+                    ))
+                    .build(),
+            ),
+        );
         for item in openapi.paths.paths.values_mut() {
             for op in [
                 &mut item.get,

@@ -25,17 +25,28 @@ pub struct AppState {
     /// False until the database has been migrated and seeded; until then every answer but
     /// `/healthz` is `503` (a server may start while its database is down).
     pub ready: Arc<std::sync::atomic::AtomicBool>,
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl AppState {
     pub fn new(config: Config, db: Db, reference: &ReferenceData) -> anyhow::Result<AppState> {
+        let passwords = Passwords::new(
+            config.argon2_memory_kib,
+            config.password_hash_concurrency,
+            config.password_hash_queue,
+        )?;
+        let mut owned = db.metrics.collectors();
+        owned.push(Box::new(passwords.rejected.clone()));
+        let backend = match db.backend {
+            crate::config::Backend::Postgres => "postgres",
+            crate::config::Backend::Sqlite => "sqlite",
+        };
+        let metrics = crate::metrics::Metrics::new(env!("CARGO_PKG_VERSION"), backend, owned);
+        metrics.pool_max.set(i64::from(config.database_pool_size));
         Ok(AppState {
             tokens: Tokens::new(&config),
-            passwords: Passwords::new(
-                config.argon2_memory_kib,
-                config.password_hash_concurrency,
-                config.password_hash_queue,
-            )?,
+            passwords,
+            metrics,
             safety_director_rule: reference.safety_director_rule.clone(),
             clock: Arc::new(SystemClock),
             attachments: AttachmentStore::new(&config.data_dir),

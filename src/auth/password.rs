@@ -105,7 +105,10 @@ pub struct Passwords {
     admitted: Arc<AtomicUsize>,
     /// How many may hold or wait for a slot before the next is turned away.
     admit_limit: usize,
+    concurrency: usize,
     dummy_hash: Arc<String>,
+    /// Checks turned away with `503 busy` (a metric, `GET /metrics`).
+    pub rejected: prometheus::IntCounter,
 }
 
 /// A hashing slot; leaving it (or giving up waiting) frees the place in the queue.
@@ -132,7 +135,9 @@ impl Passwords {
             permits: Arc::new(Semaphore::new(concurrency)),
             admitted: Arc::new(AtomicUsize::new(0)),
             admit_limit: concurrency + queue,
+            concurrency,
             dummy_hash: Arc::new(dummy_hash),
+            rejected: crate::metrics::hash_rejections(),
         })
     }
 
@@ -144,6 +149,7 @@ impl Passwords {
             _permit: None,
         };
         if before >= self.admit_limit {
+            self.rejected.inc();
             return Err(HashFailed::Busy);
         }
         slot._permit = Some(self.permits.acquire().await.map_err(failed)?);
@@ -177,6 +183,15 @@ impl Passwords {
             })
             .await?;
         Ok(ok && known)
+    }
+
+    /// Checks hashing now and checks queued for a hashing thread (`GET /metrics`).
+    pub fn load(&self) -> (usize, usize) {
+        let admitted = self.admitted.load(Ordering::SeqCst);
+        let hashing = self
+            .concurrency
+            .saturating_sub(self.permits.available_permits());
+        (hashing, admitted.saturating_sub(hashing))
     }
 
     /// Synchronous hashing for the command line (`create-account`, first start).

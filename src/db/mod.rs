@@ -11,6 +11,7 @@ pub mod enterprises;
 pub mod extensions;
 pub mod hazards;
 pub mod idempotency;
+pub mod inventory;
 pub mod jobs;
 pub mod listings;
 pub mod lists;
@@ -180,6 +181,8 @@ pub struct Db {
     pub backend: Backend,
     /// How long a request waits for its database work before answering `503`.
     pub timeout: Duration,
+    /// Checkout waits and timeouts (`GET /metrics`).
+    pub metrics: crate::metrics::PoolMetrics,
 }
 
 impl Db {
@@ -208,6 +211,7 @@ impl Db {
             pool,
             backend,
             timeout,
+            metrics: crate::metrics::PoolMetrics::new(),
         })
     }
 
@@ -223,8 +227,15 @@ impl Db {
         let pool = self.pool.clone();
         let statement_bound =
             (self.backend == Backend::Postgres).then(|| statement_timeout(self.timeout));
+        let metrics = self.metrics.clone();
         let work = actix_web::web::block(move || {
-            let mut conn = pool.get().map_err(|e| Unavailable::Pool(e.to_string()))?;
+            let asked = std::time::Instant::now();
+            let got = pool.get();
+            metrics.checkout_wait.observe(asked.elapsed().as_secs_f64());
+            let mut conn = got.map_err(|e| {
+                metrics.checkout_timeouts.inc();
+                Unavailable::Pool(e.to_string())
+            })?;
             let started = std::time::Instant::now();
             let done = f(&mut conn);
             if done.is_err() {
@@ -267,6 +278,40 @@ pub fn run_migrations(conn: &mut AnyConnection) -> anyhow::Result<Vec<String>> {
     }
     .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
     Ok(applied.iter().map(|m| m.to_string()).collect())
+}
+
+/// The migrations this build has that the database has not applied yet.
+pub fn pending_migrations(conn: &mut AnyConnection) -> anyhow::Result<Vec<String>> {
+    let pending = match conn {
+        AnyConnection::Postgresql(c) => c
+            .pending_migrations(PG_MIGRATIONS)
+            .map(|m| m.iter().map(|m| m.name().to_string()).collect()),
+        AnyConnection::Sqlite(c) => c
+            .pending_migrations(SQLITE_MIGRATIONS)
+            .map(|m| m.iter().map(|m| m.name().to_string()).collect()),
+    };
+    pending.map_err(|e| anyhow::anyhow!("reading the pending migrations: {e}"))
+}
+
+/// Runs `f` while holding PostgreSQL's advisory lock of the first start (migrations, reference
+/// data, first administrator), so nodes starting together, or `migrate` beside a starting node,
+/// take turns instead of racing. SQLite needs none: its writes take the file's lock.
+pub fn with_start_lock<T>(
+    conn: &mut AnyConnection,
+    f: impl FnOnce(&mut AnyConnection) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    const KEY: i64 = 0x4841_5a52_4547; // "HAZREG"
+    let pg = matches!(conn, AnyConnection::Postgresql(_));
+    if pg {
+        conn.batch_execute(&format!("SELECT pg_advisory_lock({KEY})"))?;
+    }
+    let done = f(conn);
+    if pg {
+        if let Err(e) = conn.batch_execute(&format!("SELECT pg_advisory_unlock({KEY})")) {
+            tracing::warn!(error = %e, "releasing the start lock (the session ends it anyway)");
+        }
+    }
+    done
 }
 
 /// Why [`Db::run`] could not run the work.

@@ -5,6 +5,7 @@ pub mod etag;
 pub mod headers;
 pub mod idempotency;
 pub mod json;
+pub mod metrics;
 pub mod page;
 pub mod patch;
 pub mod principal;

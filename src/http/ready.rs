@@ -1,5 +1,5 @@
 //! Until the database has been migrated and seeded (a server may start while its database is
-//! down), every answer but `/healthz` is `503 database_unavailable` with `Retry-After`.
+//! down), every answer but `/healthz` and `/metrics` is `503 database_unavailable` with `Retry-After`.
 
 use std::sync::atomic::Ordering;
 
@@ -15,7 +15,8 @@ pub async fn middleware(
     let ready = req
         .app_data::<actix_web::web::Data<crate::state::AppState>>()
         .is_none_or(|s| s.ready.load(Ordering::SeqCst));
-    if !ready && req.path() != "/healthz" {
+    // `/metrics` answers too: an operator wants to see a server that cannot reach its database.
+    if !ready && req.path() != "/healthz" && req.path() != "/metrics" {
         let e = crate::error::ApiError::unavailable("the database is not initialised yet");
         let (req, _) = req.into_parts();
         return Ok(ServiceResponse::new(

@@ -11,6 +11,7 @@ pub mod hazards;
 pub mod health;
 pub mod listings;
 pub mod lists;
+pub mod metrics;
 pub mod reference;
 pub mod stats;
 pub mod submissions;
@@ -25,6 +26,7 @@ use crate::error::ApiResult;
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
+        .service(metrics::get_metrics)
         .service(
             scope("/api/v1")
                 .service(auth::login)

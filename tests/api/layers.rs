@@ -20,11 +20,11 @@ use std::path::{Path, PathBuf};
 
 /// Modules by rank, lowest first (the index is the rank); see docs/ARCHITECTURE.md.
 const LAYERS: [&str; 8] = [
-    "domain clock config telemetry",
+    "domain clock config telemetry metrics",
     "auth",
     "db",
     "http error state attachment_store",
-    "routes background",
+    "routes background backup",
     "openapi app",
     "cli",
     "main",
