@@ -130,12 +130,17 @@ check_backend() {
   t0=$(now)
   env "${SERVER_ENV[@]}" "$NEW_BIN" migrate >"$LOGS/$BACKEND-migrate.log" 2>&1 ||
     { echo "NEW migrate failed:" >&2; cat "$LOGS/$BACKEND-migrate.log" >&2; return 1; }
-  echo "NEW migrate: $(grep -v '^{' "$LOGS/$BACKEND-migrate.log" | tail -n 1 || true)"
+  echo "NEW migrate: $(grep -m1 -v '^{' "$LOGS/$BACKEND-migrate.log" || true)"
   t_migrate=$(since "$t0")
   t0=$(now)
   # OLD first: if `migrate` left no administrator, its first start creates it.
   start_server OLD "$OLD_BIN" || return 1
   old_addr=$ADDR
+  if grep -q 'created the city administrator' "$LOGS/$BACKEND-OLD.log"; then
+    echo "admin: created by OLD serve (NEW migrate left none)"
+  else
+    echo "admin: already there after NEW migrate"
+  fi
   start_server NEW "$NEW_BIN" || return 1
   t_serve=$(since "$t0")
   t0=$(now)

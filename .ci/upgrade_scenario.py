@@ -23,6 +23,7 @@ import os
 import secrets
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 
 PASSWORD = os.environ.get("UPGRADE_ADMIN_PASSWORD", "Upgrade-Check-2026")
@@ -82,7 +83,7 @@ class Server:
         """Pages through a collection until the item with `item_id` turns up."""
         cursor, sep = None, "&" if "?" in path else "?"
         for _ in range(100):
-            page = self.get(path + (f"{sep}cursor={cursor}" if cursor else ""), token)
+            page = self.get(path + (f"{sep}cursor={urllib.parse.quote(cursor)}" if cursor else ""), token)
             for item in page["items"]:
                 if item["id"] == item_id:
                     return item

@@ -272,12 +272,22 @@ impl Db {
 }
 
 pub fn run_migrations(conn: &mut AnyConnection) -> anyhow::Result<Vec<String>> {
-    let applied = match conn {
-        AnyConnection::Postgresql(c) => c.run_pending_migrations(PG_MIGRATIONS),
-        AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+    let names = |v: Vec<diesel::migration::MigrationVersion<'_>>| -> Vec<String> {
+        v.iter().map(|m| m.to_string()).collect()
+    };
+    match conn {
+        AnyConnection::Postgresql(c) => c.run_pending_migrations(PG_MIGRATIONS).map(names),
+        // In one `BEGIN IMMEDIATE` transaction (each migration's own becomes a savepoint), so
+        // two processes migrating one file take turns: the second finds nothing pending.
+        AnyConnection::Sqlite(c) => c
+            .immediate_transaction(|c| {
+                c.run_pending_migrations(SQLITE_MIGRATIONS)
+                    .map(names)
+                    .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))
+            })
+            .map_err(Into::into),
     }
-    .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
-    Ok(applied.iter().map(|m| m.to_string()).collect())
+    .map_err(|e| anyhow::anyhow!("migration failed: {e}"))
 }
 
 /// The migrations this build has that the database has not applied yet.

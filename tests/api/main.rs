@@ -5,6 +5,7 @@ mod support;
 
 mod accounts;
 mod auth;
+mod backup;
 mod check_order;
 mod closed_sets;
 mod conventions;
@@ -15,6 +16,7 @@ mod layers;
 mod listings;
 mod lists;
 mod matrix;
+mod metrics;
 mod openapi;
 mod operations;
 mod plans;

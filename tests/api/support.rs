@@ -805,3 +805,101 @@ pub fn query_value(v: &str) -> String {
         })
         .collect()
 }
+
+/// An empty PostgreSQL database of its own for a test that runs server processes, dropped
+/// (connections and all) when the value is. `None` when PostgreSQL is not there and not
+/// required.
+pub struct ScratchDatabase {
+    pub name: String,
+    admin: diesel::PgConnection,
+}
+
+impl ScratchDatabase {
+    pub fn create(prefix: &str) -> Option<ScratchDatabase> {
+        let Ok(mut admin) = diesel::PgConnection::establish(&pg_admin_url()) else {
+            assert!(
+                std::env::var("HAZREG_TEST_REQUIRE_POSTGRES").is_err(),
+                "PostgreSQL is required"
+            );
+            return None;
+        };
+        let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .unwrap();
+        Some(ScratchDatabase { name, admin })
+    }
+}
+
+impl Drop for ScratchDatabase {
+    fn drop(&mut self) {
+        let _ = diesel::sql_query(format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ))
+        .execute(&mut self.admin);
+    }
+}
+
+/// A server process (the built binary), killed when dropped.
+pub struct Node(pub std::process::Child);
+
+impl Node {
+    /// Starts the binary on a free port and answers its base URL once it says it serves.
+    pub fn start(
+        dir: &std::path::Path,
+        database_url: &str,
+        env: &[(&str, &str)],
+    ) -> (Node, String) {
+        Self::start_args(&[], dir, database_url, env)
+    }
+
+    /// [`Node::start`] with command-line arguments (`serve --no-migrate`).
+    pub fn start_args(
+        args: &[&str],
+        dir: &std::path::Path,
+        database_url: &str,
+        env: &[(&str, &str)],
+    ) -> (Node, String) {
+        use std::io::{BufRead, BufReader};
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_hazard-registry"));
+        command
+            .args(args)
+            .env_clear()
+            .env("HAZREG_DATA_DIR", dir)
+            .env("HAZREG_DATABASE_URL", database_url)
+            .env("HAZREG_BIND", "127.0.0.1:0")
+            .env("HAZREG_LOG_FORMAT", "json")
+            .env("HAZREG_ARGON2_MEMORY_KIB", "256")
+            .env("HAZREG_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("start hazard-registry");
+        let stdout = child.stdout.take().unwrap();
+        let mut address = None;
+        let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
+        for line in lines.by_ref() {
+            if line.contains("serving") {
+                let v: serde_json::Value = serde_json::from_str(&line).expect("JSON log line");
+                address = v["address"].as_str().map(str::to_string);
+                break;
+            }
+        }
+        std::thread::spawn(move || lines.for_each(drop));
+        let base = format!(
+            "http://{}",
+            address.expect("the server started and said where")
+        );
+        (Node(child), base)
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
