@@ -1,4 +1,5 @@
-# Production image: the release binary on a slim Debian with libpq.
+# Production image: the release binary (LTO, stripped) on a slim Debian with libpq.
+# Evidence files live in /var/lib/hazard-registry: mount a volume there (docker-compose.yml does).
 FROM rust:1-bookworm AS build
 WORKDIR /src
 RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev && rm -rf /var/lib/apt/lists/*
@@ -11,10 +12,11 @@ RUN cargo build --release --locked
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends libpq5 ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --home /var/lib/hazard-registry --create-home hazreg
+    && useradd --system --uid 10001 --home /var/lib/hazard-registry --create-home hazreg
 COPY --from=build /src/target/release/hazard-registry /usr/local/bin/hazard-registry
-USER hazreg
+USER 10001
 WORKDIR /var/lib/hazard-registry
+VOLUME ["/var/lib/hazard-registry"]
 ENV HAZREG_BIND=0.0.0.0:8080 \
     HAZREG_DATA_DIR=/var/lib/hazard-registry \
     HAZREG_LOG_FORMAT=json
