@@ -53,9 +53,11 @@ fn every_operation_is_secured_or_explicitly_public() {
         let id = op["operationId"]
             .as_str()
             .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
-        let secured = op["security"]
-            .as_array()
-            .is_some_and(|s| !s.is_empty() && s.iter().all(|r| r.get("bearer").is_some()));
+        let secured = op["security"].as_array().is_some_and(|s| {
+            !s.is_empty()
+                && s.iter()
+                    .all(|r| r.get("bearer").is_some() || r.get("metrics_token").is_some())
+        });
         let public = hazard_registry::openapi::PUBLIC_OPERATIONS.contains(&id);
         assert!(
             secured != public,
@@ -270,27 +272,32 @@ fn every_example_validates_against_its_schema() {
 // The router and the document are one list (utoipa-actix-web): every documented operation is
 // mounted. Called without a token, each secured operation answers 401 from its own extractor,
 // never the router's 404/405; each public one answers something other than those.
-both!(every_documented_operation_is_routed, |app| {
-    let doc = hazard_registry::openapi::document();
-    let ops = operations(&doc);
-    assert!(ops.len() >= 57, "{} operations", ops.len());
-    for (path, method, op) in ops {
-        let concrete: String = path
-            .split('/')
-            .map(|s| if s.starts_with('{') { "1" } else { s })
-            .collect::<Vec<_>>()
-            .join("/");
-        let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
-        let r = app.send(app.client.request(m, app.url(&concrete))).await;
-        if op["security"].as_array().is_some_and(|s| !s.is_empty()) {
-            r.assert_problem(401, "unauthorized");
-        } else {
-            assert!(
-                r.status != 405 && !(r.status == 404 && r.code() == "not_found"),
-                "{method} {path} is documented but not routed: {} {:?}",
-                r.status,
-                r.body
-            );
+// `/metrics` is on here (it answers 404 `no_route` when off, like an unrouted path).
+both!(
+    every_documented_operation_is_routed,
+    env = [("HAZREG_METRICS_TOKEN", "routed-check-metrics-token")],
+    |app| {
+        let doc = hazard_registry::openapi::document();
+        let ops = operations(&doc);
+        assert!(ops.len() >= 57, "{} operations", ops.len());
+        for (path, method, op) in ops {
+            let concrete: String = path
+                .split('/')
+                .map(|s| if s.starts_with('{') { "1" } else { s })
+                .collect::<Vec<_>>()
+                .join("/");
+            let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+            let r = app.send(app.client.request(m, app.url(&concrete))).await;
+            if op["security"].as_array().is_some_and(|s| !s.is_empty()) {
+                r.assert_problem(401, "unauthorized");
+            } else {
+                assert!(
+                    r.status != 405 && !(r.status == 404 && r.code() == "not_found"),
+                    "{method} {path} is documented but not routed: {} {:?}",
+                    r.status,
+                    r.body
+                );
+            }
         }
     }
-});
+);
