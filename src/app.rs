@@ -112,6 +112,8 @@ pub struct Bootstrapped {
     /// The generated password of `admin`, when this start created it without a configured one.
     pub generated_admin_password: Option<String>,
     pub admin_created: bool,
+    /// The versions of the migrations this start applied (none when another node did).
+    pub migrations_applied: Vec<String>,
 }
 
 /// Opens the database, runs the migrations, and on an empty database loads the reference data
@@ -123,6 +125,7 @@ pub fn bootstrap(config: crate::config::Config) -> anyhow::Result<Bootstrapped> 
         state,
         generated_admin_password: first.generated_admin_password,
         admin_created: first.admin_created,
+        migrations_applied: first.migrations_applied,
     })
 }
 
@@ -147,6 +150,7 @@ impl InitError {
 pub struct FirstStart {
     pub generated_admin_password: Option<String>,
     pub admin_created: bool,
+    pub migrations_applied: Vec<String>,
 }
 
 /// Everything that needs no database: configuration, the (lazy) pool, reference data, keys.
@@ -203,6 +207,7 @@ fn first_start_locked(
     reference: &crate::db::seed::ReferenceData,
 ) -> anyhow::Result<FirstStart> {
     use crate::db::seed;
+    let mut migrations_applied = Vec::new();
     if state.config.no_migrate {
         let pending = crate::db::pending_migrations(conn)?;
         if !pending.is_empty() {
@@ -218,6 +223,7 @@ fn first_start_locked(
         if !applied.is_empty() {
             tracing::info!(migrations = ?applied, "migrations applied");
         }
+        migrations_applied = applied;
     }
     if seed::reference_if_empty(conn, reference)? {
         tracing::info!(
@@ -245,5 +251,6 @@ fn first_start_locked(
     Ok(FirstStart {
         generated_admin_password: generated.filter(|_| admin_created),
         admin_created,
+        migrations_applied,
     })
 }

@@ -95,19 +95,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate => {
-            let before = {
-                let db = crate::db::Db::new(&config.database_url, 1, config.database_timeout)?;
-                let mut conn = db.pool.get()?;
-                crate::db::pending_migrations(&mut conn)?
-            };
             let boot = crate::app::bootstrap(config)?;
-            println!("{} migration(s) applied", before.len());
-            for name in &before {
-                println!("  {name}");
+            println!("{} migration(s) applied", boot.migrations_applied.len());
+            for version in &boot.migrations_applied {
+                println!("  {version}");
             }
             announce(&crate::app::FirstStart {
                 generated_admin_password: boot.generated_admin_password,
                 admin_created: boot.admin_created,
+                migrations_applied: boot.migrations_applied,
             });
             Ok(())
         }

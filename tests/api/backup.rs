@@ -391,6 +391,21 @@ async fn migrate_then_serve_no_migrate() {
         )
         .await;
         assert!(a.0 && b.0, "both migrate runs succeed:\n{}\n{}", a.1, b.1);
+        let all = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+            .unwrap()
+            .count();
+        let mut applied = [&a.1, &b.1].map(|o| {
+            o.lines()
+                .find_map(|l| l.strip_suffix(" migration(s) applied"))
+                .and_then(|n| n.parse::<usize>().ok())
+                .expect("the count of applied migrations")
+        });
+        applied.sort();
+        assert_eq!(
+            applied,
+            [0, all],
+            "one run applied them all, the other none"
+        );
         let announced = [&a.1, &b.1]
             .iter()
             .filter(|o| o.contains("username: admin"))
