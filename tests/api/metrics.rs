@@ -101,7 +101,7 @@ both!(
         r.assert_status(201);
         let path = format!("/api/v1/hazards/{}", r.id());
 
-        let before = scrape(&app).await;
+        let before = scrape(app).await;
         let route = [
             ("route", "/api/v1/hazards/{id}"),
             ("method", "GET"),
@@ -117,7 +117,7 @@ both!(
             .await
             .assert_status(404);
         app.get(&admin, "/no/such/route").await.assert_status(404);
-        let after = scrape(&app).await;
+        let after = scrape(app).await;
         assert_eq!(
             value(&after, "hazreg_http_requests_total", &route),
             Some(counted + 3.0),
@@ -185,7 +185,7 @@ both!(
         let mut purged = None;
         for _ in 0..40 {
             purged = value(
-                &scrape(&app).await,
+                &scrape(app).await,
                 "hazreg_background_job_runs_total",
                 &[("job", "purge")],
             );
