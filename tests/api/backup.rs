@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 
-use crate::support::{hazard_body, png, uscc, Backend, Node, TestApp, ADMIN_PASSWORD};
+use crate::support::{
+    becomes_ready, hazard_body, png, uscc, Backend, Node, TestApp, ADMIN_PASSWORD,
+};
 
 /// A hazard the server acknowledged (201 for the hazard and for its attachment).
 #[derive(Clone)]
@@ -105,15 +107,10 @@ async fn keep_writing(
 /// Signs in on a server process and checks every hazard in `expected` and its evidence.
 async fn check_restored(app: &TestApp, base: &str, expected: &[Acked]) {
     let client = reqwest::Client::new();
-    let mut ready = false;
-    for _ in 0..80 {
-        if app.send(client.get(format!("{base}/readyz"))).await.status == 200 {
-            ready = true;
-            break;
-        }
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(250)).await;
-    }
-    assert!(ready, "the server on the restored data became ready");
+    assert!(
+        becomes_ready(app, &client, base).await,
+        "the server on the restored data became ready"
+    );
     let r = app
         .send(
             client

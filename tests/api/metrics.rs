@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::support::{both, hazard_body, Backend, Node, TestApp, ADMIN_PASSWORD};
+use crate::support::{becomes_ready, both, hazard_body, Backend, Node, TestApp, ADMIN_PASSWORD};
 
 const TOKEN: &str = "metrics-scrape-token-0123456789";
 
@@ -214,15 +214,7 @@ async fn a_separate_metrics_address_serves_the_scrape_alone() {
     let url = format!("sqlite://{}", dir.join("hazard-registry.db").display());
     let (node, base) = Node::start(&dir, &url, &[("HAZREG_METRICS_BIND", &metrics_address)]);
     let client = reqwest::Client::new();
-    let mut ready = false;
-    for _ in 0..60 {
-        if app.send(client.get(format!("{base}/readyz"))).await.status == 200 {
-            ready = true;
-            break;
-        }
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(250)).await;
-    }
-    assert!(ready);
+    assert!(becomes_ready(&app, &client, &base).await);
     app.send(
         client
             .post(format!("{base}/api/v1/auth/login"))

@@ -8,7 +8,8 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use crate::support::{
-    both, pg_admin_url, uscc, Backend, Node, ScratchDatabase, TestApp, ADMIN_PASSWORD,
+    becomes_ready, both, pg_admin_url, uscc, Backend, Node, ScratchDatabase, TestApp,
+    ADMIN_PASSWORD,
 };
 
 both!(health_and_readiness, |app| {
@@ -386,17 +387,6 @@ async fn migration_trees_give_the_same_tables_and_columns() {
         only_pg.is_empty() && only_sqlite.is_empty(),
         "only on PostgreSQL: {only_pg:?}\nonly on SQLite: {only_sqlite:?}"
     );
-}
-
-/// Polls `GET {base}/readyz` (every 250 ms, 15 s at most) until it answers 200.
-async fn becomes_ready(app: &TestApp, client: &reqwest::Client, base: &str) -> bool {
-    for _ in 0..60 {
-        if app.send(client.get(format!("{base}/readyz"))).await.status == 200 {
-            return true;
-        }
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(250)).await;
-    }
-    false
 }
 
 /// A TCP relay to PostgreSQL that the test can cut and restore, to take the database away.

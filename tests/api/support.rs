@@ -903,3 +903,14 @@ impl Drop for Node {
         let _ = self.0.wait();
     }
 }
+
+/// Waits (up to 15 s) until the server at `base` answers `/readyz` 200.
+pub async fn becomes_ready(app: &TestApp, client: &reqwest::Client, base: &str) -> bool {
+    for _ in 0..60 {
+        if app.send(client.get(format!("{base}/readyz"))).await.status == 200 {
+            return true;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    false
+}
