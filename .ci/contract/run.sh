@@ -31,6 +31,8 @@ FUZZ_MAX_EXAMPLES=${CONTRACT_FUZZ_MAX_EXAMPLES:-100}
 FUZZ_SEED=${CONTRACT_FUZZ_SEED:-20261202}
 PYTHON=${CONTRACT_PYTHON:-python3}
 ADMIN_PASSWORD='Contract-Check-2026'
+# /metrics is on for the check, behind its own bearer token (not an account's).
+METRICS_TOKEN='contract-check-metrics-token-0123'
 VENV="$HERE/.venv"
 GEN="$HERE/generated"
 
@@ -188,6 +190,7 @@ start_server() {
     HAZREG_DATABASE_URL="$database_url" \
     HAZREG_BIND="127.0.0.1:$port" \
     HAZREG_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
+    HAZREG_METRICS_TOKEN="$METRICS_TOKEN" \
     HAZREG_JWT_SECRET="contract-check-jwt-secret-0123456789abcdef" \
     HAZREG_ARGON2_MEMORY_KIB=256 \
     HAZREG_LOGIN_MAX_FAILURES=1000000 \
@@ -261,10 +264,11 @@ typescript_client() {
 
 # ---------------------------------------------------------------------------------------------
 # 6. Fuzz every operation with schemathesis, as the administrator, with every check. Logout
-#    would end the session the rest of the run uses, so it gets a run (and a session) of its own.
+#    would end the session the rest of the run uses, so it gets a run (and a session) of its own;
+#    GET /metrics takes the metrics token instead of an account's, so it gets one too.
 
 fuzz() {
-  local base token token2 rc=0 rc2=0 dir=$LOG_DIR/schemathesis
+  local base token token2 rc=0 rc2=0 rc3=0 dir=$LOG_DIR/schemathesis
   base=$(cat "$WORK/base_url")
   mkdir -p "$dir"
   export SCHEMATHESIS_HOOKS="$HERE/st_hooks.py" CONTRACT_DROPPED_LOG="$dir/dropped-failures.txt"
@@ -285,7 +289,7 @@ fuzz() {
   token=$("$VENV/bin/python" "$HERE/tools.py" login "$base" admin "$ADMIN_PASSWORD")
   echo "-- st run (every operation but logout): ${common[*]}"
   timeout 420 "$VENV/bin/st" --config-file "$HERE/schemathesis.toml" run "$base/api/v1/openapi.json" "${common[@]}" \
-    -H "Authorization: Bearer $token" --exclude-operation-id logout \
+    -H "Authorization: Bearer $token" --exclude-operation-id logout --exclude-operation-id get_metrics \
     --report junit,ndjson --report-dir "$dir/main" || rc=$?
   if ! "$VENV/bin/python" "$HERE/tools.py" me "$base" "$token"; then
     echo "the administrator's session ended during the run (a fuzzed request disabled the account," \
@@ -297,13 +301,17 @@ fuzz() {
   timeout 120 "$VENV/bin/st" --config-file "$HERE/schemathesis.toml" run "$base/api/v1/openapi.json" "${common[@]}" \
     -H "Authorization: Bearer $token2" --include-operation-id logout \
     --report junit,ndjson --report-dir "$dir/logout" || rc2=$?
+  echo "-- st run (GET /metrics, with the metrics token)"
+  timeout 120 "$VENV/bin/st" --config-file "$HERE/schemathesis.toml" run "$base/api/v1/openapi.json" "${common[@]}" \
+    -H "Authorization: Bearer $METRICS_TOKEN" --include-operation-id get_metrics \
+    --report junit,ndjson --report-dir "$dir/metrics" || rc3=$?
   echo
   echo "-- failures by check and operation"
-  "$VENV/bin/python" "$HERE/tools.py" fuzz-summary "$dir"/main/*.ndjson "$dir"/logout/*.ndjson
+  "$VENV/bin/python" "$HERE/tools.py" fuzz-summary "$dir"/main/*.ndjson "$dir"/logout/*.ndjson "$dir"/metrics/*.ndjson
   echo "-- failures dropped by st_hooks.py (business rules a schema cannot express): $(wc -l <"$CONTRACT_DROPPED_LOG")"
   # sed reads to the end (head would stop early and, under pipefail, fail the step with SIGPIPE)
   sort "$CONTRACT_DROPPED_LOG" | uniq -c | sort -rn | sed -n "1,20p"
-  [[ $rc -eq 0 && $rc2 -eq 0 ]]
+  [[ $rc -eq 0 && $rc2 -eq 0 && $rc3 -eq 0 ]]
 }
 
 run_step install-npm "" install_npm
