@@ -82,8 +82,20 @@ fn connect(config: &Config) -> anyhow::Result<crate::db::Db> {
     crate::db::Db::new(&config.database_url, 1, config.database_timeout)
 }
 
+/// An evidence-store failure, for the command line.
+fn store_failed(e: crate::error::ApiError) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{}{}",
+        e.detail,
+        e.cause
+            .as_deref()
+            .map(|c| format!(": {c}"))
+            .unwrap_or_default()
+    )
+}
+
 /// Takes a backup of the configured installation into `to` (created if missing).
-pub fn backup(config: &Config, to: &Path) -> anyhow::Result<BackupReport> {
+pub async fn backup(config: &Config, to: &Path) -> anyhow::Result<BackupReport> {
     std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
     let backend = config.backend();
     let db = connect(config)?;
@@ -135,13 +147,13 @@ pub fn backup(config: &Config, to: &Path) -> anyhow::Result<BackupReport> {
             (None, read.0, read.1, migration)
         }
     };
-    let store = AttachmentStore::new(&config.data_dir);
+    let store = AttachmentStore::configured(&config.data_dir, config.s3.as_ref())?;
     let into = AttachmentStore::new(to);
     let (mut copied, mut already_there) = (0, 0);
     let mut evidence = Vec::with_capacity(files.len());
     for (sha256, size) in files {
         let size = u64::try_from(size).unwrap_or(0);
-        if copy_evidence(&store, &into, &sha256, size)? {
+        if copy_evidence(&store, &into, &sha256, size).await? {
             copied += 1;
         } else {
             already_there += 1;
@@ -169,8 +181,9 @@ pub fn backup(config: &Config, to: &Path) -> anyhow::Result<BackupReport> {
     })
 }
 
-/// Copies one evidence file unless the backup has it already; answers whether it copied.
-fn copy_evidence(
+/// Copies one evidence file (from the disk, or from object storage through the local cache)
+/// unless the local store `to` has it already; answers whether it copied.
+async fn copy_evidence(
     from: &AttachmentStore,
     to: &AttachmentStore,
     sha256: &str,
@@ -180,7 +193,7 @@ fn copy_evidence(
     if std::fs::metadata(&dest).is_ok_and(|m| m.len() == size) {
         return Ok(false);
     }
-    let source = from.path_of(sha256);
+    let source = from.local_copy(sha256).await.map_err(store_failed)?;
     copy_checked(&source, &dest, sha256).with_context(|| {
         format!(
             "evidence file {sha256} (expected at {}) could not be copied",
@@ -272,27 +285,8 @@ pub struct RestoreReport {
     pub missing_evidence: Option<usize>,
 }
 
-/// Whether the evidence folder holds any stored file (temporary uploads aside).
-fn has_evidence(store_root: &Path) -> bool {
-    fn walk(dir: &Path) -> bool {
-        std::fs::read_dir(dir)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .any(|e| {
-                let p = e.path();
-                if p.is_dir() {
-                    p.file_name().is_none_or(|n| n != "tmp") && walk(&p)
-                } else {
-                    true
-                }
-            })
-    }
-    walk(store_root)
-}
-
 /// Restores the backup in `from` into the configured installation.
-pub fn restore(config: &Config, from: &Path, force: bool) -> anyhow::Result<RestoreReport> {
+pub async fn restore(config: &Config, from: &Path, force: bool) -> anyhow::Result<RestoreReport> {
     let manifest = read_manifest(from)?;
     let backend = config.backend();
     if manifest.backend != backend_name(backend) {
@@ -318,7 +312,7 @@ pub fn restore(config: &Config, from: &Path, force: bool) -> anyhow::Result<Rest
             bail!("{} in the backup does not match its manifest", db.file);
         }
     }
-    let target = AttachmentStore::new(&config.data_dir);
+    let target = AttachmentStore::configured(&config.data_dir, config.s3.as_ref())?;
     let target_db =
         (backend == Backend::Sqlite).then(|| PathBuf::from(sqlite_path(&config.database_url)));
     if !force {
@@ -330,15 +324,22 @@ pub fn restore(config: &Config, from: &Path, force: bool) -> anyhow::Result<Rest
                 );
             }
         }
-        if has_evidence(&config.data_dir.join("attachments")) {
+        if target.holds_any().await.map_err(store_failed)? {
             bail!(
                 "{} already holds evidence files; restore refuses to mix into them without --force",
-                config.data_dir.join("attachments").display()
+                target.describe()
             );
         }
     }
     for e in &manifest.attachments {
-        copy_evidence(&source, &target, &e.sha256, e.bytes)?;
+        if config.s3.is_some() {
+            target
+                .upload(&e.sha256, &source.path_of(&e.sha256))
+                .await
+                .map_err(store_failed)?;
+        } else {
+            copy_evidence(&source, &target, &e.sha256, e.bytes).await?;
+        }
     }
     let mut missing_evidence = None;
     if let (Some(path), Some(db)) = (&target_db, &manifest.database) {
@@ -363,12 +364,21 @@ pub fn restore(config: &Config, from: &Path, force: bool) -> anyhow::Result<Rest
         if let Ok(db) = connect(config) {
             if let Ok(mut conn) = db.pool.get() {
                 let files = crate::db::inventory::attachment_files(&mut conn)?;
-                missing_evidence = Some(
-                    files
-                        .iter()
-                        .filter(|(sha, _)| !target.path_of(sha).is_file())
-                        .count(),
-                );
+                drop(conn);
+                let restored: std::collections::HashSet<&str> = manifest
+                    .attachments
+                    .iter()
+                    .map(|e| e.sha256.as_str())
+                    .collect();
+                let mut missing = 0;
+                for (sha, _) in &files {
+                    if !restored.contains(sha.as_str())
+                        && !target.has(sha).await.map_err(store_failed)?
+                    {
+                        missing += 1;
+                    }
+                }
+                missing_evidence = Some(missing);
             }
         }
     }

@@ -112,7 +112,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             serve(config).await
         }
         Command::Backup { to } => {
-            let report = crate::backup::backup(&config, &to)?;
+            let report = crate::backup::backup(&config, &to).await?;
             let m = &report.manifest;
             println!(
                 "backup of a {} installation in {}: {} hazards, {} evidence files ({} copied, {} already there)",
@@ -132,7 +132,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Restore { from, force } => {
-            let report = crate::backup::restore(&config, &from, force)?;
+            let report = crate::backup::restore(&config, &from, force).await?;
             let m = &report.manifest;
             println!(
                 "restored the backup of {} from {}: {} hazards, {} evidence files into {}",

@@ -59,6 +59,23 @@ pub struct Config {
     pub metrics_bind: Option<SocketAddr>,
     /// `serve --no-migrate`: refuse to start while migrations are pending instead of running them.
     pub no_migrate: bool,
+    /// Evidence files in S3-compatible object storage (`None`: on the local disk).
+    pub s3: Option<S3Config>,
+}
+
+/// `HAZREG_S3_*`: the bucket every node keeps evidence files in.
+#[derive(Clone)]
+pub struct S3Config {
+    pub bucket: String,
+    /// For MinIO, moto, Ceph and the like; `None` = AWS.
+    pub endpoint: Option<String>,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// Key prefix of the files (`attachments` by default).
+    pub prefix: String,
+    /// Allow an `http://` endpoint (a local server; never over an untrusted network).
+    pub allow_http: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -212,6 +229,33 @@ impl Config {
                 )
             })?),
         };
+        let s3 = match get("HAZREG_S3_BUCKET") {
+            None => None,
+            Some(bucket) => {
+                let required = |var: &'static str| {
+                    get(var).ok_or_else(|| err(var, "is required when HAZREG_S3_BUCKET is set"))
+                };
+                let endpoint = get("HAZREG_S3_ENDPOINT");
+                let allow_http = flag("HAZREG_S3_ALLOW_HTTP")?;
+                if let Some(e) = &endpoint {
+                    if !(e.starts_with("https://") || (allow_http && e.starts_with("http://"))) {
+                        return Err(err(
+                            "HAZREG_S3_ENDPOINT",
+                            "expected https://… (or http://… with HAZREG_S3_ALLOW_HTTP=true)",
+                        ));
+                    }
+                }
+                Some(S3Config {
+                    bucket,
+                    endpoint,
+                    region: get("HAZREG_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+                    access_key_id: required("HAZREG_S3_ACCESS_KEY_ID")?,
+                    secret_access_key: required("HAZREG_S3_SECRET_ACCESS_KEY")?,
+                    prefix: get("HAZREG_S3_PREFIX").unwrap_or_else(|| "attachments".into()),
+                    allow_http,
+                })
+            }
+        };
         if sample_password(&database_url) {
             return Err(err(
                 "HAZREG_DATABASE_URL",
@@ -266,6 +310,7 @@ impl Config {
             metrics_token,
             metrics_bind,
             no_migrate: false,
+            s3,
             data_dir,
             database_url,
         })
@@ -342,6 +387,16 @@ mod tests {
         assert_eq!(e.var, "HAZREG_METRICS_TOKEN");
         let e = Config::from_map(&map(&[("HAZREG_METRICS_BIND", "9464")])).unwrap_err();
         assert_eq!(e.var, "HAZREG_METRICS_BIND");
+        let e = Config::from_map(&map(&[("HAZREG_S3_BUCKET", "evidence")])).unwrap_err();
+        assert_eq!(e.var, "HAZREG_S3_ACCESS_KEY_ID");
+        let e = Config::from_map(&map(&[
+            ("HAZREG_S3_BUCKET", "evidence"),
+            ("HAZREG_S3_ACCESS_KEY_ID", "k"),
+            ("HAZREG_S3_SECRET_ACCESS_KEY", "s"),
+            ("HAZREG_S3_ENDPOINT", "http://127.0.0.1:9000"),
+        ]))
+        .unwrap_err();
+        assert_eq!(e.var, "HAZREG_S3_ENDPOINT");
     }
 
     #[test]

@@ -143,6 +143,17 @@ impl ApiError {
         e.cause = Some(cause.into());
         e
     }
+    /// The evidence object storage did not answer (or answered an error): retry shortly.
+    pub fn storage_unavailable(cause: impl std::fmt::Display) -> Self {
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage_unavailable",
+            "The evidence storage is not answering; retry shortly",
+        );
+        e.retry_after = Some(2);
+        e.cause = Some(cause.to_string());
+        e
+    }
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         let mut e = Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -49,7 +49,7 @@ impl AppState {
             metrics,
             safety_director_rule: reference.safety_director_rule.clone(),
             clock: Arc::new(SystemClock),
-            attachments: AttachmentStore::new(&config.data_dir),
+            attachments: AttachmentStore::configured(&config.data_dir, config.s3.as_ref())?,
             cursor_key: crate::auth::cursors::CursorKey::new(config.jwt_secret.as_deref()),
             ready: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             db,

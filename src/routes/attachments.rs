@@ -391,7 +391,7 @@ pub async fn get_attachment(
         row.content_type.as_str()
     };
     let mime: actix_web::mime::Mime = served.parse().map_err(ApiError::internal)?;
-    let file = actix_files::NamedFile::open_async(state.attachments.path_of(&row.sha256))
+    let file = actix_files::NamedFile::open_async(state.attachments.local_copy(&row.sha256).await?)
         .await
         .map_err(ApiError::internal)?
         .set_content_type(mime)

@@ -21,3 +21,4 @@ mod openapi;
 mod operations;
 mod plans;
 mod stats;
+mod storage;

@@ -767,8 +767,9 @@ both!(the_audit_log_is_read_within_the_readers_city, |app| {
 });
 
 /// Two server processes on one PostgreSQL behave as one service: a token, a cursor and an
-/// idempotency key from one are honoured by the other, failed logins count on both, and the
-/// background purge runs each slot on one node only.
+/// idempotency key from one are honoured by the other, an attachment uploaded through one
+/// downloads through the other (evidence in object storage, a local moto server), failed logins
+/// count on both, and the background purge runs each slot on one node only.
 /// A process without `HAZREG_JWT_SECRET` refuses to serve PostgreSQL.
 #[actix_web::test]
 async fn two_processes_share_one_postgresql() {
@@ -798,8 +799,12 @@ async fn two_processes_share_one_postgresql() {
         ),
         ("HAZREG_PURGE_INTERVAL_SECS", "1"),
     ];
-    let (node_a, a) = Node::start(&dir.join("a"), &url, &secret);
-    let (node_b, b) = Node::start(&dir.join("b"), &url, &secret);
+    let s3 = crate::support::S3Server::start().await;
+    let s3_env = s3.as_ref().map(|s| s.env()).unwrap_or_default();
+    let mut env: Vec<(&str, &str)> = secret.to_vec();
+    env.extend(s3_env.iter().map(|(k, v)| (*k, v.as_str())));
+    let (node_a, a) = Node::start(&dir.join("a"), &url, &env);
+    let (node_b, b) = Node::start(&dir.join("b"), &url, &env);
     let app = TestApp::spawn(Backend::Sqlite).await.expect("checker");
     let client = reqwest::Client::new();
     assert!(becomes_ready(&app, &client, &a).await && becomes_ready(&app, &client, &b).await);
@@ -863,6 +868,48 @@ async fn two_processes_share_one_postgresql() {
         .await;
     next.assert_status(200);
     assert_ne!(next.items()[0]["id"], page.items()[0]["id"]);
+    // Evidence uploaded through A downloads through B (each node has its own data directory).
+    if s3.is_some() {
+        let hazard = app
+            .send(
+                client
+                    .post(format!("{a}/api/v1/hazards"))
+                    .bearer_auth(&token)
+                    .json(&crate::support::hazard_body(
+                        Some(first.id()),
+                        "general",
+                        "2026-11-20",
+                    )),
+            )
+            .await;
+        hazard.assert_status(201);
+        let mut bytes = crate::support::png();
+        bytes.extend_from_slice(b"uploaded through node A");
+        let form = reqwest::multipart::Form::new()
+            .text("stage", "before")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes.clone()).file_name("a.png"),
+            );
+        let uploaded = app
+            .send(
+                client
+                    .post(format!("{a}/api/v1/hazards/{}/attachments", hazard.id()))
+                    .bearer_auth(&token)
+                    .multipart(form),
+            )
+            .await;
+        uploaded.assert_status(201);
+        let downloaded = app
+            .send(
+                client
+                    .get(format!("{b}/api/v1/attachments/{}", uploaded.id()))
+                    .bearer_auth(&token),
+            )
+            .await;
+        downloaded.assert_status(200);
+        assert!(downloaded.raw == bytes, "byte-identical through node B");
+    }
     // Failed logins count wherever they land: 5 (the default), alternating, lock both.
     for i in 0..5 {
         let base = if i % 2 == 0 { &a } else { &b };

@@ -359,6 +359,9 @@ impl TestApp {
             if *k == "HAZREG_DATABASE_URL" {
                 config.database_url = v.to_string();
             }
+            if *k == "HAZREG_DATA_DIR" {
+                config.data_dir = PathBuf::from(v);
+            }
         }
         Self::start(config, self.clock.clone()).await.0
     }
@@ -913,4 +916,111 @@ pub async fn becomes_ready(app: &TestApp, client: &reqwest::Client, base: &str) 
         actix_web::rt::time::sleep(std::time::Duration::from_millis(250)).await;
     }
     false
+}
+
+/// A local S3-compatible server (moto's `moto_server`, from `HAZREG_TEST_MOTO_SERVER` or the
+/// `PATH`) for one test, with one empty bucket; killed when dropped. `None` when moto is not
+/// installed and `HAZREG_TEST_REQUIRE_S3` is not set (the test then says it is skipped).
+pub struct S3Server {
+    child: std::process::Child,
+    pub endpoint: String,
+    pub bucket: String,
+}
+
+impl S3Server {
+    pub async fn start() -> Option<S3Server> {
+        let program =
+            std::env::var("HAZREG_TEST_MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
+        let required =
+            std::env::var("HAZREG_TEST_REQUIRE_S3").is_ok_and(|v| v == "1" || v == "true");
+        let port = TcpListener::bind("127.0.0.1:0")
+            .expect("bind")
+            .local_addr()
+            .expect("addr")
+            .port();
+        let child = match std::process::Command::new(&program)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+        {
+            Ok(c) => c,
+            Err(e) if !required => {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "\n*** {program} could not be started ({e}): the S3 object-storage tests are \
+                     SKIPPED. Install moto (`pip install 'moto[server]'`) or set \
+                     HAZREG_TEST_MOTO_SERVER; HAZREG_TEST_REQUIRE_S3=1 makes this an error. ***\n"
+                );
+                return None;
+            }
+            Err(e) => panic!("moto is required (HAZREG_TEST_REQUIRE_S3) but {program}: {e}"),
+        };
+        let server = S3Server {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+            bucket: format!("evidence-{}", uuid::Uuid::new_v4().simple()),
+        };
+        let client = reqwest::Client::new();
+        for _ in 0..150 {
+            if let Ok(r) = client
+                .put(format!("{}/{}", server.endpoint, server.bucket))
+                .send()
+                .await
+            {
+                assert!(
+                    r.status().is_success(),
+                    "creating the bucket: {}",
+                    r.status()
+                );
+                return Some(server);
+            }
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("{program} did not answer on port {port}");
+    }
+
+    /// The server's settings for this bucket.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("HAZREG_S3_BUCKET", self.bucket.clone()),
+            ("HAZREG_S3_ENDPOINT", self.endpoint.clone()),
+            ("HAZREG_S3_ALLOW_HTTP", "true".into()),
+            ("HAZREG_S3_ACCESS_KEY_ID", "test-access-key".into()),
+            ("HAZREG_S3_SECRET_ACCESS_KEY", "test-secret-key".into()),
+        ]
+    }
+
+    /// The bytes stored under `key` in the bucket, read with the server's credentials but not
+    /// through the server (`None`: no such object).
+    pub async fn object(&self, key: &str) -> Option<Vec<u8>> {
+        use object_store::ObjectStoreExt;
+        let store = object_store::aws::AmazonS3Builder::new()
+            .with_bucket_name(&self.bucket)
+            .with_region("us-east-1")
+            .with_endpoint(&self.endpoint)
+            .with_virtual_hosted_style_request(false)
+            .with_access_key_id("test-access-key")
+            .with_secret_access_key("test-secret-key")
+            .with_client_options(object_store::ClientOptions::default().with_allow_http(true))
+            .build()
+            .expect("S3 client");
+        match store.get(&object_store::path::Path::from(key)).await {
+            Ok(got) => Some(got.bytes().await.expect("object body").to_vec()),
+            Err(object_store::Error::NotFound { .. }) => None,
+            Err(e) => panic!("reading {key} from moto: {e}"),
+        }
+    }
+
+    /// Stops the server (storage outage).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
 }
