@@ -1,6 +1,7 @@
 //! Work the server does by itself, on a timer: the purge of expired idempotency keys and ended
 //! sessions (one node per run, `db::jobs`), and the fold of PostgreSQL's statistics tally slots
-//! (`db::stats::fold_tallies`). Started with the server (`app::serve_shared`).
+//! (`db::stats::fold_tallies`), and the sealing of new audit events into the hash chain
+//! (`db::audit_chain::seal`). Started with the server (`app::serve_shared`).
 
 use actix_web::web;
 
@@ -35,6 +36,23 @@ pub fn start(state: &web::Data<AppState>) {
         state.config.tally_fold_interval,
         "fold_tallies",
         |c, _, _| Ok(crate::db::stats::fold_tallies(c)? > 0),
+    );
+    // Needs no claim: sealers take turns on a lock, and each seals what the last one left.
+    every(
+        state,
+        state.config.audit_seal_interval,
+        "audit_seal",
+        |c, _, _| {
+            let mut sealed = 0;
+            // Up to 50,000 events a run, in transactions of 5,000.
+            for _ in 0..10 {
+                match crate::db::audit_chain::seal(c, 5000)? {
+                    0 => break,
+                    n => sealed += n,
+                }
+            }
+            Ok(sealed > 0)
+        },
     );
 }
 

@@ -48,6 +48,9 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Recompute the audit log's hash chain and report the first broken link (exit status 1)
+    /// or the head of an intact chain (docs/OPERATIONS.md, "Audit log").
+    AuditVerify,
     /// Print the OpenAPI document.
     Openapi,
     /// Create an account from the command line (e.g. a second administrator or an auditor).
@@ -106,6 +109,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 migrations_applied: boot.migrations_applied,
             });
             Ok(())
+        }
+        Command::AuditVerify => {
+            let db = crate::db::Db::new(&config.database_url, 1, config.database_timeout)?;
+            let mut conn = db.pool.get()?;
+            let v = crate::db::audit_chain::verify(&mut conn, 5000)?;
+            match &v.broken {
+                None => {
+                    println!(
+                        "audit chain intact: {} events checked, head {}; {} not sealed yet",
+                        v.checked, v.head, v.unsealed
+                    );
+                    Ok(())
+                }
+                Some(b) => anyhow::bail!(
+                    "audit chain BROKEN at position {}{}: {} ({} links before it are intact)",
+                    b.position,
+                    b.seq.map(|s| format!(" (event {s})")).unwrap_or_default(),
+                    b.reason,
+                    v.checked
+                ),
+            }
         }
         Command::Serve { no_migrate } => {
             config.no_migrate = no_migrate;

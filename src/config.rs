@@ -42,6 +42,8 @@ pub struct Config {
     pub purge_interval: Duration,
     /// How often PostgreSQL's statistics tally slots are folded (`db::stats::fold_tallies`).
     pub tally_fold_interval: Duration,
+    /// How often new audit events are sealed into the hash chain (`db::audit_chain::seal`).
+    pub audit_seal_interval: Duration,
     pub login_lockout: Duration,
     pub login_address_max_failures_per_minute: u32,
     pub trust_forwarded_for: bool,
@@ -291,6 +293,10 @@ impl Config {
             tally_fold_interval: Duration::from_secs(positive(
                 "HAZREG_TALLY_FOLD_INTERVAL_SECS",
                 60,
+            )?),
+            audit_seal_interval: Duration::from_secs(positive(
+                "HAZREG_AUDIT_SEAL_INTERVAL_SECS",
+                10,
             )?),
             login_lockout: Duration::from_secs(positive("HAZREG_LOGIN_LOCKOUT_SECS", 300)?),
             login_address_max_failures_per_minute: positive(

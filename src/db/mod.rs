@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod audit_chain;
 pub mod enterprises;
 pub mod extensions;
 pub mod hazards;

@@ -137,6 +137,8 @@ diesel::table! {
         city_code -> Nullable<Text>,
         county_code -> Nullable<Text>,
         jurisdiction_code -> Nullable<Text>,
+        chain_pos -> Nullable<BigInt>,
+        chain_hash -> Nullable<Text>,
     }
 }
 

@@ -4,6 +4,7 @@ mod contract;
 mod support;
 
 mod accounts;
+mod audit_chain;
 mod auth;
 mod backup;
 mod check_order;
