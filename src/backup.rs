@@ -273,6 +273,29 @@ pub fn read_manifest(from: &Path) -> anyhow::Result<Manifest> {
             manifest.format
         );
     }
+    // Names from the manifest become paths: only a 64-digit hex digest, and the one database
+    // file name, are accepted, so no entry can point outside the folders involved.
+    let hex_digest = |s: &str| {
+        s.len() == 64
+            && s.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    };
+    if let Some(bad) = manifest.attachments.iter().find(|e| !hex_digest(&e.sha256)) {
+        bail!(
+            "{} lists an evidence file {:?} that is not a SHA-256",
+            path.display(),
+            bad.sha256
+        );
+    }
+    if let Some(db) = &manifest.database {
+        if db.file != DATABASE || !hex_digest(&db.sha256) {
+            bail!(
+                "{} names a database file {:?} this build does not write",
+                path.display(),
+                db.file
+            );
+        }
+    }
     Ok(manifest)
 }
 

@@ -292,6 +292,20 @@ async fn backup_during_writes_restores(backend: Backend) {
         "nothing was restored from a damaged backup"
     );
 
+    // A manifest naming a path instead of a digest is refused before anything is read.
+    let crafted = temp_dir("crafted-backup");
+    std::fs::create_dir_all(&crafted).unwrap();
+    let mut evil = again.clone();
+    evil["attachments"][0]["sha256"] = json!("../../../../tmp/hazreg-outside");
+    std::fs::write(crafted.join("manifest.json"), evil.to_string()).unwrap();
+    let (ok, out) = command(
+        &["restore", "--from", &crafted.display().to_string()],
+        installation(&damaged_target, target_url),
+    )
+    .await;
+    assert!(!ok && out.contains("is not a SHA-256"), "{out}");
+    let _ = std::fs::remove_dir_all(&crafted);
+
     // A server on the restored data finds everything acknowledged before the backup began.
     let database = match backend {
         Backend::Sqlite => format!("sqlite://{}", restored.join("hazard-registry.db").display()),
