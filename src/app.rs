@@ -182,7 +182,9 @@ pub fn initialise(
     reference: &crate::db::seed::ReferenceData,
 ) -> Result<FirstStart, InitError> {
     let config = &state.config;
-    let mut conn = state.db.pool.get().map_err(|e| {
+    // Its own connection, unbounded: waiting on the start lock while another node migrates, or
+    // building an index, may rightly take longer than a request's bound.
+    let mut conn = state.db.dedicated().map_err(|e| {
         InitError::Unavailable(anyhow::anyhow!(
             "cannot connect to the database at {}: {e}",
             crate::config::redact_url(&config.database_url)

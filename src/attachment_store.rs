@@ -255,52 +255,74 @@ impl AttachmentStore {
     /// copy, fetched from object storage and checked against its hash when not cached yet.
     pub async fn local_copy(&self, sha256: &str) -> ApiResult<PathBuf> {
         let path = self.path_of(sha256);
-        let Some(remote) = &self.remote else {
-            return Ok(path);
-        };
-        if tokio::fs::try_exists(&path).await.unwrap_or(false) {
-            return Ok(path);
+        if self.remote.is_some() && !tokio::fs::try_exists(&path).await.unwrap_or(false) {
+            self.fetch_to(sha256, &path).await?;
         }
-        let got = remote
-            .store
-            .get(&Self::key_of(remote, sha256))
-            .await
-            .map_err(|e| match e {
-                object_store::Error::NotFound { .. } => ApiError::internal(format!(
-                    "evidence file {sha256} is missing from {}",
-                    self.describe()
-                )),
-                other => remote_failed(other),
-            })?;
-        let tmp_dir = self.root.join("tmp");
-        tokio::fs::create_dir_all(&tmp_dir)
+        Ok(path)
+    }
+
+    /// Writes the file's bytes to `dest` (through a temporary file beside it, checked against
+    /// the hash, fsynced, then renamed): from object storage, or copied from the local disk.
+    pub async fn fetch_to(&self, sha256: &str, dest: &Path) -> ApiResult<()> {
+        let dir = dest
+            .parent()
+            .ok_or_else(|| ApiError::internal("a destination without a folder"))?;
+        tokio::fs::create_dir_all(dir)
             .await
             .map_err(ApiError::internal)?;
-        let temp = tmp_dir.join(uuid::Uuid::new_v4().simple().to_string());
+        let temp = dir.join(format!(".{}", uuid::Uuid::new_v4().simple()));
         let fetched = async {
             let mut file = tokio::fs::File::create(&temp)
                 .await
                 .map_err(ApiError::internal)?;
             let mut hasher = Sha256::new();
-            let mut stream = got.into_stream();
-            while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(remote_failed)?;
-                hasher.update(&chunk);
-                file.write_all(&chunk).await.map_err(ApiError::internal)?;
+            match &self.remote {
+                Some(remote) => {
+                    let got = remote
+                        .store
+                        .get(&Self::key_of(remote, sha256))
+                        .await
+                        .map_err(|e| match e {
+                            object_store::Error::NotFound { .. } => ApiError::internal(format!(
+                                "evidence file {sha256} is missing from {}",
+                                self.describe()
+                            )),
+                            other => remote_failed(other),
+                        })?;
+                    let mut stream = got.into_stream();
+                    while let Some(chunk) = stream.next().await {
+                        let chunk = chunk.map_err(remote_failed)?;
+                        hasher.update(&chunk);
+                        file.write_all(&chunk).await.map_err(ApiError::internal)?;
+                    }
+                }
+                None => {
+                    use tokio::io::AsyncReadExt;
+                    let mut source = tokio::fs::File::open(self.path_of(sha256))
+                        .await
+                        .map_err(ApiError::internal)?;
+                    let mut buf = vec![0u8; 64 * 1024];
+                    loop {
+                        let n = source.read(&mut buf).await.map_err(ApiError::internal)?;
+                        if n == 0 {
+                            break;
+                        }
+                        hasher.update(&buf[..n]);
+                        file.write_all(&buf[..n])
+                            .await
+                            .map_err(ApiError::internal)?;
+                    }
+                }
             }
             file.sync_all().await.map_err(ApiError::internal)?;
             let got = hex(&hasher.finalize());
             if got != sha256 {
                 return Err(ApiError::internal(format!(
-                    "evidence file {sha256} in object storage hashes to {got}"
+                    "evidence file {sha256} in {} hashes to {got}: it is damaged",
+                    self.describe()
                 )));
             }
-            if let Some(dir) = path.parent() {
-                tokio::fs::create_dir_all(dir)
-                    .await
-                    .map_err(ApiError::internal)?;
-            }
-            tokio::fs::rename(&temp, &path)
+            tokio::fs::rename(&temp, dest)
                 .await
                 .map_err(ApiError::internal)
         }
@@ -308,7 +330,7 @@ impl AttachmentStore {
         if fetched.is_err() {
             let _ = tokio::fs::remove_file(&temp).await;
         }
-        fetched.map(|()| path)
+        fetched
     }
 
     /// Whether the file is stored.

@@ -1,7 +1,7 @@
 //! `hazard-registry backup --to DIR` and `restore --from DIR` (docs/OPERATIONS.md).
 //!
 //! A backup folder holds:
-//! - `database.sqlite`: on SQLite, an online consistent snapshot (`VACUUM INTO`, a read
+//! - `database-<sha256>.sqlite`: on SQLite, an online consistent snapshot (`VACUUM INTO`, a read
 //!   transaction, so the server keeps serving and writing while it is taken);
 //! - `attachments/ab/cd/<sha256>`: every evidence file the snapshot's attachment rows reference,
 //!   checked against its name while copied. Files are content-addressed, so a folder used again
@@ -34,7 +34,11 @@ use crate::db::AnyConnection;
 /// The manifest's `format`; a restore refuses any other.
 pub const FORMAT: &str = "hazard-registry-backup/1";
 const MANIFEST: &str = "manifest.json";
-const DATABASE: &str = "database.sqlite";
+/// The snapshot's file name: `database-<sha256>.sqlite`, so a folder used again never loses the
+/// snapshot its manifest names before the new manifest is in place.
+fn database_file(sha256: &str) -> String {
+    format!("database-{sha256}.sqlite")
+}
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Manifest {
@@ -98,11 +102,12 @@ fn store_failed(e: crate::error::ApiError) -> anyhow::Error {
 pub async fn backup(config: &Config, to: &Path) -> anyhow::Result<BackupReport> {
     std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
     let backend = config.backend();
-    let db = connect(config)?;
-    let mut conn = db.pool.get().context("connecting to the database")?;
+    let mut conn = connect(config)?
+        .dedicated()
+        .context("connecting to the database")?;
     let (database, counts, files, migration) = match backend {
         Backend::Sqlite => {
-            let temp = to.join(format!(".{DATABASE}.{}", uuid::Uuid::new_v4().simple()));
+            let temp = to.join(format!(".database.{}", uuid::Uuid::new_v4().simple()));
             let quoted = temp.to_string_lossy().replace('\'', "''");
             conn.batch_execute(&format!("VACUUM INTO '{quoted}'"))
                 .context("taking the snapshot (VACUUM INTO)")?;
@@ -126,9 +131,10 @@ pub async fn backup(config: &Config, to: &Path) -> anyhow::Result<BackupReport> 
             };
             let (bytes, sha256) = hash_file(&temp)?;
             sync_file(&temp)?;
-            std::fs::rename(&temp, to.join(DATABASE))?;
+            let file = database_file(&sha256);
+            std::fs::rename(&temp, to.join(&file))?;
             let entry = FileEntry {
-                file: DATABASE.into(),
+                file,
                 bytes,
                 sha256,
             };
@@ -174,6 +180,15 @@ pub async fn backup(config: &Config, to: &Path) -> anyhow::Result<BackupReport> 
         attachments: evidence,
     };
     write_atomically(&to.join(MANIFEST), &serde_json::to_vec_pretty(&manifest)?)?;
+    // Only now, with the new manifest in place, do older snapshots go.
+    if let Some(current) = &manifest.database {
+        for entry in std::fs::read_dir(to)?.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with("database-") && name.ends_with(".sqlite") && name != current.file {
+                std::fs::remove_file(entry.path())?;
+            }
+        }
+    }
     Ok(BackupReport {
         manifest,
         copied,
@@ -181,8 +196,9 @@ pub async fn backup(config: &Config, to: &Path) -> anyhow::Result<BackupReport> 
     })
 }
 
-/// Copies one evidence file (from the disk, or from object storage through the local cache)
-/// unless the local store `to` has it already; answers whether it copied.
+/// Copies one evidence file (from the disk, or straight from object storage) into the local
+/// store `to`, unless `to` holds it already with the right bytes (checked by hashing it: a
+/// damaged copy is replaced); answers whether it copied.
 async fn copy_evidence(
     from: &AttachmentStore,
     to: &AttachmentStore,
@@ -190,15 +206,13 @@ async fn copy_evidence(
     size: u64,
 ) -> anyhow::Result<bool> {
     let dest = to.path_of(sha256);
-    if std::fs::metadata(&dest).is_ok_and(|m| m.len() == size) {
+    if std::fs::metadata(&dest).is_ok_and(|m| m.len() == size)
+        && hash_file(&dest).is_ok_and(|(_, got)| got == sha256)
+    {
         return Ok(false);
     }
-    let source = from.local_copy(sha256).await.map_err(store_failed)?;
-    copy_checked(&source, &dest, sha256).with_context(|| {
-        format!(
-            "evidence file {sha256} (expected at {}) could not be copied",
-            source.display()
-        )
+    from.fetch_to(sha256, &dest).await.map_err(|e| {
+        store_failed(e).context(format!("evidence file {sha256} could not be copied"))
     })?;
     Ok(true)
 }
@@ -288,7 +302,7 @@ pub fn read_manifest(from: &Path) -> anyhow::Result<Manifest> {
         );
     }
     if let Some(db) = &manifest.database {
-        if db.file != DATABASE || !hex_digest(&db.sha256) {
+        if !hex_digest(&db.sha256) || db.file != database_file(&db.sha256) {
             bail!(
                 "{} names a database file {:?} this build does not write",
                 path.display(),
@@ -304,8 +318,67 @@ pub struct RestoreReport {
     pub manifest: Manifest,
     /// Where the database file went (SQLite).
     pub database: Option<PathBuf>,
-    /// Attachment rows of the (PostgreSQL) database whose file is still missing afterwards.
+    /// Attachment rows of the restored database whose file is still missing afterwards.
     pub missing_evidence: Option<usize>,
+}
+
+/// The lock file beside a SQLite database: every `serve` holds it shared, `restore` exclusively,
+/// so a restore never replaces the file under a running server (PostgreSQL needs none: its
+/// restore is `pg_restore` into a database of the operator's choosing).
+fn lock_path(config: &Config) -> Option<PathBuf> {
+    (config.backend() == Backend::Sqlite).then(|| {
+        let mut p = PathBuf::from(sqlite_path(&config.database_url)).into_os_string();
+        p.push(".lock");
+        PathBuf::from(p)
+    })
+}
+
+fn open_lock(path: &Path) -> anyhow::Result<std::fs::File> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .with_context(|| format!("opening {}", path.display()))
+}
+
+/// Taken by `serve` for as long as it runs (SQLite): refused while a restore holds the file.
+pub fn serving_lock(config: &Config) -> anyhow::Result<Option<std::fs::File>> {
+    let Some(path) = lock_path(config) else {
+        return Ok(None);
+    };
+    let file = open_lock(&path)?;
+    match file.try_lock_shared() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => bail!(
+            "a restore is replacing {}; start the server when it has finished",
+            sqlite_path(&config.database_url)
+        ),
+        Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+    }
+}
+
+/// Attachment rows whose file is neither in the backup just restored nor already stored.
+async fn missing_files(
+    manifest: &Manifest,
+    target: &AttachmentStore,
+    rows: &[(String, i64)],
+) -> anyhow::Result<usize> {
+    let restored: std::collections::HashSet<&str> = manifest
+        .attachments
+        .iter()
+        .map(|e| e.sha256.as_str())
+        .collect();
+    let mut missing = 0;
+    for (sha, _) in rows {
+        if !restored.contains(sha.as_str()) && !target.has(sha).await.map_err(store_failed)? {
+            missing += 1;
+        }
+    }
+    Ok(missing)
 }
 
 /// Restores the backup in `from` into the configured installation.
@@ -336,6 +409,21 @@ pub async fn restore(config: &Config, from: &Path, force: bool) -> anyhow::Resul
         }
     }
     let target = AttachmentStore::configured(&config.data_dir, config.s3.as_ref())?;
+    // No server may be running on the SQLite file being replaced (held until the end).
+    let _restoring = match lock_path(config) {
+        None => None,
+        Some(path) => {
+            let file = open_lock(&path)?;
+            match file.try_lock() {
+                Ok(()) => Some(file),
+                Err(std::fs::TryLockError::WouldBlock) => bail!(
+                    "a server is running on {}; stop it before restoring",
+                    sqlite_path(&config.database_url)
+                ),
+                Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
+            }
+        }
+    };
     let target_db =
         (backend == Backend::Sqlite).then(|| PathBuf::from(sqlite_path(&config.database_url)));
     if !force {
@@ -364,13 +452,28 @@ pub async fn restore(config: &Config, from: &Path, force: bool) -> anyhow::Resul
             copy_evidence(&source, &target, &e.sha256, e.bytes).await?;
         }
     }
-    let mut missing_evidence = None;
+    // Which database to check every attachment row against its file: the restored snapshot
+    // (checked before it is put in place), or the PostgreSQL database the dump went into.
+    let missing_evidence;
     if let (Some(path), Some(db)) = (&target_db, &manifest.database) {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
         let temp = path.with_extension(format!("restore-{}", uuid::Uuid::new_v4().simple()));
         copy_checked(&from.join(&db.file), &temp, &db.sha256)?;
+        let checked = (|| -> anyhow::Result<_> {
+            let mut snap =
+                AnyConnection::Sqlite(diesel::Connection::establish(&temp.to_string_lossy())?);
+            Ok(crate::db::inventory::attachment_files(&mut snap)?)
+        })();
+        let rows = match checked {
+            Ok(rows) => rows,
+            Err(e) => {
+                let _ = std::fs::remove_file(&temp);
+                return Err(e.context("reading the restored database"));
+            }
+        };
+        missing_evidence = Some(missing_files(&manifest, &target, &rows).await?);
         // The replaced database's write-ahead log must not be replayed onto the restored file.
         for suffix in ["-wal", "-shm"] {
             let mut side = path.as_os_str().to_owned();
@@ -382,28 +485,18 @@ pub async fn restore(config: &Config, from: &Path, force: bool) -> anyhow::Resul
             }
         }
         std::fs::rename(&temp, path)?;
-    } else if backend == Backend::Postgres {
+    } else {
         // The dump should be restored already; say whether every row now finds its file.
-        if let Ok(db) = connect(config) {
-            if let Ok(mut conn) = db.pool.get() {
-                let files = crate::db::inventory::attachment_files(&mut conn)?;
-                drop(conn);
-                let restored: std::collections::HashSet<&str> = manifest
-                    .attachments
-                    .iter()
-                    .map(|e| e.sha256.as_str())
-                    .collect();
-                let mut missing = 0;
-                for (sha, _) in &files {
-                    if !restored.contains(sha.as_str())
-                        && !target.has(sha).await.map_err(store_failed)?
-                    {
-                        missing += 1;
-                    }
-                }
-                missing_evidence = Some(missing);
-            }
-        }
+        let rows = connect(config)?
+            .dedicated()
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "the evidence is restored, but the database could not be reached to check \
+                     it against the attachment rows: {e}"
+                )
+            })
+            .and_then(|mut c| Ok(crate::db::inventory::attachment_files(&mut c)?))?;
+        missing_evidence = Some(missing_files(&manifest, &target, &rows).await?);
     }
     Ok(RestoreReport {
         manifest,

@@ -112,7 +112,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::AuditVerify => {
             let db = crate::db::Db::new(&config.database_url, 1, config.database_timeout)?;
-            let mut conn = db.pool.get()?;
+            let mut conn = db.dedicated()?;
             let v = crate::db::audit_chain::verify(&mut conn, 5000)?;
             match &v.broken {
                 None => {
@@ -267,6 +267,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
              must sign with the same key (use e.g. `openssl rand -base64 48`)"
         );
     }
+    // SQLite: held while serving, so `restore` cannot replace the file under this process.
+    let _serving = crate::backup::serving_lock(&config)?;
     let bind = config.bind;
     let metrics_bind = config.metrics_bind;
     let (state, reference) = crate::app::prepare(config)?;

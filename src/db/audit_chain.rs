@@ -15,7 +15,6 @@
 //! deleted), or a sealed event moved. The newest link's hash is logged at every seal, so a
 //! copy kept outside the database (log shipping) also shows a chain cut short at its end.
 
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -84,12 +83,20 @@ fn head(conn: &mut AnyConnection) -> QueryResult<(i64, String)> {
     })
 }
 
-/// Seals up to `batch` unsealed events; answers how many (and logs the new head).
+/// Seals up to `batch` unsealed events in one transaction; answers how many (0 also when
+/// another node's sealer holds the lock), and logs the new head.
 pub fn seal(conn: &mut AnyConnection, batch: i64) -> QueryResult<usize> {
     let sealed = super::write_tx(conn, |c| {
         if matches!(c, AnyConnection::Postgresql(_)) {
-            // One sealer at a time across nodes; the lock ends with the transaction.
-            c.batch_execute("SELECT pg_advisory_xact_lock(4848531001)")?;
+            // One sealer at a time across nodes; the lock ends with the transaction. A sealer
+            // that finds it taken leaves the work to the one holding it.
+            let got: bool = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(
+                "pg_try_advisory_xact_lock(4848531001)",
+            ))
+            .get_result(c)?;
+            if !got {
+                return Ok(None);
+            }
         }
         let pending: Vec<Link> = ae::table
             .filter(ae::chain_pos.is_null())

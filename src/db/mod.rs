@@ -184,6 +184,7 @@ pub struct Db {
     pub timeout: Duration,
     /// Checkout waits and timeouts (`GET /metrics`).
     pub metrics: crate::metrics::PoolMetrics,
+    url: String,
 }
 
 impl Db {
@@ -213,7 +214,26 @@ impl Db {
             backend,
             timeout,
             metrics: crate::metrics::PoolMetrics::new(),
+            url: url.to_string(),
         })
+    }
+
+    /// One connection of its own, outside the pool and without the per-statement bound
+    /// (PostgreSQL `statement_timeout = 0`), for work that may rightly take long: the first
+    /// start (waiting on the start lock while another node migrates, building indexes) and the
+    /// command line (backup, verify). Closed when dropped, so a session lock cannot linger.
+    pub fn dedicated(&self) -> Result<AnyConnection, diesel::ConnectionError> {
+        let mut conn = Manager {
+            url: self.url.clone(),
+            backend: self.backend,
+            statement_timeout: statement_timeout(self.timeout),
+        }
+        .open()?;
+        if let AnyConnection::Postgresql(c) = &mut conn {
+            c.batch_execute("SET statement_timeout = 0")
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+        }
+        Ok(conn)
     }
 
     /// Runs `f` with a pooled connection on the blocking pool. `f`'s own error type carries
@@ -267,8 +287,7 @@ impl Db {
     }
 
     pub fn migrate(&self) -> anyhow::Result<Vec<String>> {
-        let mut conn = self.pool.get()?;
-        run_migrations(&mut conn)
+        run_migrations(&mut self.dedicated()?)
     }
 }
 
@@ -314,7 +333,19 @@ pub fn with_start_lock<T>(
     const KEY: i64 = 0x4841_5a52_4547; // "HAZREG"
     let pg = matches!(conn, AnyConnection::Postgresql(_));
     if pg {
-        conn.batch_execute(&format!("SELECT pg_advisory_lock({KEY})"))?;
+        // Polled, never waited for inside a statement: `CREATE INDEX CONCURRENTLY` in the
+        // holder's migrations waits for every open transaction to end, and a waiting
+        // `pg_advisory_lock` call is one, so the two would deadlock.
+        loop {
+            let got: bool = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+                "pg_try_advisory_lock({KEY})"
+            )))
+            .get_result(conn)?;
+            if got {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
     }
     let done = f(conn);
     if pg {

@@ -321,6 +321,23 @@ async fn backup_during_writes_restores(backend: Backend) {
     );
     check_restored(&app, &base, &before).await;
     if backend == Backend::Sqlite {
+        // Not under a running server, even with --force (from an intact backup).
+        let intact = temp_dir("backup-intact");
+        let (ok, out) = command(
+            &["backup", "--to", &intact.display().to_string()],
+            installation(&data, Some(&app.database_url)),
+        )
+        .await;
+        assert!(ok, "{out}");
+        let (ok, out) = command(
+            &["restore", "--from", &intact.display().to_string(), "--force"],
+            installation(&restored, target_url),
+        )
+        .await;
+        assert!(!ok && out.contains("a server is running"), "{out}");
+        let _ = std::fs::remove_dir_all(&intact);
+    }
+    if backend == Backend::Sqlite {
         // The restored database is the (second) snapshot: as many hazards as its manifest says.
         let r = app
             .send(

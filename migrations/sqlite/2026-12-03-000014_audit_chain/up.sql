@@ -3,8 +3,7 @@
 -- and the event's own columns. Events are written as before (no lock on a chain head in the
 -- write path); `hazard-registry audit-verify` recomputes the chain and names the first broken
 -- link. Old binaries keep writing events: the new columns are nullable and the sealer picks
--- their events up too.
+-- their events up too. The indexes come in the next two migrations (on PostgreSQL built
+-- CONCURRENTLY, one statement each, so writers are not held up on a large log).
 ALTER TABLE audit_events ADD COLUMN chain_pos BIGINT;
 ALTER TABLE audit_events ADD COLUMN chain_hash TEXT;
-CREATE UNIQUE INDEX audit_events_chain_pos ON audit_events (chain_pos);
-CREATE INDEX audit_events_unsealed ON audit_events (seq) WHERE chain_pos IS NULL;

@@ -1,0 +1,2 @@
+-- The chain's positions, unique (a second sealer can never fork the chain).
+CREATE UNIQUE INDEX IF NOT EXISTS audit_events_chain_pos ON audit_events (chain_pos);
