@@ -9,19 +9,10 @@ use crate::support::{both, uscc, TestApp};
 
 /// Runs `audit-verify` on the test's database: (success, stdout + stderr).
 fn verify(app: &TestApp) -> (bool, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hazard-registry"))
-        .arg("audit-verify")
-        .env_clear()
-        .env("HAZREG_DATABASE_URL", &app.database_url)
-        .env("HAZREG_LOG", "warn")
-        .output()
-        .expect("run hazard-registry");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    crate::support::run_command(
+        &["audit-verify"],
+        &[("HAZREG_DATABASE_URL".into(), app.database_url.clone())],
+    )
 }
 
 fn count(app: &TestApp, query: &str) -> i64 {

@@ -27,24 +27,13 @@ fn temp_dir(what: &str) -> PathBuf {
     std::env::temp_dir().join(format!("hazreg-{what}-{}", uuid::Uuid::new_v4().simple()))
 }
 
-/// Runs the binary with `args` on the installation described by `env`; answers
-/// (success, stdout + stderr).
+/// Runs the binary with `args` on the installation described by `env`, off the test's
+/// thread; answers (success, stdout + stderr).
 async fn command(args: &[&str], env: Vec<(String, String)>) -> (bool, String) {
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     tokio::task::spawn_blocking(move || {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_hazard-registry"))
-            .args(&args)
-            .env_clear()
-            .envs(env)
-            .env("HAZREG_LOG", "warn")
-            .output()
-            .expect("run hazard-registry");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (out.status.success(), text)
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        crate::support::run_command(&args, &env)
     })
     .await
     .expect("blocking task")
@@ -330,7 +319,12 @@ async fn backup_during_writes_restores(backend: Backend) {
         .await;
         assert!(ok, "{out}");
         let (ok, out) = command(
-            &["restore", "--from", &intact.display().to_string(), "--force"],
+            &[
+                "restore",
+                "--from",
+                &intact.display().to_string(),
+                "--force",
+            ],
             installation(&restored, target_url),
         )
         .await;

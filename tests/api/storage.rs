@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use crate::support::{hazard_body, png, uscc, Backend, S3Server, TestApp};
+use crate::support::{hazard_body, png, run_command, uscc, Backend, S3Server, TestApp};
 
 fn temp_dir(what: &str) -> PathBuf {
     std::env::temp_dir().join(format!("hazreg-{what}-{}", uuid::Uuid::new_v4().simple()))
@@ -91,38 +91,12 @@ async fn evidence_is_shared_through_object_storage(backend: Backend) {
 
     // A backup takes the evidence from the bucket; a restore fills an empty bucket.
     let backup_dir = temp_dir("s3-backup");
-    let mut cmd_env: Vec<(String, String)> = s3
-        .env()
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-    cmd_env.push(("HAZREG_DATABASE_URL".into(), app.database_url.clone()));
-    cmd_env.push((
-        "HAZREG_DATA_DIR".into(),
-        temp_dir("s3-backup-node").display().to_string(),
-    ));
-    let run = |args: Vec<String>, env: Vec<(String, String)>| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_hazard-registry"))
-            .args(args)
-            .env_clear()
-            .envs(env)
-            .env("HAZREG_LOG", "warn")
-            .output()
-            .expect("run hazard-registry")
-    };
-    let out = run(
-        vec![
-            "backup".into(),
-            "--to".into(),
-            backup_dir.display().to_string(),
-        ],
-        cmd_env.clone(),
+    let cmd_env = s3.command_env(&app.database_url, &temp_dir("s3-backup-node"));
+    let (ok, out) = run_command(
+        &["backup", "--to", &backup_dir.display().to_string()],
+        &cmd_env,
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(ok, "{out}");
     let copied = std::fs::read(
         backup_dir
             .join("attachments")
@@ -133,16 +107,7 @@ async fn evidence_is_shared_through_object_storage(backend: Backend) {
     .expect("the backup holds the file");
     assert!(copied == bytes, "the backup's copy is byte-identical");
     let fresh = S3Server::start().await.expect("a second moto");
-    let mut restore_env: Vec<(String, String)> = fresh
-        .env()
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-    restore_env.push(("HAZREG_DATABASE_URL".into(), app.database_url.clone()));
-    restore_env.push((
-        "HAZREG_DATA_DIR".into(),
-        temp_dir("s3-restore-node").display().to_string(),
-    ));
+    let mut restore_env = fresh.command_env(&app.database_url, &temp_dir("s3-restore-node"));
     if backend == Backend::Sqlite {
         // SQLite restores its database file too; into a fresh place.
         let dir = temp_dir("s3-restore-db");
@@ -153,32 +118,20 @@ async fn evidence_is_shared_through_object_storage(backend: Backend) {
         ));
     }
     let from = backup_dir.display().to_string();
-    let out = run(
-        vec!["restore".into(), "--from".into(), from.clone()],
-        restore_env.clone(),
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (ok, out) = run_command(&["restore", "--from", &from], &restore_env);
+    assert!(ok, "{out}");
     assert!(
         fresh.object(&key_of(&sha)).await.as_deref() == Some(&bytes[..]),
         "restored into the empty bucket"
     );
-    if backend == Backend::Postgres {
-        assert!(
-            String::from_utf8_lossy(&out.stdout)
-                .contains("every attachment row of the database finds its file"),
-            "{}",
-            String::from_utf8_lossy(&out.stdout)
-        );
-    }
+    assert!(
+        out.contains("every attachment row of the database finds its file"),
+        "{out}"
+    );
     // The bucket now holds files: not again without --force.
     if backend == Backend::Postgres {
-        let out = run(vec!["restore".into(), "--from".into(), from], restore_env);
-        assert!(!out.status.success());
-        assert!(String::from_utf8_lossy(&out.stderr).contains("without --force"));
+        let (ok, out) = run_command(&["restore", "--from", &from], &restore_env);
+        assert!(!ok && out.contains("without --force"), "{out}");
     }
 
     // Storage down: an upload answers 503 and leaves no row; an uncached download answers 503.

@@ -1012,6 +1012,22 @@ impl S3Server {
         }
     }
 
+    /// The environment of a command-line run (`backup`, `restore`) on this bucket.
+    pub fn command_env(
+        &self,
+        database_url: &str,
+        data_dir: &std::path::Path,
+    ) -> Vec<(String, String)> {
+        let mut env: Vec<(String, String)> = self
+            .env()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        env.push(("HAZREG_DATABASE_URL".into(), database_url.to_string()));
+        env.push(("HAZREG_DATA_DIR".into(), data_dir.display().to_string()));
+        env
+    }
+
     /// Stops the server (storage outage).
     pub fn stop(&mut self) {
         let _ = self.child.kill();
@@ -1023,4 +1039,22 @@ impl Drop for S3Server {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Runs the built binary with `args` and only `env` (plus quiet logs): (success, stdout +
+/// stderr).
+pub fn run_command(args: &[&str], env: &[(String, String)]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hazard-registry"))
+        .args(args)
+        .env_clear()
+        .envs(env.iter().cloned())
+        .env("HAZREG_LOG", "warn")
+        .output()
+        .expect("run hazard-registry");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
 }
