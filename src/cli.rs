@@ -243,6 +243,7 @@ fn system_principal() -> Principal {
         enterprise_id: None,
         session_id: String::new(),
         request_id: "cli".into(),
+        second_factor: true,
     }
 }
 

@@ -63,6 +63,8 @@ pub struct Config {
     pub no_migrate: bool,
     /// Evidence files in S3-compatible object storage (`None`: on the local disk).
     pub s3: Option<S3Config>,
+    /// `HAZREG_ADMIN_TOTP=required`: administrators must sign in with a second factor.
+    pub admin_totp_required: bool,
 }
 
 /// `HAZREG_S3_*`: the bucket every node keeps evidence files in.
@@ -231,6 +233,16 @@ impl Config {
                 )
             })?),
         };
+        let admin_totp_required = match get("HAZREG_ADMIN_TOTP").as_deref() {
+            None | Some("optional") => false,
+            Some("required") => true,
+            Some(other) => {
+                return Err(err(
+                    "HAZREG_ADMIN_TOTP",
+                    format!("expected `optional` or `required`, got {other:?}"),
+                ))
+            }
+        };
         let s3 = match get("HAZREG_S3_BUCKET") {
             None => None,
             Some(bucket) => {
@@ -317,6 +329,7 @@ impl Config {
             metrics_bind,
             no_migrate: false,
             s3,
+            admin_totp_required,
             data_dir,
             database_url,
         })

@@ -146,8 +146,26 @@ impl Modify for Conventions {
                 add("500", "Unexpected error (`internal_error`); details are logged under the request id, never sent");
                 add(
                     "503",
-                    "The database is unreachable (`database_unavailable`), or, where a password is checked or set, too many are being hashed at once (`busy`); see `Retry-After`",
+                    "The database is unreachable (`database_unavailable`), or, where a password is checked or set, too many are being hashed at once (`busy`), or, for attachment files, the object storage does not answer (`storage_unavailable`); see `Retry-After`",
                 );
+                if op.security.as_ref().is_some_and(|s| {
+                    s.iter()
+                        .any(|r| serde_json::to_value(r).is_ok_and(|v| v.get("bearer").is_some()))
+                }) {
+                    const GATE: &str = "`second_factor_required`: an administrator whose session did not pass a second factor, while `HAZREG_ADMIN_TOTP=required` (enrol with `POST /api/v1/me/totp`)";
+                    match op.responses.responses.get_mut("403") {
+                        Some(utoipa::openapi::RefOr::T(r)) => {
+                            r.description = format!("{}; or {GATE}", r.description);
+                        }
+                        Some(_) => {}
+                        None => {
+                            op.responses.responses.insert(
+                                "403".to_string(),
+                                problem_response(&format!("Forbidden: {GATE}")),
+                            );
+                        }
+                    }
+                }
             }
         }
     }

@@ -351,3 +351,27 @@ pub fn review_submissions(p: &Principal) -> Verdict {
         _ => Err(deny("Only the city reviews submissions")),
     }
 }
+
+/// Who takes a second factor (TOTP): the administrators (等保 2.0 level 3 asks two factors of
+/// privileged users).
+pub fn use_second_factor(p: &Principal) -> Verdict {
+    match p.role {
+        Role::CityAdmin | Role::CountyAdmin => Ok(()),
+        _ => Err(deny(
+            "Only administrators (city_admin, county_admin) use a second factor",
+        )),
+    }
+}
+
+/// With `HAZREG_ADMIN_TOTP=required`: an administrator whose session did not pass a second
+/// factor may only read `/me`, enrol (`enrolling`) and sign out until it does.
+pub fn second_factor_gate(p: &Principal, required: bool, enrolling: bool) -> Verdict {
+    if !required || enrolling || p.second_factor || use_second_factor(p).is_err() {
+        return Ok(());
+    }
+    Err(Refusal::forbidden(
+        "second_factor_required",
+        "Administrators must sign in with a second factor here: enrol with POST \
+         /api/v1/me/totp and /api/v1/me/totp/confirm, then sign in again with totp_code",
+    ))
+}

@@ -22,6 +22,8 @@ pub struct Principal {
     pub enterprise_id: Option<i64>,
     pub session_id: String,
     pub request_id: String,
+    /// The session's login passed the account's second factor (TOTP or a recovery code).
+    pub second_factor: bool,
 }
 
 /// What a caller can see.

@@ -25,6 +25,7 @@ pub mod sessions;
 pub mod stats;
 pub mod text;
 pub mod throttle;
+pub mod totp;
 
 use std::time::Duration;
 

@@ -89,6 +89,25 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        second_factor -> Bool,
+    }
+}
+
+diesel::table! {
+    account_totp (account_id) {
+        account_id -> BigInt,
+        secret -> Text,
+        confirmed_at -> Nullable<Timestamp>,
+        last_step -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    account_recovery_codes (account_id, code_hash) {
+        account_id -> BigInt,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamp>,
     }
 }
 
@@ -333,6 +352,8 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(
     login_throttle,
+    account_totp,
+    account_recovery_codes,
     jurisdictions,
     sectors,
     departments,

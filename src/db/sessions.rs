@@ -11,10 +11,12 @@ use crate::domain::jurisdiction::{JurisdictionLevel, Reach};
 use crate::domain::role::Role;
 
 /// Starts a session and returns its id and first refresh token.
+/// `second_factor`: the login passed the account's TOTP (or a recovery code).
 pub fn start(
     conn: &mut AnyConnection,
     account_id: i64,
     ttl: chrono::Duration,
+    second_factor: bool,
 ) -> QueryResult<(String, String)> {
     let id = uuid::Uuid::new_v4().to_string();
     let now = super::now();
@@ -24,6 +26,7 @@ pub fn start(
             sessions::account_id.eq(account_id),
             sessions::created_at.eq(now),
             sessions::expires_at.eq(now + ttl),
+            sessions::second_factor.eq(second_factor),
         ))
         .execute(conn)?;
     let refresh = issue_refresh(conn, &id, ttl)?;
@@ -167,6 +170,7 @@ pub fn load_principal(
         Option<String>,
         Option<String>,
         Option<String>,
+        bool,
     );
     let rows: Vec<Row> = accounts::table
         .inner_join(sessions::table)
@@ -191,10 +195,21 @@ pub fn load_principal(
             jurisdictions::path.nullable(),
             jurisdictions::level.nullable(),
             department_sectors::sector_code.nullable(),
+            sessions::second_factor,
         ))
         .load(conn)?;
-    let Some((id, username, role, jurisdiction_code, department_id, enterprise_id, path, level, _)) =
-        rows.first().cloned()
+    let Some((
+        id,
+        username,
+        role,
+        jurisdiction_code,
+        department_id,
+        enterprise_id,
+        path,
+        level,
+        _,
+        second_factor,
+    )) = rows.first().cloned()
     else {
         return Ok(None);
     };
@@ -223,6 +238,7 @@ pub fn load_principal(
         enterprise_id,
         session_id: session_id.to_string(),
         request_id: String::new(),
+        second_factor,
     }))
 }
 

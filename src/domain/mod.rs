@@ -87,5 +87,6 @@ pub mod listing;
 pub mod lists;
 pub mod refusal;
 pub mod role;
+pub mod totp;
 pub mod uscc;
 pub mod validate;

@@ -26,6 +26,14 @@ impl FromRequest for Principal {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
         let request_id = RequestId::of(req);
+        // What an administrator without a second factor may still do (`policy::second_factor_gate`).
+        let enrolling = matches!(
+            (req.method().as_str(), req.path()),
+            ("GET", "/api/v1/me")
+                | ("POST", "/api/v1/me/totp")
+                | ("POST", "/api/v1/me/totp/confirm")
+                | ("POST", "/api/v1/auth/logout")
+        );
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let token =
@@ -44,6 +52,11 @@ impl FromRequest for Principal {
                 })
                 .await?
                 .ok_or_else(|| ApiError::unauthorized("The session has ended"))?;
+            crate::auth::policy::second_factor_gate(
+                &principal,
+                state.config.admin_totp_required,
+                enrolling,
+            )?;
             Ok(Principal {
                 request_id,
                 ..principal

@@ -544,6 +544,19 @@ pub async fn update_account(
     Ok(with_etag(row.version, &AccountResponse::from(&row)))
 }
 
+/// An account `p` may manage: `404` outside its scope, `403` when its role may not manage it.
+pub fn managed_account(c: &mut AnyConnection, p: &Principal, id: i64) -> ApiResult<AccountRow> {
+    let current = accounts::get_visible(c, p, id)?.ok_or_else(ApiError::not_found)?;
+    let current_input = BindingInput::of(&current);
+    let current_path =
+        accounts::resolve_binding(c, p, &current_input.to_row(&mut Errors::default()))?
+            .target_path()
+            .map(str::to_string)
+            .unwrap_or_default();
+    policy::manage_account(p, current_input.role, &current_path)?;
+    Ok(current)
+}
+
 /// The checks of an account update, in the contract's order; returns the current row and the
 /// binding to write.
 fn prepare_update(
@@ -554,14 +567,8 @@ fn prepare_update(
     patch: &Value,
     new_password: Option<&str>,
 ) -> ApiResult<(AccountRow, AccountBinding)> {
-    let current = accounts::get_visible(c, p, id)?.ok_or_else(ApiError::not_found)?;
+    let current = managed_account(c, p, id)?;
     let current_input = BindingInput::of(&current);
-    let current_path =
-        accounts::resolve_binding(c, p, &current_input.to_row(&mut Errors::default()))?
-            .target_path()
-            .map(str::to_string)
-            .unwrap_or_default();
-    policy::manage_account(p, current_input.role, &current_path)?;
     if_match.check(current.version)?;
     let mut merged = serde_json::to_value(&current_input).map_err(ApiError::internal)?;
     merge_patch::merge(&mut merged, patch);

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use crate::auth::Principal;
 use crate::db::audit::{self, Actor};
 use crate::db::sessions::{self, Refreshed};
-use crate::db::{accounts, throttle, write_tx};
+use crate::db::{accounts, throttle, totp, write_tx};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::json::{parse_json, read_json_bytes};
 use crate::http::ApiJson;
@@ -24,6 +24,15 @@ pub struct LoginRequest {
     pub username: String,
     #[schema(format = Password)]
     pub password: String,
+    /// The 6-digit code of the account's authenticator app, for an account with a second
+    /// factor (administrators who enrolled). Each code works once.
+    #[serde(default)]
+    #[schema(example = "492039")]
+    pub totp_code: Option<String>,
+    /// Instead of `totp_code`: one of the account's unused recovery codes (spent by this use).
+    #[serde(default)]
+    #[schema(example = "k7m2p-9xq4t")]
+    pub recovery_code: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -80,6 +89,33 @@ fn client_ip(req: &HttpRequest, trust_forwarded_for: bool) -> IpAddr {
     req.peer_addr().map_or(fallback, |a| a.ip())
 }
 
+/// The outcome of the second factor at sign-in.
+#[derive(PartialEq, Eq)]
+enum SecondFactor {
+    /// The account has none.
+    None,
+    Passed,
+    /// Needed, but neither `totp_code` nor `recovery_code` was sent.
+    Missing,
+    Failed,
+}
+
+fn totp_required() -> ApiError {
+    let mut e = ApiError::unauthorized(
+        "This account signs in with a second factor: send totp_code (or a recovery_code) too",
+    );
+    e.code = "totp_required";
+    e
+}
+
+fn invalid_second_factor() -> ApiError {
+    let mut e = ApiError::unauthorized(
+        "The authenticator code (or recovery code) is wrong, or was used already",
+    );
+    e.code = "invalid_totp_code";
+    e
+}
+
 fn invalid_credentials() -> ApiError {
     let mut e = ApiError::unauthorized("The username or password is wrong");
     e.code = "invalid_credentials";
@@ -120,11 +156,16 @@ fn issue(
 /// for the right password; more than 20 failures a minute from one client address
 /// (`HAZREG_LOGIN_ADDRESS_MAX_FAILURES_PER_MINUTE`) also answer `429`. Successful and failed
 /// logins are written to the audit log (`login`, `login_failed`).
+///
+/// **Second factor**: an account that enrolled one (`POST /api/v1/me/totp`) also sends
+/// `totp_code` (each code works once) or a `recovery_code` (spent by the use). With the right
+/// password but neither, the answer is `401 totp_required`; a wrong or reused code answers
+/// `401 invalid_totp_code` and counts as a failed login.
 #[utoipa::path(
     tag = "auth", operation_id = "login", request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in: a new access token and refresh token (`Cache-Control: no-store`)", body = TokenResponse),
-        (status = 401, description = "Unknown username, wrong password or disabled account — one answer for all (`invalid_credentials`, with `WWW-Authenticate: Bearer`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Unknown username, wrong password or disabled account — one answer for all (`invalid_credentials`, with `WWW-Authenticate: Bearer`); for an account with a second factor and the right password, `totp_required` (no code sent) or `invalid_totp_code` (a wrong or reused code)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failed logins (`too_many_requests`): the account is locked after consecutive failures (even for the right password), or this client address has failed too often this minute; retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
          headers(("Retry-After" = u64, description = "Seconds until the lock or the per-address window ends"))),
     )
@@ -136,7 +177,12 @@ pub async fn login(
     body: ApiJson<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let ip = client_ip(&req, state.config.trust_forwarded_for);
-    let LoginRequest { username, password } = body.body;
+    let LoginRequest {
+        username,
+        password,
+        totp_code,
+        recovery_code,
+    } = body.body;
     let username = username.trim().to_lowercase();
     let (user_key, address_key) = (throttle::user_key(&username), throttle::address_key(&ip));
     let now = state.clock.now().naive_utc();
@@ -175,13 +221,13 @@ pub async fn login(
         account_id: Some(id),
         request_id: Some(request_id.clone()),
     };
-    let account = match account {
-        Some(a) if verified && !a.disabled => a,
-        other => {
-            let max = state.config.login_max_failures as i32;
-            let lockout =
-                chrono::Duration::from_std(state.config.login_lockout).unwrap_or_default();
-            let known = other.map(|a| (a.id, actor(a.id)));
+    let max = state.config.login_max_failures as i32;
+    let lockout = chrono::Duration::from_std(state.config.login_lockout).unwrap_or_default();
+    // A failed login (wrong password, or a wrong second factor) counts against the account and
+    // the address alike.
+    let failed = |known: Option<(i64, Actor)>| {
+        let (state, user_key, address_key) = (state.clone(), user_key.clone(), address_key.clone());
+        async move {
             state
                 .run(move |c| {
                     write_tx(c, |c| {
@@ -201,18 +247,67 @@ pub async fn login(
                     })?;
                     Ok(())
                 })
-                .await?;
+                .await
+        }
+    };
+    let account = match account {
+        Some(a) if verified && !a.disabled => a,
+        other => {
+            failed(other.map(|a| (a.id, actor(a.id)))).await?;
             tracing::info!(client.ip = %ip, "login failed");
             return Err(invalid_credentials());
         }
     };
+    // The second factor, for an account that enrolled one.
+    let second_factor = {
+        let id = account.id;
+        let unix = u64::try_from(state.clock.now().timestamp()).unwrap_or(0);
+        state
+            .run(move |c| {
+                Ok(write_tx(c, |c| {
+                    let Some((secret, true)) = totp::get(c, id)? else {
+                        return Ok::<_, diesel::result::Error>(SecondFactor::None);
+                    };
+                    Ok(match (totp_code, recovery_code) {
+                        (Some(code), _) => {
+                            match crate::domain::totp::matching_step(&secret, &code, unix) {
+                                Some(step) if totp::accept_step(c, id, step as i64)? => {
+                                    SecondFactor::Passed
+                                }
+                                _ => SecondFactor::Failed,
+                            }
+                        }
+                        (None, Some(code)) => {
+                            let hash = crate::domain::totp::recovery_hash(&code);
+                            if totp::use_recovery_code(c, id, &hash)? {
+                                SecondFactor::Passed
+                            } else {
+                                SecondFactor::Failed
+                            }
+                        }
+                        (None, None) => SecondFactor::Missing,
+                    })
+                })?)
+            })
+            .await?
+    };
+    match second_factor {
+        SecondFactor::Missing => return Err(totp_required()),
+        SecondFactor::Failed => {
+            failed(Some((account.id, actor(account.id)))).await?;
+            tracing::info!(client.ip = %ip, "login failed: second factor");
+            return Err(invalid_second_factor());
+        }
+        SecondFactor::None | SecondFactor::Passed => {}
+    }
+    let passed = second_factor == SecondFactor::Passed;
     let ttl = chrono::Duration::from_std(state.config.refresh_token_ttl).unwrap_or_default();
     let actor = actor(account.id);
     let (session_id, refresh_token) = state
         .run(move |c| {
             Ok(write_tx(c, |c| {
                 throttle::clear(c, &throttle::user_key(&account.username))?;
-                let started = sessions::start(c, account.id, ttl)?;
+                let started = sessions::start(c, account.id, ttl, passed)?;
                 audit::record(
                     c,
                     &actor,

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod reference;
 pub mod stats;
 pub mod submissions;
+pub mod totp;
 
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
@@ -33,6 +34,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(auth::refresh)
                 .service(auth::logout)
                 .service(auth::get_me)
+                .service(totp::start_totp_enrolment)
+                .service(totp::confirm_totp_enrolment)
+                .service(totp::disable_totp)
+                .service(totp::reset_totp)
                 .service(accounts::create_account)
                 .service(accounts::list_accounts)
                 .service(accounts::get_account)

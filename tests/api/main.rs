@@ -23,3 +23,4 @@ mod operations;
 mod plans;
 mod stats;
 mod storage;
+mod totp;

@@ -687,6 +687,7 @@ fn system() -> hazard_registry::auth::Principal {
         department_sectors: None,
         enterprise_id: None,
         session_id: String::new(),
+        second_factor: true,
         request_id: "test".into(),
     }
 }
