@@ -9,6 +9,7 @@ never by status alone:
         business validation (GB 32100 check character, reference data that must exist, date
         order, password policy, the 五定 block, not disabling yourself)
   422 idempotency_key_reused   a generated Idempotency-Key that an earlier case already used
+  422 invalid_totp_code        a generated six-digit string is not the authenticator's code now
   412 stale_etag               a generated If-Match never names the current version
   400 invalid_cursor           a generated cursor is never one the server issued
   415 unsupported_media_type   on a multipart upload only: the file's bytes are sniffed, and
@@ -37,6 +38,7 @@ NOT_EXPRESSIBLE = {
     (422, "prerequisites_missing"),
     (422, "cannot_disable_self"),
     (422, "idempotency_key_reused"),
+    (422, "invalid_totp_code"),
     (412, "stale_etag"),
     (400, "invalid_cursor"),
 }
