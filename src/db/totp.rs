@@ -60,6 +60,28 @@ pub fn confirm(c: &mut AnyConnection, account_id: i64, code_hashes: &[String]) -
     Ok(())
 }
 
+/// Checks a second factor against `secret`: a TOTP `code` (its step accepted once), else a
+/// recovery code (spent). `false` when neither is given or the one given is wrong or used.
+pub fn pass(
+    c: &mut AnyConnection,
+    account_id: i64,
+    secret: &str,
+    code: Option<&str>,
+    recovery_code: Option<&str>,
+    unix_seconds: u64,
+) -> QueryResult<bool> {
+    match (code, recovery_code) {
+        (Some(code), _) => match crate::domain::totp::matching_step(secret, code, unix_seconds) {
+            Some(step) => accept_step(c, account_id, step as i64),
+            None => Ok(false),
+        },
+        (None, Some(rc)) => {
+            use_recovery_code(c, account_id, &crate::domain::totp::recovery_hash(rc))
+        }
+        (None, None) => Ok(false),
+    }
+}
+
 /// Spends an unused recovery code; `false` if there is none with that hash.
 pub fn use_recovery_code(c: &mut AnyConnection, account_id: i64, hash: &str) -> QueryResult<bool> {
     let n = diesel::update(

@@ -268,24 +268,21 @@ pub async fn login(
                     let Some((secret, true)) = totp::get(c, id)? else {
                         return Ok::<_, diesel::result::Error>(SecondFactor::None);
                     };
-                    Ok(match (totp_code, recovery_code) {
-                        (Some(code), _) => {
-                            match crate::domain::totp::matching_step(&secret, &code, unix) {
-                                Some(step) if totp::accept_step(c, id, step as i64)? => {
-                                    SecondFactor::Passed
-                                }
-                                _ => SecondFactor::Failed,
-                            }
-                        }
-                        (None, Some(code)) => {
-                            let hash = crate::domain::totp::recovery_hash(&code);
-                            if totp::use_recovery_code(c, id, &hash)? {
-                                SecondFactor::Passed
-                            } else {
-                                SecondFactor::Failed
-                            }
-                        }
-                        (None, None) => SecondFactor::Missing,
+                    if totp_code.is_none() && recovery_code.is_none() {
+                        return Ok(SecondFactor::Missing);
+                    }
+                    let passed = totp::pass(
+                        c,
+                        id,
+                        &secret,
+                        totp_code.as_deref(),
+                        recovery_code.as_deref(),
+                        unix,
+                    )?;
+                    Ok(if passed {
+                        SecondFactor::Passed
+                    } else {
+                        SecondFactor::Failed
                     })
                 })?)
             })

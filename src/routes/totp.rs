@@ -154,9 +154,7 @@ pub async fn confirm_totp_enrolment(
                         .into())
                     }
                 };
-                let step = crate::domain::totp::matching_step(&secret, &code, unix)
-                    .ok_or_else(invalid_code)?;
-                if !totp::accept_step(c, id, step as i64)? {
+                if !totp::pass(c, id, &secret, Some(&code), None, unix)? {
                     return Err(invalid_code());
                 }
                 totp::confirm(c, id, &hashes)?;
@@ -222,18 +220,14 @@ pub async fn disable_totp(
                         .into())
                     }
                 };
-                let passed = match (totp_code, recovery_code) {
-                    (Some(code), _) => {
-                        match crate::domain::totp::matching_step(&secret, &code, unix) {
-                            Some(step) => totp::accept_step(c, id, step as i64)?,
-                            None => false,
-                        }
-                    }
-                    (None, Some(code)) => {
-                        totp::use_recovery_code(c, id, &crate::domain::totp::recovery_hash(&code))?
-                    }
-                    (None, None) => false,
-                };
+                let passed = totp::pass(
+                    c,
+                    id,
+                    &secret,
+                    totp_code.as_deref(),
+                    recovery_code.as_deref(),
+                    unix,
+                )?;
                 if !passed {
                     return Err(invalid_code());
                 }
