@@ -286,10 +286,6 @@ impl Db {
             Err(_) => Err(Unavailable::NoAnswer(bound).into()),
         }
     }
-
-    pub fn migrate(&self) -> anyhow::Result<Vec<String>> {
-        run_migrations(&mut self.dedicated()?)
-    }
 }
 
 pub fn run_migrations(conn: &mut AnyConnection) -> anyhow::Result<Vec<String>> {

@@ -166,6 +166,7 @@ diesel::joinable!(department_sectors -> departments (department_id));
 diesel::joinable!(enterprises -> jurisdictions (jurisdiction_code));
 diesel::joinable!(accounts -> enterprises (enterprise_id));
 diesel::joinable!(sessions -> accounts (account_id));
+diesel::joinable!(account_totp -> accounts (account_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 
 diesel::table! {

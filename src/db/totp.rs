@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 
-use super::schema::{account_recovery_codes as rc, account_totp as t, sessions};
+use super::schema::{account_recovery_codes as rc, account_totp as t, accounts, sessions};
 use super::AnyConnection;
 
 /// `(secret, confirmed)` of the account's TOTP, if any.
@@ -14,6 +14,18 @@ pub fn get(c: &mut AnyConnection, account_id: i64) -> QueryResult<Option<(String
         .first(c)
         .optional()?;
     Ok(row.map(|(s, at)| (s, at.is_some())))
+}
+
+/// The active TOTP secret of the account named `username`, if it has one: read at sign-in
+/// beside the account itself, for every username alike (known or not).
+pub fn active_secret_of(c: &mut AnyConnection, username: &str) -> QueryResult<Option<String>> {
+    t::table
+        .inner_join(accounts::table)
+        .filter(accounts::username.eq(username))
+        .filter(t::confirmed_at.is_not_null())
+        .select(t::secret)
+        .first(c)
+        .optional()
 }
 
 /// Starts (or restarts) an enrolment with `secret`; `false` if one is confirmed already.

@@ -52,7 +52,7 @@ pub fn matching_step(secret_base32: &str, code: &str, unix_seconds: u64) -> Opti
         .find(|step| t.generate(step * STEP) == code)
 }
 
-/// The code for `unix_seconds` (tests and the command line).
+/// The code for `unix_seconds` (what an authenticator app shows; the tests use it).
 pub fn code_at(secret_base32: &str, unix_seconds: u64) -> Option<String> {
     totp(secret_base32, "").map(|t| t.generate(unix_seconds))
 }

@@ -188,12 +188,13 @@ pub async fn login(
     let now = state.clock.now().naive_utc();
     let max_per_address = state.config.login_address_max_failures_per_minute as i32;
     // The same reads for every username, known or not: the answers cannot tell them apart.
-    let (account, address_wait, user_wait) = {
+    let (account, totp_secret, address_wait, user_wait) = {
         let (user_key, address_key) = (user_key.clone(), address_key.clone());
         state
             .run(move |c| {
                 Ok((
                     accounts::find_by_username(c, &username)?,
+                    totp::active_secret_of(c, &username)?,
                     throttle::address_blocked(c, &address_key, now, max_per_address)?,
                     throttle::user_locked(c, &user_key, now)?,
                 ))
@@ -258,35 +259,27 @@ pub async fn login(
             return Err(invalid_credentials());
         }
     };
-    // The second factor, for an account that enrolled one.
-    let second_factor = {
-        let id = account.id;
-        let unix = u64::try_from(state.clock.now().timestamp()).unwrap_or(0);
-        state
-            .run(move |c| {
-                Ok(write_tx(c, |c| {
-                    let Some((secret, true)) = totp::get(c, id)? else {
-                        return Ok::<_, diesel::result::Error>(SecondFactor::None);
-                    };
-                    if totp_code.is_none() && recovery_code.is_none() {
-                        return Ok(SecondFactor::Missing);
-                    }
-                    let passed = totp::pass(
-                        c,
-                        id,
-                        &secret,
-                        totp_code.as_deref(),
-                        recovery_code.as_deref(),
-                        unix,
-                    )?;
-                    Ok(if passed {
-                        SecondFactor::Passed
-                    } else {
-                        SecondFactor::Failed
-                    })
-                })?)
-            })
-            .await?
+    // The second factor, for an account that enrolled one: a write (the code's step, or the
+    // recovery code, is spent) only when one is needed and given.
+    let second_factor = match (totp_secret, totp_code, recovery_code) {
+        (None, _, _) => SecondFactor::None,
+        (Some(_), None, None) => SecondFactor::Missing,
+        (Some(secret), code, recovery) => {
+            let id = account.id;
+            let unix = u64::try_from(state.clock.now().timestamp()).unwrap_or(0);
+            let passed = state
+                .run(move |c| {
+                    Ok(write_tx(c, |c| {
+                        totp::pass(c, id, &secret, code.as_deref(), recovery.as_deref(), unix)
+                    })?)
+                })
+                .await?;
+            if passed {
+                SecondFactor::Passed
+            } else {
+                SecondFactor::Failed
+            }
+        }
     };
     match second_factor {
         SecondFactor::Missing => return Err(totp_required()),

@@ -54,6 +54,24 @@ pub struct TotpDisable {
     pub recovery_code: Option<String>,
 }
 
+/// The account's TOTP secret when its enrolment is `active` (or, with `false`, pending);
+/// otherwise the `409` that says which state it is not in.
+fn secret_in_state(c: &mut crate::db::AnyConnection, id: i64, active: bool) -> ApiResult<String> {
+    match totp::get(c, id)? {
+        Some((secret, confirmed)) if confirmed == active => Ok(secret),
+        _ if active => Err(Refusal::conflict(
+            "totp_not_enabled",
+            "This account has no active second factor",
+        )
+        .into()),
+        _ => Err(Refusal::conflict(
+            "totp_not_started",
+            "No enrolment is pending: start one with POST /api/v1/me/totp",
+        )
+        .into()),
+    }
+}
+
 fn invalid_code() -> ApiError {
     ApiError::invalid_field(
         "invalid_totp_code",
@@ -144,16 +162,7 @@ pub async fn confirm_totp_enrolment(
     state
         .run(move |c| {
             write_tx(c, |c| {
-                let secret = match totp::get(c, id)? {
-                    Some((secret, false)) => secret,
-                    _ => {
-                        return Err(Refusal::conflict(
-                            "totp_not_started",
-                            "No enrolment is pending: start one with POST /api/v1/me/totp",
-                        )
-                        .into())
-                    }
-                };
+                let secret = secret_in_state(c, id, false)?;
                 if !totp::pass(c, id, &secret, Some(&code), None, unix)? {
                     return Err(invalid_code());
                 }
@@ -210,16 +219,7 @@ pub async fn disable_totp(
     state
         .run(move |c| {
             write_tx(c, |c| {
-                let secret = match totp::get(c, id)? {
-                    Some((secret, true)) => secret,
-                    _ => {
-                        return Err(Refusal::conflict(
-                            "totp_not_enabled",
-                            "This account has no active second factor",
-                        )
-                        .into())
-                    }
-                };
+                let secret = secret_in_state(c, id, true)?;
                 let passed = totp::pass(
                     c,
                     id,

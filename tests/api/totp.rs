@@ -90,6 +90,17 @@ both!(administrators_sign_in_with_a_second_factor, |app| {
     )
     .await
     .assert_problem(422, "invalid_totp_code");
+    // NUL and control characters are refused before anything is checked, on both databases.
+    app.post(
+        &admin,
+        "/api/v1/me/totp/confirm",
+        &json!({"code": "12\u{0}456"}),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    login(app, json!({"totp_code": "1\u{1b}[31m"}))
+        .await
+        .assert_problem(422, "validation_failed");
     login(app, json!({})).await.assert_status(200);
 
     let (secret, recovery) = enrol(app, &admin).await;
