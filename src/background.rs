@@ -30,6 +30,20 @@ pub fn start(state: &web::Data<AppState>) {
             )
         },
     );
+    // Needs no claim: purges on several nodes remove the same prefix, and the horizon only
+    // moves forward. "Now" is the server's clock, so tests can age the feed.
+    let clock = state.clock.clone();
+    let retention = chrono::Duration::from_std(state.config.event_retention)
+        .unwrap_or(chrono::Duration::days(30));
+    every(
+        state,
+        state.config.purge_interval,
+        "event_purge",
+        move |c, _, _| {
+            let cutoff = clock.now().naive_utc() - retention;
+            Ok(crate::db::events::purge(c, cutoff)? > 0)
+        },
+    );
     // Needs no claim: folds on several nodes take disjoint rows (`db::stats::fold_tallies`).
     every(
         state,

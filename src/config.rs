@@ -44,6 +44,8 @@ pub struct Config {
     pub tally_fold_interval: Duration,
     /// How often new audit events are sealed into the hash chain (`db::audit_chain::seal`).
     pub audit_seal_interval: Duration,
+    /// How long the change feed keeps events (`HAZREG_EVENT_RETENTION_DAYS`).
+    pub event_retention: Duration,
     pub login_lockout: Duration,
     pub login_address_max_failures_per_minute: u32,
     pub trust_forwarded_for: bool,
@@ -310,6 +312,9 @@ impl Config {
                 "HAZREG_AUDIT_SEAL_INTERVAL_SECS",
                 10,
             )?),
+            event_retention: Duration::from_secs(
+                positive("HAZREG_EVENT_RETENTION_DAYS", 30)? * 24 * 3600,
+            ),
             login_lockout: Duration::from_secs(positive("HAZREG_LOGIN_LOCKOUT_SECS", 300)?),
             login_address_max_failures_per_minute: positive(
                 "HAZREG_LOGIN_ADDRESS_MAX_FAILURES_PER_MINUTE",

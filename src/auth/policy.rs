@@ -375,3 +375,18 @@ pub fn second_factor_gate(p: &Principal, required: bool, enrolling: bool) -> Ver
          /api/v1/me/totp and /api/v1/me/totp/confirm, then sign in again with totp_code",
     ))
 }
+
+/// Which kinds of events a caller's feed (and its webhooks) carry: the records it may `GET`.
+/// Regulated records for everyone (within scope); the two lists for regulators and auditors
+/// (enterprises keep none); accounts for those who read accounts ([`read_accounts`]).
+pub fn feed_audiences(p: &Principal) -> Vec<crate::domain::event::Audience> {
+    use crate::domain::event::Audience;
+    let mut audiences = vec![Audience::Regulated];
+    if p.enterprise_id.is_none() {
+        audiences.push(Audience::Lists);
+    }
+    if read_accounts(p).is_ok() {
+        audiences.push(Audience::Accounts);
+    }
+    audiences
+}

@@ -224,6 +224,15 @@ pub fn get_visible(
         .optional()
 }
 
+/// A hazard by id, whoever asks: for work that already checked the caller's scope (the
+/// change feed re-reads a hazard a write has just changed).
+pub fn get(conn: &mut AnyConnection, id: i64) -> QueryResult<HazardRow> {
+    h::table
+        .filter(h::id.eq(id))
+        .select(HazardRow::as_select())
+        .first(conn)
+}
+
 /// Writes the client fields if the row is still at `version`.
 pub fn update_fields(
     conn: &mut AnyConnection,

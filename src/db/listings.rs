@@ -77,6 +77,14 @@ pub fn get_visible(
         .optional()
 }
 
+/// A listing by id, whoever asks: for work that already checked the caller's scope.
+pub fn get(conn: &mut AnyConnection, id: i64) -> QueryResult<ListingRow> {
+    l::table
+        .filter(l::id.eq(id))
+        .select(ListingRow::as_select())
+        .first(conn)
+}
+
 pub fn active_for_hazard(conn: &mut AnyConnection, hazard_id: i64) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         l::table

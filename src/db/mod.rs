@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod audit;
 pub mod audit_chain;
 pub mod enterprises;
+pub mod events;
 pub mod extensions;
 pub mod hazards;
 pub mod idempotency;
@@ -485,6 +486,12 @@ pub fn now() -> chrono::NaiveDateTime {
         .unwrap_or_else(chrono::Utc::now);
     let n = t.naive_utc();
     n - Duration::from_nanos(u64::from(n.and_utc().timestamp_subsec_nanos() % 1000))
+}
+
+/// Today in Asia/Shanghai by [`now`]: the business date of a representation built inside a
+/// write (the change feed's `data`).
+pub fn today() -> chrono::NaiveDate {
+    crate::clock::shanghai_date(to_utc(now()))
 }
 
 pub fn to_utc(t: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {

@@ -375,7 +375,37 @@ diesel::allow_tables_to_appear_in_same_query!(
     measure_items,
     measure_item_problems,
     list_submissions,
+    events,
 );
+
+diesel::table! {
+    /// The change feed's outbox (migration 000018, `db::events`).
+    events (id) {
+        id -> BigInt,
+        tx -> BigInt,
+        #[sql_name = "type"]
+        event_type -> Text,
+        occurred_at -> Timestamp,
+        actor_id -> Nullable<BigInt>,
+        subject_type -> Text,
+        subject_id -> BigInt,
+        audience -> Text,
+        city_code -> Text,
+        county_code -> Text,
+        jurisdiction_code -> Text,
+        enterprise_id -> Nullable<BigInt>,
+        sector_code -> Nullable<Text>,
+        data -> Text,
+    }
+}
+
+diesel::table! {
+    event_horizon (id) {
+        id -> Integer,
+        tx -> BigInt,
+        event_id -> BigInt,
+    }
+}
 
 diesel::table! {
     login_throttle (key) {

@@ -80,6 +80,7 @@ pub use refusal::{Refusal, RefusalKind, Verdict};
 
 pub mod account;
 pub mod enterprise;
+pub mod event;
 pub mod extension;
 pub mod hazard;
 pub mod jurisdiction;

@@ -10,9 +10,11 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::{policy, Principal};
 use crate::db::accounts::{self, AccountBinding, AccountFilter, AccountRow};
 use crate::db::audit::{self, Actor};
+use crate::db::events;
 use crate::db::schema::{departments, enterprises, jurisdictions};
 use crate::db::{on_unique_violation, sessions, to_utc, write_tx, AnyConnection};
 use crate::domain::account::{check_binding, check_password, normalise_username, BindingFacts};
+use crate::domain::event::EventType;
 use crate::domain::jurisdiction::JurisdictionLevel;
 use crate::domain::role::Role;
 use crate::domain::validate::Errors;
@@ -298,7 +300,17 @@ fn insert_account(
             )
         })
     })?;
-    audit::created(c, actor, "account", row.id, &AccountResponse::from(&row))?;
+    let response = AccountResponse::from(&row);
+    audit::created(c, actor, "account", row.id, &response)?;
+    let place = events::place_of_account(c, &row)?;
+    events::publish(
+        c,
+        actor,
+        EventType::AccountCreated,
+        row.id,
+        &place,
+        &response,
+    )?;
     Ok(row)
 }
 
@@ -537,6 +549,16 @@ pub async fn update_account(
                 if hash.is_some() || row.disabled {
                     sessions::revoke_all_of(c, id)?;
                 }
+                let place = events::place_of_account(c, &row)?;
+                events::publish_if_changed(
+                    c,
+                    &actor,
+                    EventType::AccountUpdated,
+                    id,
+                    &place,
+                    &AccountResponse::from(&current),
+                    &AccountResponse::from(&row),
+                )?;
                 Ok(row)
             })
         })

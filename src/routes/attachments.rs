@@ -11,8 +11,10 @@ use utoipa::ToSchema;
 use crate::attachment_store::{too_large, Received};
 use crate::auth::{policy, Principal};
 use crate::db::audit::{self, Actor};
+use crate::db::events;
 use crate::db::hazards::{self, AttachmentRow, NewAttachment};
 use crate::db::to_utc;
+use crate::domain::event::EventType;
 use crate::domain::hazard::AttachmentStage;
 use crate::domain::validate::FieldError;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -297,7 +299,16 @@ pub async fn upload_attachment(
             &id.to_string(),
             &json!({"attachment_id": row.id, "stage": stage, "sha256": sha256, "content_type": content_type, "size": size}),
         )?;
-        Created::new(format!("/api/v1/attachments/{}", row.id), &AttachmentResponse::from(row))
+        let response = AttachmentResponse::from(row);
+        let hazard = hazards::get(c, id)?;
+        let data = events::with(
+            &crate::routes::hazards::HazardResponse::new(&hazard, crate::db::today()),
+            "attachment",
+            &response,
+        )?;
+        let place = events::Place::from(&hazard);
+        events::publish(c, &actor, EventType::HazardAttachmentAdded, id, &place, &data)?;
+        Created::new(format!("/api/v1/attachments/{}", response.id), &response)
     })
     .await
 }

@@ -11,12 +11,14 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::{policy, Principal};
 use crate::db::audit::{self, Actor};
 use crate::db::enterprises::{self, EnterpriseFilter, EnterpriseRow};
+use crate::db::events;
 use crate::db::scope::jurisdiction_path;
 use crate::db::{on_unique_violation, reference, to_utc, write_tx, AnyConnection};
 use crate::domain::enterprise::{
     self as rules, EnterpriseFields, EnterpriseStatus, RiskLevel, SafetyDirectorRule,
     SafetyDirectorStatus,
 };
+use crate::domain::event::EventType;
 use crate::domain::validate::FieldError;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::idempotency::{self, Created};
@@ -218,6 +220,15 @@ pub async fn create_enterprise(
             let row = enterprises::insert(c, &fields).map_err(duplicate_uscc)?;
             let response = EnterpriseResponse::new(&row, &rule);
             audit::created(c, &actor, "enterprise", row.id, &response)?;
+            let place = events::Place::from(&row);
+            events::publish(
+                c,
+                &actor,
+                EventType::EnterpriseCreated,
+                row.id,
+                &place,
+                &response,
+            )?;
             Created::new(format!("/api/v1/enterprises/{}", row.id), &response)
         },
     )
@@ -399,6 +410,16 @@ pub async fn update_enterprise(
                     .ok_or_else(ApiError::precondition_failed)?;
                 let response = EnterpriseResponse::new(&row, &rule);
                 audit::updated(c, &actor, "enterprise", id, &before, &response, None)?;
+                let place = events::Place::from(&row);
+                events::publish_if_changed(
+                    c,
+                    &actor,
+                    EventType::EnterpriseUpdated,
+                    id,
+                    &place,
+                    &before,
+                    &response,
+                )?;
                 Ok(response)
             })
         })

@@ -10,16 +10,18 @@ use utoipa::ToSchema;
 
 use crate::auth::{policy, Principal};
 use crate::db::audit::{self, Actor};
+use crate::db::events;
 use crate::db::extensions::{self, ExtensionRow, Subject};
 use crate::db::{hazards, AnyConnection};
 use crate::db::{to_utc, write_tx};
+use crate::domain::event::EventType;
 use crate::domain::extension::{self, ExtensionStatus, ExtensionSubject};
 use crate::domain::hazard::lifecycle;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::idempotency::{self, Created};
 use crate::http::page;
 use crate::http::{ApiJson, IdempotencyKey};
-use crate::routes::hazards::visible_hazard;
+use crate::routes::hazards::{visible_hazard, HazardResponse};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -97,6 +99,33 @@ pub struct Target {
     pub open: bool,
     /// Timelines the events go on: (entity_type, entity_id).
     pub timelines: Vec<(&'static str, i64)>,
+    /// Publishes the change feed's event on the subject (`decided`: a decision, else a
+    /// request): its `GET` after the change, with the `extension`.
+    pub announce: Announce,
+}
+
+pub type Announce = fn(&mut AnyConnection, &Actor, i64, bool, &ExtensionResponse) -> ApiResult<()>;
+
+fn announce_hazard(
+    c: &mut AnyConnection,
+    actor: &Actor,
+    id: i64,
+    decided: bool,
+    ext: &ExtensionResponse,
+) -> ApiResult<()> {
+    let row = hazards::get(c, id)?;
+    let data = events::with(
+        &HazardResponse::new(&row, crate::db::today()),
+        "extension",
+        ext,
+    )?;
+    let event_type = if decided {
+        EventType::HazardExtensionDecided
+    } else {
+        EventType::HazardExtensionRequested
+    };
+    events::publish(c, actor, event_type, id, &events::Place::from(&row), &data)?;
+    Ok(())
 }
 
 fn record(
@@ -142,8 +171,11 @@ pub fn request(
     })?;
     let details =
         json!({"extension_id": row.id, "new_deadline": row.new_deadline, "reason": reason});
-    record(c, &Actor::from(p), &target, "extension_requested", &details)?;
-    Created::new(location(row.id), &ExtensionResponse::from(row))
+    let actor = Actor::from(p);
+    record(c, &actor, &target, "extension_requested", &details)?;
+    let response = ExtensionResponse::from(row);
+    (target.announce)(c, &actor, target.subject.id, false, &response)?;
+    Created::new(location(response.id), &response)
 }
 
 /// Decides a request on `target`: never by the one who asked; approval moves the deadline
@@ -178,7 +210,15 @@ pub fn decide(
     } else {
         "extension_denied"
     };
-    record(c, &Actor::from(p), &target, action, &details)?;
+    let actor = Actor::from(p);
+    record(c, &actor, &target, action, &details)?;
+    (target.announce)(
+        c,
+        &actor,
+        target.subject.id,
+        true,
+        &ExtensionResponse::from(row.clone()),
+    )?;
     Ok(row)
 }
 
@@ -194,6 +234,7 @@ fn hazard_target(c: &mut AnyConnection, p: &Principal, id: i64) -> ApiResult<Tar
         closed_to_requests: lifecycle::takes_extension_requests(hazard.state()).err(),
         open: status.is_open(),
         timelines: vec![("hazard", id)],
+        announce: announce_hazard,
     })
 }
 

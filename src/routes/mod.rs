@@ -6,6 +6,7 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod enterprises;
+pub mod events;
 pub mod extensions;
 pub mod hazards;
 pub mod health;
@@ -88,7 +89,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(submissions::review_submission)
                 .service(stats::hazard_stats)
                 .service(stats::listing_stats)
-                .service(audit::list_audit_events),
+                .service(audit::list_audit_events)
+                .service(events::list_events),
         );
 }
 

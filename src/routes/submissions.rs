@@ -10,8 +10,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{policy, Principal};
 use crate::db::audit::{self, Actor};
+use crate::db::events;
 use crate::db::lists::{self, SubmissionFilter, SubmissionRow};
 use crate::db::{to_utc, write_tx, AnyConnection};
+use crate::domain::event::EventType;
 use crate::domain::lists::{self as rules, ReviewDecision, SubmissionStatus};
 use crate::domain::validate::Errors;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -203,9 +205,21 @@ pub async fn create_submission(
             &json!({"owner_jurisdiction_code": row.owner_jurisdiction_code, "period": row.period, "content_sha256": sha}),
         )?;
         let id = row.id;
-        Created::new(format!("/api/v1/list-submissions/{id}"), &SubmissionResponse::try_from(row)?)
+        let place = submission_place(&row);
+        let response = SubmissionResponse::try_from(row)?;
+        events::publish(c, &actor, EventType::ListSubmissionCreated, id, &place, &response)?;
+        Created::new(format!("/api/v1/list-submissions/{id}"), &response)
     })
     .await
+}
+
+/// Where a submission's events belong: its owner.
+fn submission_place(row: &lists::SubmissionRow) -> events::Place {
+    events::Place::list_owner(
+        &row.owner_jurisdiction_code,
+        &row.owner_city_code,
+        &row.owner_county_code,
+    )
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -324,7 +338,7 @@ pub async fn review_submission(
     let id = id.into_inner();
     let req = body.body;
     let actor = Actor::from(&p);
-    let row = state
+    let response = state
         .run(move |c| {
             write_tx(c, |c| {
                 let row = lists::submission_visible(c, &lists_reach(&p)?, id)?
@@ -344,10 +358,19 @@ pub async fn review_submission(
                     &id.to_string(),
                     &json!({"decision": req.decision, "opinion": opinion}),
                 )?;
-                Ok(row)
+                let place = submission_place(&row);
+                let response = SubmissionResponse::try_from(row)?;
+                events::publish(
+                    c,
+                    &actor,
+                    EventType::ListSubmissionReviewed,
+                    id,
+                    &place,
+                    &response,
+                )?;
+                Ok(response)
             })
         })
         .await?;
-    let version = row.version;
-    Ok(with_etag(version, &SubmissionResponse::try_from(row)?))
+    Ok(with_etag(response.version, &response))
 }

@@ -11,6 +11,7 @@ mod check_order;
 mod closed_sets;
 mod conventions;
 mod enterprises;
+mod events;
 mod hardening;
 mod hazards;
 mod layers;

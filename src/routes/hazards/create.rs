@@ -6,7 +6,9 @@ use chrono::Datelike;
 use crate::auth::{policy, Principal};
 use crate::db::audit::{self, Actor};
 use crate::db::enterprises;
+use crate::db::events;
 use crate::db::hazards::{self, NewHazard};
+use crate::domain::event::EventType;
 use crate::domain::hazard::lifecycle;
 use crate::domain::hazard::{editing, HazardFields};
 use crate::error::{ApiError, ApiResult, Problem};
@@ -92,6 +94,15 @@ pub async fn create_hazard(
             )?;
             let response = HazardResponse::new(&row, today);
             audit::created(c, &actor, "hazard", row.id, &response)?;
+            let place = events::Place::from(&row);
+            events::publish(
+                c,
+                &actor,
+                EventType::HazardCreated,
+                row.id,
+                &place,
+                &response,
+            )?;
             Created::new(format!("/api/v1/hazards/{}", row.id), &response)
         },
     )

@@ -5,8 +5,10 @@ use serde_json::Value;
 
 use crate::auth::{policy, Principal};
 use crate::db::audit::{self, Actor};
+use crate::db::events;
 use crate::db::hazards;
 use crate::db::write_tx;
+use crate::domain::event::EventType;
 use crate::domain::hazard::{editing, HazardFields};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::json::from_merged;
@@ -101,6 +103,16 @@ pub async fn update_hazard(
                     .ok_or_else(ApiError::precondition_failed)?;
                 let after = HazardResponse::new(&updated, today);
                 audit::updated(c, &actor, "hazard", id, &before, &after, None)?;
+                let place = events::Place::from(&updated);
+                events::publish_if_changed(
+                    c,
+                    &actor,
+                    EventType::HazardUpdated,
+                    id,
+                    &place,
+                    &before,
+                    &after,
+                )?;
                 Ok(after)
             })
         })

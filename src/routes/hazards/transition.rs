@@ -6,8 +6,10 @@ use utoipa::ToSchema;
 
 use crate::auth::{policy, Principal};
 use crate::db::audit::{self, Actor};
+use crate::db::events;
 use crate::db::hazards;
 use crate::db::write_tx;
+use crate::domain::event::EventType;
 use crate::domain::hazard::lifecycle::{self, Outcome};
 use crate::domain::hazard::{Action, AttachmentStage, HazardLevel};
 use crate::error::{ApiError, ApiResult, Problem};
@@ -142,7 +144,11 @@ pub async fn transition_hazard(
                     &id.to_string(),
                     &details,
                 )?;
-                Ok(HazardResponse::new(&updated, today))
+                let response = HazardResponse::new(&updated, today);
+                let data = events::with(&response, "action", &req.action)?;
+                let place = events::Place::from(&updated);
+                events::publish(c, &actor, EventType::HazardTransitioned, id, &place, &data)?;
+                Ok(response)
             })
         })
         .await?;

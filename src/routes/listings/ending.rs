@@ -1,6 +1,7 @@
 //! Ending a listing: delisting (销号, which closes the hazard) and cancelling; the timeline.
 
 use super::*;
+use crate::domain::event::EventType;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -118,6 +119,7 @@ pub async fn delist_listing(
                 details["listing_id"] = json!(id);
                 details["note"] = json!(note);
                 record_both(c, &actor, "delisted", &ended, &details)?;
+                announce(c, &actor, EventType::ListingDelisted, &ended, today)?;
                 Ok(ended)
             })
         })
@@ -181,6 +183,7 @@ pub async fn cancel_listing(
                     &ended,
                     &json!({"listing_id": id, "reason": reason}),
                 )?;
+                announce(c, &actor, EventType::ListingCancelled, &ended, today)?;
                 Ok(ended)
             })
         })

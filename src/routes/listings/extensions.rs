@@ -19,9 +19,31 @@ fn listing_target(
             closed_to_requests: listing::check_active(row.status).err(),
             open: active,
             timelines: vec![("listing", id), ("hazard", row.hazard_id)],
+            announce: announce_listing,
         },
         row,
     ))
+}
+
+fn announce_listing(
+    c: &mut AnyConnection,
+    actor: &Actor,
+    id: i64,
+    decided: bool,
+    ext: &ExtensionResponse,
+) -> ApiResult<()> {
+    use crate::db::events;
+    use crate::domain::event::EventType;
+    let row = crate::db::listings::get(c, id)?;
+    let response = ListingResponse::new(&row, crate::db::today());
+    let data = events::with(&response, "extension", ext)?;
+    let event_type = if decided {
+        EventType::ListingExtensionDecided
+    } else {
+        EventType::ListingExtensionRequested
+    };
+    events::publish(c, actor, event_type, id, &events::Place::from(&row), &data)?;
+    Ok(())
 }
 
 /// Request a deadline extension for a listing

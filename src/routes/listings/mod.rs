@@ -161,6 +161,38 @@ pub(super) fn record_both(
     Ok(())
 }
 
+/// The change feed's events of a listing change: the listing's own, and `hazard.updated` for
+/// its hazard, whose `listed` flag (and, on delisting, status) moved with it.
+pub(super) fn announce(
+    c: &mut AnyConnection,
+    actor: &Actor,
+    event_type: crate::domain::event::EventType,
+    listing: &ListingRow,
+    today: NaiveDate,
+) -> ApiResult<()> {
+    use crate::db::events::{self, Place};
+    let response = ListingResponse::new(listing, today);
+    events::publish(
+        c,
+        actor,
+        event_type,
+        listing.id,
+        &Place::from(listing),
+        &response,
+    )?;
+    let hazard = hazards::get(c, listing.hazard_id)?;
+    let data = crate::routes::hazards::HazardResponse::new(&hazard, today);
+    events::publish(
+        c,
+        actor,
+        crate::domain::event::EventType::HazardUpdated,
+        hazard.id,
+        &Place::from(&hazard),
+        &data,
+    )?;
+    Ok(())
+}
+
 /// Put a major hazard under listed supervision (挂牌督办)
 ///
 /// Administrators only: the listing authority is the hazard's county-level unit for a `county`
@@ -260,6 +292,7 @@ pub async fn create_listing(
             &hazard.id.to_string(),
             &json!({"listing_id": row.id, "level": req.level, "authority_code": authority, "notice_no": notice_no, "deadline": req.deadline}),
         )?;
+        announce(c, &actor, crate::domain::event::EventType::ListingCreated, &row, today)?;
         Created::new(format!("/api/v1/listings/{}", row.id), &response)
     })
     .await

@@ -1,6 +1,8 @@
 //! The two kinds of item and the endpoints written once over both.
 
 use super::*;
+use crate::db::events::{self, Place};
+use crate::domain::event::EventType;
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -79,6 +81,11 @@ pub trait ListKind: 'static {
     fn meta(item: &Self::Item) -> (i64, i64);
     fn fields(item: &Self::Item) -> &Self::Input;
     fn valid_status(s: &str) -> bool;
+    /// The change feed's event types of this kind of item.
+    const CREATED: EventType;
+    const UPDATED: EventType;
+    /// Where the item's events belong: its owner.
+    fn place(row: &Self::Row) -> Place;
 }
 
 pub struct Problems;
@@ -89,6 +96,15 @@ impl ListKind for Problems {
     type Row = ProblemRow;
     type Item = ProblemItem;
     const ENTITY: &'static str = "problem_item";
+    const CREATED: EventType = EventType::ProblemItemCreated;
+    const UPDATED: EventType = EventType::ProblemItemUpdated;
+    fn place(r: &ProblemRow) -> Place {
+        Place::list_owner(
+            &r.owner_jurisdiction_code,
+            &r.owner_city_code,
+            &r.owner_county_code,
+        )
+    }
     const COLLECTION: &'static str = "problem-items";
     fn checked(
         c: &mut AnyConnection,
@@ -143,6 +159,15 @@ impl ListKind for Measures {
     type Row = MeasureRow;
     type Item = MeasureItem;
     const ENTITY: &'static str = "measure_item";
+    const CREATED: EventType = EventType::MeasureItemCreated;
+    const UPDATED: EventType = EventType::MeasureItemUpdated;
+    fn place(r: &MeasureRow) -> Place {
+        Place::list_owner(
+            &r.owner_jurisdiction_code,
+            &r.owner_city_code,
+            &r.owner_county_code,
+        )
+    }
     const COLLECTION: &'static str = "measure-items";
     fn checked(
         c: &mut AnyConnection,
@@ -214,9 +239,11 @@ pub(super) async fn create<K: ListKind>(
         lists_reach(&p)?;
         let input = K::checked(c, &p, input, &[])?;
         let row = K::insert(c, &input)?;
+        let place = K::place(&row);
         let item = one(K::items(c, vec![row])?)?;
         let (id, _) = K::meta(&item);
         audit::created(c, &actor, K::ENTITY, id, &item)?;
+        events::publish(c, &actor, K::CREATED, id, &place, &item)?;
         Created::new(format!("/api/v1/{}/{id}", K::COLLECTION), &item)
     })
     .await
@@ -281,8 +308,10 @@ pub(super) async fn update<K: ListKind>(
                 }
                 let row =
                     K::update(c, id, version, &input)?.ok_or_else(ApiError::precondition_failed)?;
+                let place = K::place(&row);
                 let after = one(K::items(c, vec![row])?)?;
                 audit::updated(c, &actor, K::ENTITY, id, &before, &after, None)?;
+                events::publish_if_changed(c, &actor, K::UPDATED, id, &place, &before, &after)?;
                 Ok(after)
             })
         })
