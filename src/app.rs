@@ -49,6 +49,7 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
 /// [`serve`] with a state the caller keeps a handle on (to finish initialising it later).
 pub fn serve_shared(state: web::Data<AppState>, listener: TcpListener) -> std::io::Result<Server> {
     crate::background::start(&state);
+    crate::webhooks::start(&state);
     let workers = state.config.workers;
     let origins = state.config.cors_origins.clone();
     let openapi: utoipa::openapi::OpenApi =

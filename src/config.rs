@@ -46,6 +46,14 @@ pub struct Config {
     pub audit_seal_interval: Duration,
     /// How long the change feed keeps events (`HAZREG_EVENT_RETENTION_DAYS`).
     pub event_retention: Duration,
+    /// Which webhook targets are allowed beyond the public internet.
+    pub webhook_targets: crate::domain::webhook::TargetPolicy,
+    /// How long a webhook receiver has to answer (`HAZREG_WEBHOOK_TIMEOUT_SECS`).
+    pub webhook_timeout: Duration,
+    /// Failed attempts in a row that disable a subscription (`HAZREG_WEBHOOK_DISABLE_AFTER`).
+    pub webhook_disable_after: u32,
+    /// How often each process looks for deliveries to make (`HAZREG_WEBHOOK_POLL_MS`).
+    pub webhook_poll: Duration,
     pub login_lockout: Duration,
     pub login_address_max_failures_per_minute: u32,
     pub trust_forwarded_for: bool,
@@ -245,6 +253,24 @@ impl Config {
                 ))
             }
         };
+        let mut allowed_networks = Vec::new();
+        for net in get("HAZREG_WEBHOOK_ALLOWED_NETWORKS")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
+            allowed_networks.push(net.parse::<ipnet::IpNet>().map_err(|_| {
+                err(
+                    "HAZREG_WEBHOOK_ALLOWED_NETWORKS",
+                    format!("expected CIDR networks like 10.1.0.0/16, got {net:?}"),
+                )
+            })?);
+        }
+        let webhook_targets = crate::domain::webhook::TargetPolicy {
+            allow_loopback: flag("HAZREG_WEBHOOK_ALLOW_LOOPBACK")?,
+            allowed_networks,
+        };
         let s3 = match get("HAZREG_S3_BUCKET") {
             None => None,
             Some(bucket) => {
@@ -312,6 +338,10 @@ impl Config {
                 "HAZREG_AUDIT_SEAL_INTERVAL_SECS",
                 10,
             )?),
+            webhook_targets,
+            webhook_timeout: Duration::from_secs(positive("HAZREG_WEBHOOK_TIMEOUT_SECS", 10)?),
+            webhook_disable_after: positive("HAZREG_WEBHOOK_DISABLE_AFTER", 20)? as u32,
+            webhook_poll: Duration::from_millis(positive("HAZREG_WEBHOOK_POLL_MS", 1000)?),
             event_retention: Duration::from_secs(
                 positive("HAZREG_EVENT_RETENTION_DAYS", 30)? * 24 * 3600,
             ),

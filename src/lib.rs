@@ -21,3 +21,5 @@ pub mod openapi;
 pub mod routes;
 pub mod state;
 pub mod telemetry;
+pub mod webhook_client;
+pub mod webhooks;

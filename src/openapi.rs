@@ -35,6 +35,7 @@ every response carries `X-Request-Id`.",
         (name = "lists", description = "两个清单: problem items, measure items, their history, and period submissions"),
         (name = "stats", description = "Regulators' statistics, computed in the database"),
         (name = "audit", description = "The append-only audit log"),
+        (name = "webhooks", description = "The change feed pushed to your receiver: signed (Standard Webhooks), retried, logged"),
         (name = "events", description = "The change feed: every change you may see, oldest first, resumable by cursor"),
         (name = "operations", description = "Health and readiness"),
     )

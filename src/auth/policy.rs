@@ -390,3 +390,14 @@ pub fn feed_audiences(p: &Principal) -> Vec<crate::domain::event::Audience> {
     }
     audiences
 }
+
+/// Subscribing to webhooks: administrators (their jurisdiction) and enterprise accounts (their
+/// enterprise); a subscription sees what its owner's feed shows.
+pub fn subscribe_webhooks(p: &Principal) -> Verdict {
+    match p.role {
+        Role::CityAdmin | Role::CountyAdmin | Role::Enterprise => Ok(()),
+        _ => Err(deny(
+            "Only administrators and enterprise accounts subscribe to webhooks",
+        )),
+    }
+}

@@ -27,6 +27,7 @@ pub mod stats;
 pub mod text;
 pub mod throttle;
 pub mod totp;
+pub mod webhooks;
 
 use std::time::Duration;
 

@@ -376,7 +376,63 @@ diesel::allow_tables_to_appear_in_same_query!(
     measure_item_problems,
     list_submissions,
     events,
+    webhooks,
+    webhook_deliveries,
+    webhook_attempts,
 );
+
+diesel::table! {
+    /// Subscriptions to the change feed (migration 000019, `db::webhooks`).
+    webhooks (id) {
+        id -> BigInt,
+        owner_id -> BigInt,
+        url -> Text,
+        description -> Nullable<Text>,
+        event_types -> Text,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_expires_at -> Nullable<Timestamp>,
+        enabled -> Bool,
+        disabled_reason -> Nullable<Text>,
+        consecutive_failures -> Integer,
+        cursor_tx -> BigInt,
+        cursor_id -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        webhook_id -> BigInt,
+        event_id -> BigInt,
+        subject_key -> Text,
+        payload -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> BigInt,
+        webhook_id -> BigInt,
+        delivery_id -> BigInt,
+        event_id -> BigInt,
+        attempt -> Integer,
+        status_code -> Nullable<Integer>,
+        duration_ms -> BigInt,
+        error -> Nullable<Text>,
+        response_excerpt -> Nullable<Text>,
+        at -> Timestamp,
+    }
+}
 
 diesel::table! {
     /// The change feed's outbox (migration 000018, `db::events`).

@@ -160,19 +160,7 @@ pub fn load_principal(
 ) -> QueryResult<Option<Principal>> {
     // One query: the account, its live session, its jurisdiction and its department's
     // sectors (one row per sector, or one row with none).
-    type Row = (
-        i64,
-        String,
-        String,
-        Option<String>,
-        Option<i64>,
-        Option<i64>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        bool,
-    );
-    let rows: Vec<Row> = accounts::table
+    let rows: Vec<PrincipalRow> = accounts::table
         .inner_join(sessions::table)
         .left_join(
             jurisdictions::table.on(accounts::jurisdiction_code.eq(jurisdictions::code.nullable())),
@@ -198,6 +186,57 @@ pub fn load_principal(
             sessions::second_factor,
         ))
         .load(conn)?;
+    principal_from(rows, session_id)
+}
+
+/// Account, session, jurisdiction and department sector, as the principal query reads them.
+type PrincipalRow = (
+    i64,
+    String,
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    bool,
+);
+
+/// The account behind a webhook, as the principal its own requests would have (without a
+/// session): what its subscriptions may see now. `None` for a disabled or missing account.
+pub fn account_principal(
+    conn: &mut AnyConnection,
+    account_id: i64,
+) -> QueryResult<Option<Principal>> {
+    let rows: Vec<PrincipalRow> = accounts::table
+        .left_join(
+            jurisdictions::table.on(accounts::jurisdiction_code.eq(jurisdictions::code.nullable())),
+        )
+        .left_join(
+            department_sectors::table
+                .on(accounts::department_id.eq(department_sectors::department_id.nullable())),
+        )
+        .filter(accounts::id.eq(account_id))
+        .filter(accounts::disabled.eq(false))
+        .select((
+            accounts::id,
+            accounts::username,
+            accounts::role,
+            accounts::jurisdiction_code,
+            accounts::department_id,
+            accounts::enterprise_id,
+            jurisdictions::path.nullable(),
+            jurisdictions::level.nullable(),
+            department_sectors::sector_code.nullable(),
+            diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 0"),
+        ))
+        .load(conn)?;
+    principal_from(rows, "")
+}
+
+/// The account's row (one per department sector) as a principal.
+fn principal_from(rows: Vec<PrincipalRow>, session_id: &str) -> QueryResult<Option<Principal>> {
     let Some((
         id,
         username,

@@ -91,3 +91,4 @@ pub mod role;
 pub mod totp;
 pub mod uscc;
 pub mod validate;
+pub mod webhook;

@@ -17,6 +17,7 @@ pub mod reference;
 pub mod stats;
 pub mod submissions;
 pub mod totp;
+pub mod webhooks;
 
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
@@ -90,7 +91,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(stats::hazard_stats)
                 .service(stats::listing_stats)
                 .service(audit::list_audit_events)
-                .service(events::list_events),
+                .service(events::list_events)
+                .service(webhooks::create_webhook)
+                .service(webhooks::list_webhooks)
+                .service(webhooks::get_webhook)
+                .service(webhooks::update_webhook)
+                .service(webhooks::delete_webhook)
+                .service(webhooks::rotate_webhook_secret)
+                .service(webhooks::list_webhook_deliveries)
+                .service(webhooks::redeliver_webhook_delivery),
         );
 }
 

@@ -25,3 +25,4 @@ mod plans;
 mod stats;
 mod storage;
 mod totp;
+mod webhooks;
