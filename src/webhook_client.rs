@@ -17,26 +17,47 @@ impl reqwest::dns::Resolve for GuardedResolver {
         let policy = self.0.clone();
         Box::pin(async move {
             let host = name.as_str().to_string();
-            let allowed = allowed_addresses(&host, &policy).await?;
+            let allowed = allowed_addresses(&host, &policy).await.map_err(Box::new)?;
             Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
         })
     }
+}
+
+/// Why a target host cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum HostRefused {
+    /// It resolves to an address the policy forbids.
+    #[error("{host} resolves to {why}")]
+    Forbidden { host: String, why: &'static str },
+    /// It does not resolve (now): no verdict on where it points.
+    #[error("{host} does not resolve: {cause}")]
+    Unresolved { host: String, cause: String },
 }
 
 /// The addresses `host` resolves to, all of which the policy must allow.
 pub async fn allowed_addresses(
     host: &str,
     policy: &TargetPolicy,
-) -> Result<Vec<SocketAddr>, Box<dyn std::error::Error + Send + Sync>> {
-    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, 0)).await?.collect();
+) -> Result<Vec<SocketAddr>, HostRefused> {
+    let unresolved = |cause: String| HostRefused::Unresolved {
+        host: host.to_string(),
+        cause,
+    };
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, 0))
+        .await
+        .map_err(|e| unresolved(e.to_string()))?
+        .collect();
     if let Some(why) = addrs
         .iter()
         .find_map(|a| webhook::refused_address(a.ip(), policy))
     {
-        return Err(format!("{host} resolves to {why}").into());
+        return Err(HostRefused::Forbidden {
+            host: host.to_string(),
+            why,
+        });
     }
     if addrs.is_empty() {
-        return Err(format!("{host} does not resolve").into());
+        return Err(unresolved("no addresses".into()));
     }
     Ok(addrs)
 }

@@ -37,41 +37,58 @@ pub struct Place {
 
 impl From<&super::enterprises::EnterpriseRow> for Place {
     fn from(r: &super::enterprises::EnterpriseRow) -> Place {
-        Place {
-            city: r.city_code.clone(),
-            county: r.county_code.clone(),
-            jurisdiction: r.jurisdiction_code.clone(),
-            enterprise_id: Some(r.id),
-            sector: Some(r.sector_code.clone()),
-        }
+        Place::regulated(
+            &r.city_code,
+            &r.county_code,
+            &r.jurisdiction_code,
+            r.id,
+            &r.sector_code,
+        )
     }
 }
 
 impl From<&super::hazards::HazardRow> for Place {
     fn from(r: &super::hazards::HazardRow) -> Place {
-        Place {
-            city: r.city_code.clone(),
-            county: r.county_code.clone(),
-            jurisdiction: r.jurisdiction_code.clone(),
-            enterprise_id: Some(r.enterprise_id),
-            sector: Some(r.sector_code.clone()),
-        }
+        Place::regulated(
+            &r.city_code,
+            &r.county_code,
+            &r.jurisdiction_code,
+            r.enterprise_id,
+            &r.sector_code,
+        )
     }
 }
 
 impl From<&super::listings::ListingRow> for Place {
     fn from(r: &super::listings::ListingRow) -> Place {
-        Place {
-            city: r.city_code.clone(),
-            county: r.county_code.clone(),
-            jurisdiction: r.jurisdiction_code.clone(),
-            enterprise_id: Some(r.enterprise_id),
-            sector: Some(r.sector_code.clone()),
-        }
+        Place::regulated(
+            &r.city_code,
+            &r.county_code,
+            &r.jurisdiction_code,
+            r.enterprise_id,
+            &r.sector_code,
+        )
     }
 }
 
 impl Place {
+    /// A regulated record (enterprise, hazard, listing): its units, enterprise and sector.
+    pub fn regulated(
+        city: &str,
+        county: &str,
+        jurisdiction: &str,
+        enterprise_id: i64,
+        sector: &str,
+    ) -> Place {
+        Place {
+            city: city.to_string(),
+            county: county.to_string(),
+            jurisdiction: jurisdiction.to_string(),
+            enterprise_id: Some(enterprise_id),
+            sector: Some(sector.to_string()),
+        }
+    }
+
     /// A record of the two lists, by its owner's units.
     pub fn list_owner(jurisdiction: &str, city: &str, county: &str) -> Place {
         Place {
@@ -426,13 +443,14 @@ pub fn place_of_account(
                     e::sector_code,
                 ))
                 .first(conn)?;
-            Ok(Place {
-                city,
-                county,
-                jurisdiction,
-                enterprise_id: enterprise,
-                sector: Some(sector),
-            })
+            // `enterprise` is the row just matched, so it is set.
+            Ok(Place::regulated(
+                &city,
+                &county,
+                &jurisdiction,
+                enterprise.unwrap_or_default(),
+                &sector,
+            ))
         }
     }
 }

@@ -389,15 +389,6 @@ pub fn redeliver(conn: &mut AnyConnection, webhook_id: i64, delivery_id: i64) ->
     .map(|n| n > 0)
 }
 
-/// Deliveries of a subscription by state (for the answer to `GET /webhooks/{id}`).
-pub fn pending_count(conn: &mut AnyConnection, webhook_id: i64) -> QueryResult<i64> {
-    wd::table
-        .filter(wd::webhook_id.eq(webhook_id))
-        .filter(wd::state.eq("pending"))
-        .count()
-        .get_result(conn)
-}
-
 /// Subscriptions by id (the ones a batch of claimed deliveries belongs to).
 pub fn by_ids(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<WebhookRow>> {
     w::table

@@ -21,16 +21,26 @@ impl FromRequest for IdempotencyKey {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let key = match req.headers().get("idempotency-key") {
             None => Ok(None),
-            Some(v) => match v.to_str().map(str::trim) {
-                Ok(k) if (1..=255).contains(&k.len()) => Ok(Some(k.to_string())),
+            Some(v) => match std::str::from_utf8(v.as_bytes()) {
+                Ok(k) if valid_key(k) => Ok(Some(k.to_string())),
                 _ => Err(ApiError::bad_request(
                     "invalid_idempotency_key",
-                    "Idempotency-Key must be 1–255 visible ASCII characters",
+                    "Idempotency-Key must be 1–255 visible ASCII characters (spaces only inside)",
                 )),
             },
         };
         ready(key.map(IdempotencyKey))
     }
+}
+
+/// The documented form (`openapi::constrain_parameters`): 1–255 printable ASCII characters,
+/// neither first nor last a space (no tabs or control characters anywhere).
+fn valid_key(k: &str) -> bool {
+    let printable = |b: &u8| (b' '..=b'~').contains(b);
+    (1..=255).contains(&k.len())
+        && k.bytes().all(|b| printable(&b))
+        && !k.starts_with(' ')
+        && !k.ends_with(' ')
 }
 
 /// What a create produced: where the new resource lives and its JSON representation

@@ -92,8 +92,8 @@ pub struct EventQuery {
     /// 1–200, default 50.
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
-    /// Comma-separated event types (`hazard.created,hazard.transitioned`); default all.
-    #[param(example = "hazard.created,hazard.transitioned")]
+    /// Event types, comma-separated (`hazard.created,hazard.transitioned`); default all.
+    #[param(value_type = Option<Vec<EventType>>, style = Form, explode = false)]
     pub types: Option<String>,
 }
 
@@ -104,7 +104,7 @@ impl EventQuery {
     }
 
     fn types(&self) -> ApiResult<Vec<EventType>> {
-        let Some(raw) = self.types.as_deref().filter(|t| !t.is_empty()) else {
+        let Some(raw) = self.types.as_deref() else {
             return Ok(Vec::new());
         };
         raw.split(',')

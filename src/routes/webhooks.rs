@@ -161,11 +161,8 @@ async fn checked_url(state: &AppState, url: &str) -> ApiResult<String> {
             crate::webhook_client::allowed_addresses(&target.host, policy),
         )
         .await;
-        if let Ok(Err(e)) = lookup {
-            let message = e.to_string();
-            if message.contains("resolves to") {
-                return Err(refuse(message));
-            }
+        if let Ok(Err(refused @ crate::webhook_client::HostRefused::Forbidden { .. })) = lookup {
+            return Err(refuse(refused.to_string()));
         }
     }
     Ok(url.to_string())

@@ -200,9 +200,11 @@ both!(the_feed_carries_each_change_with_its_subject, |app| {
     assert!(rest.is_empty());
 
     // Bad input: 400 problem+json, never a 500.
-    app.get(&admin, "/api/v1/events?types=hazard.exploded")
-        .await
-        .assert_problem(400, "invalid_query");
+    for types in ["hazard.exploded", "", "hazard.created,,hazard.updated"] {
+        app.get(&admin, &format!("/api/v1/events?types={types}"))
+            .await
+            .assert_problem(400, "invalid_query");
+    }
     app.get(&admin, "/api/v1/events?limit=0")
         .await
         .assert_problem(400, "invalid_query");

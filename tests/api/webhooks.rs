@@ -543,3 +543,32 @@ async fn two_processes_deliver_each_event_once_and_a_kill_loses_nothing() {
     assert!(verifies(&secret, &again));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+both!(
+    an_idempotency_key_outside_its_documented_form_is_refused,
+    |app| {
+        let admin = app.admin().await;
+        // (Spaces around a header value are not part of it in HTTP: the server never sees them.)
+    for key in ["tab\there", "ünï"] {
+            let r = app
+                .send(
+                    app.client
+                        .post(app.url("/api/v1/enterprises"))
+                        .bearer_auth(&admin)
+                        .header(
+                            "idempotency-key",
+                            reqwest::header::HeaderValue::from_bytes(key.as_bytes()).unwrap(),
+                        )
+                        .json(&crate::support::enterprise_body(
+                            &uscc(8301),
+                            "431302",
+                            "other",
+                        )),
+                )
+                .await;
+            r.assert_problem(400, "invalid_idempotency_key");
+        }
+        let r = app.get(&admin, "/api/v1/enterprises").await;
+        assert!(r.items().is_empty(), "a refused create wrote something");
+    }
+);
