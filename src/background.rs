@@ -25,6 +25,7 @@ pub fn start(state: &web::Data<AppState>) {
                 |c| {
                     crate::db::idempotency::purge_expired(c)?;
                     crate::db::sessions::purge_ended(c)?;
+                    crate::db::hazards::purge_expired_staged(c)?;
                     Ok(())
                 },
             )

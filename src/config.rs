@@ -46,6 +46,8 @@ pub struct Config {
     pub audit_seal_interval: Duration,
     /// How long the change feed keeps events (`HAZREG_EVENT_RETENTION_DAYS`).
     pub event_retention: Duration,
+    /// How long a staged attachment waits to be bound (`HAZREG_STAGED_ATTACHMENT_TTL_SECS`).
+    pub staged_attachment_ttl: Duration,
     /// Which webhook targets are allowed beyond the public internet.
     pub webhook_targets: crate::domain::webhook::TargetPolicy,
     /// How long a webhook receiver has to answer (`HAZREG_WEBHOOK_TIMEOUT_SECS`).
@@ -339,6 +341,10 @@ impl Config {
                 10,
             )?),
             webhook_targets,
+            staged_attachment_ttl: Duration::from_secs(positive(
+                "HAZREG_STAGED_ATTACHMENT_TTL_SECS",
+                24 * 3600,
+            )?),
             webhook_timeout: Duration::from_secs(positive("HAZREG_WEBHOOK_TIMEOUT_SECS", 10)?),
             webhook_disable_after: positive("HAZREG_WEBHOOK_DISABLE_AFTER", 20)? as u32,
             webhook_poll: Duration::from_millis(positive("HAZREG_WEBHOOK_POLL_MS", 1000)?),

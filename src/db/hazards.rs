@@ -620,7 +620,8 @@ fn list_query(conn: &AnyConnection, scope: &Scope, f: &HazardListFilter) -> Haza
 #[diesel(table_name = at)]
 pub struct AttachmentRow {
     pub id: i64,
-    pub hazard_id: i64,
+    /// `None` while staged (uploaded before its hazard exists).
+    pub hazard_id: Option<i64>,
     pub sha256: String,
     pub content_type: String,
     pub size: i64,
@@ -628,10 +629,14 @@ pub struct AttachmentRow {
     pub file_name: Option<String>,
     pub uploaded_by: i64,
     pub created_at: NaiveDateTime,
+    /// Until when a staged attachment waits to be bound.
+    pub staged_until: Option<NaiveDateTime>,
 }
 
+/// Exactly one of `hazard_id` and `staged_until` is set.
 pub struct NewAttachment<'a> {
-    pub hazard_id: i64,
+    pub hazard_id: Option<i64>,
+    pub staged_until: Option<NaiveDateTime>,
     pub sha256: &'a str,
     pub content_type: &'a str,
     pub size: i64,
@@ -654,6 +659,7 @@ pub fn insert_attachment(
             at::file_name.eq(a.file_name),
             at::uploaded_by.eq(a.uploaded_by),
             at::created_at.eq(super::now()),
+            at::staged_until.eq(a.staged_until),
         ))
         .get_result(conn)
 }
@@ -687,10 +693,11 @@ pub fn has_attachment(conn: &mut AnyConnection, hazard_id: i64, stage: &str) -> 
     .get_result(conn)
 }
 
-/// An attachment whose hazard the scope can see.
+/// An attachment whose hazard the scope can see, or a live staged one of the account's own.
 pub fn attachment_visible(
     conn: &mut AnyConnection,
     scope: &Scope,
+    account_id: i64,
     id: i64,
 ) -> QueryResult<Option<AttachmentRow>> {
     let row: Option<AttachmentRow> = at::table
@@ -698,8 +705,57 @@ pub fn attachment_visible(
         .select(AttachmentRow::as_select())
         .first(conn)
         .optional()?;
-    match row {
-        Some(a) if get_visible(conn, scope, a.hazard_id)?.is_some() => Ok(Some(a)),
-        _ => Ok(None),
+    let visible = match &row {
+        Some(AttachmentRow {
+            hazard_id: Some(hazard),
+            ..
+        }) => get_visible(conn, scope, *hazard)?.is_some(),
+        Some(a) => a.uploaded_by == account_id && a.staged_until > Some(super::now()),
+        None => false,
+    };
+    Ok(row.filter(|_| visible))
+}
+
+/// Binds the account's live staged attachments `ids` to a hazard, in the caller's
+/// transaction. `Err(index)` names the first id that is not one (another's, expired, already
+/// bound, or unknown); then nothing must be kept (the caller's transaction rolls back). Two
+/// binds of one staged attachment at once: the second finds it bound.
+pub fn bind_staged(
+    conn: &mut AnyConnection,
+    hazard_id: i64,
+    account_id: i64,
+    ids: &[i64],
+) -> QueryResult<Result<Vec<AttachmentRow>, usize>> {
+    let mut bound = Vec::with_capacity(ids.len());
+    for (index, id) in ids.iter().enumerate() {
+        let row: Option<AttachmentRow> = diesel::update(
+            at::table
+                .filter(at::id.eq(id))
+                .filter(at::hazard_id.is_null())
+                .filter(at::uploaded_by.eq(account_id))
+                .filter(at::staged_until.gt(super::now())),
+        )
+        .set((
+            at::hazard_id.eq(Some(hazard_id)),
+            at::staged_until.eq(None::<NaiveDateTime>),
+        ))
+        .get_result(conn)
+        .optional()?;
+        match row {
+            Some(r) => bound.push(r),
+            None => return Ok(Err(index)),
+        }
     }
+    Ok(Ok(bound))
+}
+
+/// Removes staged attachments nobody bound in time (their files stay: stored by content,
+/// they may be another attachment's too).
+pub fn purge_expired_staged(conn: &mut AnyConnection) -> QueryResult<usize> {
+    diesel::delete(
+        at::table
+            .filter(at::hazard_id.is_null())
+            .filter(at::staged_until.lt(super::now())),
+    )
+    .execute(conn)
 }

@@ -234,7 +234,7 @@ diesel::table! {
 diesel::table! {
     attachments (id) {
         id -> BigInt,
-        hazard_id -> BigInt,
+        hazard_id -> Nullable<BigInt>,
         sha256 -> Text,
         content_type -> Text,
         size -> BigInt,
@@ -242,6 +242,7 @@ diesel::table! {
         file_name -> Nullable<Text>,
         uploaded_by -> BigInt,
         created_at -> Timestamp,
+        staged_until -> Nullable<Timestamp>,
     }
 }
 

@@ -2,25 +2,20 @@
 
 use actix_web::http::header::{self, ContentDisposition, DispositionType};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
-use serde::Serialize;
-use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::attachment_store::{too_large, Received};
 use crate::auth::{policy, Principal};
-use crate::db::audit::{self, Actor};
-use crate::db::events;
-use crate::db::hazards::{self, AttachmentRow, NewAttachment};
-use crate::db::to_utc;
-use crate::domain::event::EventType;
+use crate::db::audit::Actor;
+use crate::db::hazards::{self, NewAttachment};
 use crate::domain::hazard::AttachmentStage;
 use crate::domain::validate::FieldError;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::idempotency::{self, Created};
 use crate::http::page;
 use crate::http::IdempotencyKey;
+use crate::routes::hazards::evidence::{self, AttachmentResponse};
 use crate::routes::hazards::visible_hazard;
 use crate::state::AppState;
 
@@ -42,42 +37,6 @@ pub struct UploadForm {
 #[schema(value_type = String, format = Binary)]
 #[allow(dead_code)]
 pub struct FileBytes(Vec<u8>);
-
-#[derive(Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": 11, "hazard_id": 7,
-    "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-    "size": 482113, "content_type": "image/jpeg", "stage": "after", "file_name": "配电室整改后.jpg",
-    "uploaded_by": 12, "created_at": "2026-12-03T06:30:00Z"
-}))]
-pub struct AttachmentResponse {
-    pub id: i64,
-    pub hazard_id: i64,
-    pub sha256: String,
-    pub size: i64,
-    /// Sniffed from the bytes: `image/jpeg`, `image/png`, `image/webp` or `application/pdf`.
-    pub content_type: String,
-    pub stage: AttachmentStage,
-    pub file_name: Option<String>,
-    pub uploaded_by: i64,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<AttachmentRow> for AttachmentResponse {
-    fn from(r: AttachmentRow) -> Self {
-        AttachmentResponse {
-            id: r.id,
-            hazard_id: r.hazard_id,
-            sha256: r.sha256,
-            size: r.size,
-            content_type: r.content_type,
-            stage: r.stage,
-            file_name: r.file_name,
-            uploaded_by: r.uploaded_by,
-            created_at: to_utc(r.created_at),
-        }
-    }
-}
 
 /// The hazard is visible, the caller may add attachments, and the hazard is still open.
 fn check_can_add(c: &mut crate::db::AnyConnection, p: &Principal, id: i64) -> ApiResult<()> {
@@ -228,31 +187,89 @@ pub async fn upload_attachment(
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
+    // Refuse before reading a byte when we can.
+    let p2 = p.clone();
+    state.run(move |c| check_can_add(c, &p2, id)).await?;
+    let file = receive(&state, &req, payload).await?;
+    let request_hash = file.request_hash();
+    idempotency::create(
+        &state,
+        p.account_id,
+        key,
+        format!("upload_attachment:{id}"),
+        request_hash,
+        move |c| {
+            check_can_add(c, &p, id)?;
+            let row = hazards::insert_attachment(c, &file.row(&p, Some(id), None))?;
+            let response = AttachmentResponse::from(row);
+            evidence::record_added(c, &Actor::from(&p), id, &response)?;
+            Created::new(format!("/api/v1/attachments/{}", response.id), &response)
+        },
+    )
+    .await
+}
+
+/// An upload received, checked and stored: what its row needs.
+struct StoredFile {
+    sha256: String,
+    size: i64,
+    content_type: &'static str,
+    stage: AttachmentStage,
+    file_name: Option<String>,
+}
+
+impl StoredFile {
+    /// What an `Idempotency-Key` is bound to: the same file at the same stage.
+    fn request_hash(&self) -> String {
+        format!("{}:{}", self.sha256, self.stage)
+    }
+
+    fn row<'a>(
+        &'a self,
+        p: &Principal,
+        hazard_id: Option<i64>,
+        staged_until: Option<chrono::NaiveDateTime>,
+    ) -> NewAttachment<'a> {
+        NewAttachment {
+            hazard_id,
+            staged_until,
+            sha256: &self.sha256,
+            content_type: self.content_type,
+            size: self.size,
+            stage: self.stage.as_str(),
+            file_name: self.file_name.as_deref(),
+            uploaded_by: p.account_id,
+        }
+    }
+}
+
+/// Reads the multipart form, checks the stage and the sniffed type, and stores the file
+/// (before its row exists); nothing half-received or refused stays behind.
+async fn receive(
+    state: &AppState,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> ApiResult<StoredFile> {
     let limit = state.config.upload_max_bytes;
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    // Refuse before reading a byte when we can.
-    let p2 = p.clone();
-    state.run(move |c| check_can_add(c, &p2, id)).await?;
     if declared.is_some_and(|n| n > limit + 64 * 1024) {
         return Err(too_large(limit));
     }
-    let upload = read_form(&state, &req, payload).await;
-    let (received, file_name, stage) = match upload {
-        Ok(Upload {
+    let (received, file_name, stage) = match read_form(state, req, payload).await? {
+        Upload {
             file: Some((r, name)),
             stage,
-        }) => (r, name, stage),
-        Ok(Upload { file: None, .. }) => {
+        } => (r, name, stage),
+        Upload { file: None, .. } => {
             return Err(ApiError::validation(vec![FieldError::new(
                 "/file",
                 "a file is required",
             )]))
         }
-        Err(e) => return Err(e),
     };
     let checked = (|| {
         let stage = stage
@@ -273,43 +290,74 @@ pub async fn upload_attachment(
     };
     // The file is in place before its row exists.
     state.attachments.store(&received).await?;
-    let actor = Actor::from(&p);
-    let (sha256, size) = (received.sha256.clone(), received.size as i64);
-    let request_hash = format!("{sha256}:{stage}");
-    idempotency::create(
-        &state, p.account_id, key, format!("upload_attachment:{id}"), request_hash, move |c| {
-        check_can_add(c, &p, id)?;
-        let row = hazards::insert_attachment(
-            c,
-            &NewAttachment {
-                hazard_id: id,
-                sha256: &sha256,
-                content_type,
-                size,
-                stage: stage.as_str(),
-                file_name: file_name.as_deref(),
-                uploaded_by: p.account_id,
-            },
-        )?;
-        audit::record(
-            c,
-            &actor,
-            "attachment_added",
-            "hazard",
-            &id.to_string(),
-            &json!({"attachment_id": row.id, "stage": stage, "sha256": sha256, "content_type": content_type, "size": size}),
-        )?;
-        let response = AttachmentResponse::from(row);
-        let hazard = hazards::get(c, id)?;
-        let data = events::with(
-            &crate::routes::hazards::HazardResponse::new(&hazard, crate::db::today()),
-            "attachment",
-            &response,
-        )?;
-        let place = events::Place::from(&hazard);
-        events::publish(c, &actor, EventType::HazardAttachmentAdded, id, &place, &data)?;
-        Created::new(format!("/api/v1/attachments/{}", response.id), &response)
+    Ok(StoredFile {
+        sha256: received.sha256.clone(),
+        size: received.size as i64,
+        content_type,
+        stage,
+        file_name,
     })
+}
+
+/// Stage an attachment before its hazard exists (photo-first capture)
+///
+/// For a mobile app that takes photos on site before it has a hazard id, or offline. The same
+/// `multipart/form-data` as an upload to a hazard (one `file`, one `stage`; JPEG, PNG, WebP or
+/// PDF by content; `HAZREG_UPLOAD_MAX_BYTES`). The attachment belongs to no hazard yet
+/// (`hazard_id: null`) and only its uploader can see it (`GET /api/v1/attachments/{id}`);
+/// anyone else gets `404`. It expires at `expires_at` (`HAZREG_STAGED_ATTACHMENT_TTL_SECS`,
+/// default 24 h) unless a hazard create (`POST /api/v1/hazards`) or a transition
+/// (`POST /api/v1/hazards/{id}/transitions`) names it in `attachment_ids`, which binds it to that
+/// hazard in the same transaction. Who: everyone who may add evidence to hazards (auditors get
+/// `403 forbidden`). With `Idempotency-Key`, a retry of the same file and stage replays the
+/// first `201`.
+#[utoipa::path(
+    tag = "hazards", operation_id = "stage_attachment",
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for the same key and file")),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Staged; bind it with `attachment_ids` before `expires_at`", body = AttachmentResponse,
+         headers(("Location" = String, description = "URL of the file (`GET /api/v1/attachments/{id}`)")),
+         example = json!({
+            "id": 12, "hazard_id": null,
+            "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            "size": 482113, "content_type": "image/jpeg", "stage": "before", "file_name": "现场.jpg",
+            "uploaded_by": 12, "created_at": "2026-12-07T06:30:00Z", "expires_at": "2026-12-08T06:30:00Z"
+         })),
+        (status = 400, description = "A broken multipart body (`malformed_multipart`), or an `Idempotency-Key` that is not 1–255 visible characters (`invalid_idempotency_key`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Auditors cannot add attachments (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The file is larger than `HAZREG_UPLOAD_MAX_BYTES` (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not `multipart/form-data`, or the file is not JPEG, PNG, WebP or PDF by its content (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No `file`, a missing or unknown `stage`, or an unexpected form field (`validation_failed`, with a pointer); or the `Idempotency-Key` was used with another file or stage (`idempotency_key_reused`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/attachments")]
+pub async fn stage_attachment(
+    p: Principal,
+    state: web::Data<AppState>,
+    key: IdempotencyKey,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    policy::work_on_hazards(&p)?;
+    let file = receive(&state, &req, payload).await?;
+    let request_hash = file.request_hash();
+    let ttl = chrono::Duration::from_std(state.config.staged_attachment_ttl)
+        .unwrap_or(chrono::Duration::days(1));
+    idempotency::create(
+        &state,
+        p.account_id,
+        key,
+        "stage_attachment",
+        request_hash,
+        move |c| {
+            let until = crate::db::now() + ttl;
+            let row = hazards::insert_attachment(c, &file.row(&p, None, Some(until)))?;
+            let response = AttachmentResponse::from(row);
+            Created::new(format!("/api/v1/attachments/{}", response.id), &response)
+        },
+    )
     .await
 }
 
@@ -382,7 +430,8 @@ pub async fn get_attachment(
     let id = id.into_inner();
     let row = state
         .run(move |c| {
-            hazards::attachment_visible(c, &p.scope(), id)?.ok_or_else(ApiError::not_found)
+            hazards::attachment_visible(c, &p.scope(), p.account_id, id)?
+                .ok_or_else(ApiError::not_found)
         })
         .await?;
     // A client that asks for `application/octet-stream` (generic download code, generated

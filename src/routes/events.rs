@@ -93,7 +93,7 @@ pub struct EventQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// Event types, comma-separated (`hazard.created,hazard.transitioned`); default all.
-    #[param(value_type = Option<Vec<EventType>>, style = Form, explode = false)]
+    #[param(value_type = Option<Vec<EventType>>, style = Form, explode = false, min_items = 1)]
     pub types: Option<String>,
 }
 

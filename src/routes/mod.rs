@@ -64,6 +64,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(attachments::upload_attachment)
                 .service(attachments::list_attachments)
                 .service(attachments::get_attachment)
+                .service(attachments::stage_attachment)
                 .service(listings::create_listing)
                 .service(listings::list_listings)
                 .service(listings::get_listing)

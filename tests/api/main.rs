@@ -22,6 +22,7 @@ mod metrics;
 mod openapi;
 mod operations;
 mod plans;
+mod staging;
 mod stats;
 mod storage;
 mod totp;

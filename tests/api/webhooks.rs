@@ -549,7 +549,7 @@ both!(
     |app| {
         let admin = app.admin().await;
         // (Spaces around a header value are not part of it in HTTP: the server never sees them.)
-    for key in ["tab\there", "ünï"] {
+        for key in ["tab\there", "ünï"] {
             let r = app
                 .send(
                     app.client

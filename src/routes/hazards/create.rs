@@ -16,7 +16,43 @@ use crate::http::idempotency::{self, Created};
 use crate::http::{ApiJson, IdempotencyKey};
 use crate::state::AppState;
 
-use super::HazardResponse;
+use super::{evidence, HazardResponse};
+
+/// A hazard to record: its fields, and photos staged before it existed.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "enterprise_id": 42, "title": "配电室未配置绝缘垫", "description": "高压柜前未铺设绝缘垫",
+    "level": "general", "discovered_on": "2026-11-28", "standard_ref": "GB 50054-2011 4.2",
+    "attachment_ids": [12, 13]
+}))]
+pub struct CreateHazardRequest {
+    #[serde(flatten)]
+    pub fields: HazardFields,
+    /// Attachments staged with `POST /api/v1/attachments` by you, bound to the new hazard in
+    /// the same transaction (at most 20). One that is not your live staged attachment is `404`
+    /// and nothing is recorded.
+    #[serde(default)]
+    pub attachment_ids: Vec<i64>,
+}
+
+/// Splits a create body into the hazard's fields and the staged attachments to bind (the
+/// fields refuse unknown members, which `#[serde(flatten)]` cannot).
+fn create_body(mut body: serde_json::Value) -> ApiResult<(HazardFields, Vec<i64>)> {
+    let ids = match body
+        .as_object_mut()
+        .and_then(|o| o.remove("attachment_ids"))
+    {
+        None | Some(serde_json::Value::Null) => Vec::new(),
+        Some(v) => crate::http::json::from_value::<Vec<i64>>(v).map_err(|mut e| {
+            for f in &mut e.errors {
+                f.pointer = format!("/attachment_ids{}", f.pointer);
+            }
+            e
+        })?,
+    };
+    let fields = crate::http::json::from_value(body)?;
+    Ok((fields, evidence::checked_ids(&ids)?))
+}
 
 /// Record a hazard
 ///
@@ -33,8 +69,13 @@ use super::HazardResponse;
 /// `rectifying`, otherwise in `reported`. The `code` (`<county-level unit>-<year>-<5 digits>`)
 /// is never reused; `jurisdiction_code` and `sector_code` are copied from the enterprise. The
 /// creation is audited; `Idempotency-Key` makes a retry replay the first `201`.
+///
+/// `attachment_ids` binds photos you staged before the hazard existed
+/// (`POST /api/v1/attachments`, photo-first capture) in the same transaction; each is recorded
+/// as `attachment_added`. One that is not your live staged attachment (another account's,
+/// expired, already bound, unknown) is `404` and nothing is recorded.
 #[utoipa::path(
-    tag = "hazards", operation_id = "create_hazard", request_body = HazardFields,
+    tag = "hazards", operation_id = "create_hazard", request_body = CreateHazardRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for the same key and body")),
     security(("bearer" = [])),
     responses(
@@ -42,7 +83,7 @@ use super::HazardResponse;
          headers(("Location" = String, description = "URL of the new hazard"), ("ETag" = String, description = "Version tag"))),
         (status = 400, description = "Malformed JSON (`malformed_json`), or an `Idempotency-Key` that is not 1–255 visible characters (`invalid_idempotency_key`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Auditors cannot record hazards (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "The enterprise does not exist or is outside your scope; for an enterprise account, any enterprise but its own (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The enterprise does not exist or is outside your scope; for an enterprise account, any enterprise but its own; or an `attachment_ids` element is not your live staged attachment (`not_found`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The enterprise is closed (`enterprise_closed`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Wrong shape (`invalid_body`); invalid fields (`validation_failed`: no `enterprise_id` from a regulator, a `source` your role may not claim, a future `discovered_on`, a deadline before it, a major hazard without `standard_ref` or `major_reason`, …); or the `Idempotency-Key` was used with another body (`idempotency_key_reused`)", body = Problem, content_type = "application/problem+json"),
     )
@@ -52,9 +93,9 @@ pub async fn create_hazard(
     p: Principal,
     state: web::Data<AppState>,
     key: IdempotencyKey,
-    body: ApiJson<HazardFields>,
+    body: ApiJson<serde_json::Value>,
 ) -> ApiResult<HttpResponse> {
-    let mut fields = body.body;
+    let (mut fields, attachment_ids) = create_body(body.body)?;
     let (now, today) = (state.clock.now(), state.clock.today());
     let year = crate::clock::shanghai_date(now).year();
     let actor = Actor::from(&p);
@@ -103,6 +144,7 @@ pub async fn create_hazard(
                 &place,
                 &response,
             )?;
+            evidence::bind_staged(c, &p, row.id, &attachment_ids)?;
             Created::new(format!("/api/v1/hazards/{}", row.id), &response)
         },
     )

@@ -4,6 +4,7 @@
 
 mod create;
 mod edit;
+pub mod evidence;
 mod list;
 mod transition;
 

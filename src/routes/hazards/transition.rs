@@ -19,7 +19,7 @@ use crate::routes::audit::AuditEvent;
 use crate::routes::with_etag;
 use crate::state::AppState;
 
-use super::{visible_hazard, HazardResponse};
+use super::{evidence, visible_hazard, HazardResponse};
 
 /// A lifecycle action. `reason` is required for `reject`, `void`, `reopen` and `regrade`;
 /// `note` (the rectification note) for `submit_for_acceptance`; `level` for `regrade`.
@@ -35,6 +35,10 @@ pub struct TransitionRequest {
     /// The new level (`regrade` only).
     #[serde(default)]
     pub level: Option<HazardLevel>,
+    /// Attachments you staged (`POST /api/v1/attachments`) to bind to the hazard first, in
+    /// the same transaction: `submit_for_acceptance` can name its `after` photos here.
+    #[serde(default)]
+    pub attachment_ids: Vec<i64>,
 }
 
 impl TransitionRequest {
@@ -120,6 +124,11 @@ pub async fn transition_hazard(
                 policy::hazard_action(&p, req.action, row.level(), req.level)?;
                 if_match.check(row.version)?;
                 lifecycle::next_status(row.status(), req.action)?;
+                if !req.attachment_ids.is_empty() {
+                    // Evidence joins an open hazard only, as an upload would.
+                    lifecycle::takes_attachments(row.state())?;
+                    evidence::bind_staged(c, &p, id, &evidence::checked_ids(&req.attachment_ids)?)?;
+                }
                 if req.action == Action::Accept {
                     policy::close_rectification(
                         &p,
