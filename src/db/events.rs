@@ -241,26 +241,41 @@ fn after(position: Position) -> EventFilter {
     )
 }
 
-/// PostgreSQL: the oldest transaction that may still commit an event, as of the reading
-/// statement's snapshot. That is the snapshot's oldest in-progress transaction id, passing
-/// over those that `pg_stat_activity` shows working in *another* database of the cluster
-/// (transaction ids are cluster-wide, and another database's long transaction must not hold
-/// this feed back); a transaction that cannot be placed (it ended meanwhile, or the role may
-/// not see it) counts as this database's. With nothing in progress, the snapshot's `xmax`:
-/// every transaction below it has ended.
-const SETTLED_BELOW: &str = "events.tx < COALESCE(\
+/// PostgreSQL: the oldest transaction that may still commit an event, as of this statement's
+/// snapshot. That is the snapshot's oldest in-progress transaction id, passing over those
+/// that `pg_stat_activity` shows working in *another* database of the cluster (transaction ids
+/// are cluster-wide, and another database's long transaction must not hold this feed back); a
+/// transaction that cannot be placed (it ended meanwhile, or the role may not see it) counts
+/// as this database's. With nothing in progress, the snapshot's `xmax`: every transaction
+/// below it has ended.
+const SETTLED_BELOW: &str = "SELECT COALESCE(\
     (SELECT min(x::text::bigint) FROM pg_snapshot_xip(pg_current_snapshot()) AS x \
      WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a \
                        WHERE a.backend_xid IS NOT NULL \
                          AND a.backend_xid::text::bigint = (x::text::bigint & 4294967295) \
                          AND a.datname IS DISTINCT FROM current_database())), \
-    pg_snapshot_xmax(pg_current_snapshot())::text::bigint)";
+    pg_snapshot_xmax(pg_current_snapshot())::text::bigint) AS bound";
 
-/// Only events that can no longer be preceded by another (see the module comment).
-fn settled(conn: &AnyConnection) -> Option<EventFilter> {
+#[derive(QueryableByName)]
+struct Bound {
+    #[diesel(sql_type = BigInt)]
+    bound: i64,
+}
+
+/// Only events that can no longer be preceded by another (see the module comment). The bound
+/// is read first, in a statement of its own: an earlier snapshot's bound is only lower (every
+/// transaction below it had ended then), and as a value the planner can estimate it, where a
+/// subquery's result made PostgreSQL walk the whole feed in position order instead of the
+/// reader's scope index.
+fn settled(conn: &mut AnyConnection) -> QueryResult<Option<EventFilter>> {
     match conn {
-        AnyConnection::Postgresql(_) => Some(Box::new(sql::<Bool>(SETTLED_BELOW))),
-        AnyConnection::Sqlite(_) => None,
+        AnyConnection::Postgresql(_) => {
+            let below = diesel::sql_query(SETTLED_BELOW)
+                .get_result::<Bound>(conn)?
+                .bound;
+            Ok(Some(Box::new(events::tx.lt(below))))
+        }
+        AnyConnection::Sqlite(_) => Ok(None),
     }
 }
 
@@ -275,14 +290,28 @@ type Row = (
     String,
 );
 
-/// The reader's next events after `from`, oldest first; `types` empty means every type.
-pub fn page(
+type PageQuery = events::BoxedQuery<
+    'static,
+    Backend,
+    (
+        BigInt,
+        BigInt,
+        diesel::sql_types::Text,
+        diesel::sql_types::Timestamp,
+        diesel::sql_types::Nullable<BigInt>,
+        diesel::sql_types::Text,
+        BigInt,
+        diesel::sql_types::Text,
+    ),
+>;
+
+fn page_query(
     conn: &mut AnyConnection,
     reader: &Reader,
     from: Position,
     types: &[EventType],
     limit: i64,
-) -> QueryResult<Vec<StoredEvent>> {
+) -> QueryResult<PageQuery> {
     let mut query = events::table
         .filter(visible(reader))
         .filter(after(from))
@@ -299,12 +328,37 @@ pub fn page(
         .order((events::tx, events::id))
         .limit(limit)
         .into_boxed::<Backend>();
-    if let Some(settled) = settled(conn) {
+    if let Some(settled) = settled(conn)? {
         query = query.filter(settled);
     }
     if !types.is_empty() {
-        query = query.filter(events::event_type.eq_any(types.iter().map(|t| t.as_str())));
+        let names: Vec<&'static str> = types.iter().map(|t| t.as_str()).collect();
+        query = query.filter(events::event_type.eq_any(names));
     }
+    Ok(query)
+}
+
+/// The plan of a feed page (`tests/api/plans.rs` keeps every scope on its index).
+pub fn page_plan(
+    conn: &mut AnyConnection,
+    reader: &Reader,
+    from: Position,
+    types: &[EventType],
+    limit: i64,
+) -> QueryResult<Vec<String>> {
+    let query = page_query(conn, reader, from, types, limit)?;
+    super::plan::explain(conn, query)
+}
+
+/// The reader's next events after `from`, oldest first; `types` empty means every type.
+pub fn page(
+    conn: &mut AnyConnection,
+    reader: &Reader,
+    from: Position,
+    types: &[EventType],
+    limit: i64,
+) -> QueryResult<Vec<StoredEvent>> {
+    let query = page_query(conn, reader, from, types, limit)?;
     let rows: Vec<Row> = query.load(conn)?;
     // The actors' usernames in one query for the page.
     let mut actor_ids: Vec<i64> = rows.iter().filter_map(|r| r.4).collect();
@@ -354,7 +408,7 @@ pub fn head(conn: &mut AnyConnection) -> QueryResult<Position> {
         .select((events::tx, events::id))
         .order((events::tx.desc(), events::id.desc()))
         .into_boxed::<Backend>();
-    if let Some(settled) = settled(conn) {
+    if let Some(settled) = settled(conn)? {
         query = query.filter(settled);
     }
     Ok(query

@@ -65,3 +65,20 @@ pub fn purge_expired(conn: &mut AnyConnection) -> QueryResult<usize> {
     let cutoff = super::now() - chrono::Duration::hours(48);
     diesel::delete(ik::table.filter(ik::created_at.lt(cutoff))).execute(conn)
 }
+
+/// Forgets the account's stored create whose answer named `location`: the resource is gone
+/// (a deleted webhook), so a retry with that key creates anew instead of replaying an answer
+/// that points at nothing.
+pub fn forget_created(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    location: &str,
+) -> QueryResult<usize> {
+    use super::schema::idempotency_keys as ik;
+    diesel::delete(
+        ik::table
+            .filter(ik::account_id.eq(account_id))
+            .filter(ik::location.eq(location)),
+    )
+    .execute(conn)
+}

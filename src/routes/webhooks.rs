@@ -358,7 +358,8 @@ pub async fn update_webhook(
 
 /// Delete a subscription
 ///
-/// Stops its deliveries and removes it with its delivery log.
+/// Stops its deliveries and removes it with its delivery log. A create retried afterwards
+/// with the same `Idempotency-Key` makes a new subscription (nothing to replay).
 #[utoipa::path(
     tag = "webhooks", operation_id = "delete_webhook",
     params(("id" = i64, Path, description = "Subscription id")),
@@ -376,6 +377,11 @@ pub async fn delete_webhook(
         .run(move |c| {
             write_tx(c, |c| {
                 owned(c, &p, id)?;
+                crate::db::idempotency::forget_created(
+                    c,
+                    p.account_id,
+                    &format!("/api/v1/webhooks/{id}"),
+                )?;
                 Ok(store::delete(c, id)?)
             })
         })

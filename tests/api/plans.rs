@@ -12,11 +12,13 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use hazard_registry::db::audit::AuditFilter;
 use hazard_registry::db::enterprises::EnterpriseFilter;
+use hazard_registry::db::events::{self, Reader};
 use hazard_registry::db::hazards::{list_plan, HazardCursor, HazardListFilter, HazardSort};
 use hazard_registry::db::listings::ListingFilter;
 use hazard_registry::db::lists::{self, ItemFilter, SubmissionFilter};
 use hazard_registry::db::scope::Scope;
 use hazard_registry::db::stats::{hazards_plan, HazardGrouping};
+use hazard_registry::domain::event::{Audience, EventType, Position};
 use hazard_registry::domain::jurisdiction::Reach;
 
 use crate::support::{uscc, Backend, TestApp};
@@ -115,6 +117,13 @@ fn load(app: &TestApp, enterprise: i64, small_enterprise: i64) {
          SELECT {owner}, {owner_city}, {owner}, 'P' || i, 'submitted', '{{}}', 'x', \
          (SELECT MIN(id) FROM accounts), CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1 {series}"
     ));
+    // The change feed: an event per hazard, placed like it.
+    app.sql(
+        "INSERT INTO events (type, occurred_at, actor_id, subject_type, subject_id, audience, \
+         city_code, county_code, jurisdiction_code, enterprise_id, sector_code, data) \
+         SELECT 'hazard.created', created_at, reported_by, 'hazard', id, 'regulated', city_code, \
+         county_code, jurisdiction_code, enterprise_id, sector_code, '{}' FROM hazards",
+    );
     // PostgreSQL's autovacuum keeps statistics; the server never runs ANALYZE on SQLite, whose
     // planner then ranks indexes by their equality columns.
     if app.backend == Backend::Postgres {
@@ -213,6 +222,13 @@ const LISTING_INDEXES: &[&str] = &[
     "listings_county_id",
     "listings_jurisdiction_id",
     "listings_enterprise",
+];
+const EVENT_INDEXES: &[&str] = &[
+    "events_city",
+    "events_county",
+    "events_jurisdiction",
+    "events_enterprise",
+    "events_type",
 ];
 const AUDIT_INDEXES: &[&str] = &[
     "audit_events_city",
@@ -434,6 +450,38 @@ async fn check(app: &TestApp) {
             &["list_submissions_owner"],
             plan,
         );
+    }
+    // The change feed, for every scope (each with what its role reads), from the start and
+    // from a cursor part-way, with and without a type filter.
+    for (scope_name, scope) in &scopes {
+        for (audiences, role) in [
+            (
+                vec![Audience::Regulated, Audience::Lists, Audience::Accounts],
+                "admin",
+            ),
+            (vec![Audience::Regulated, Audience::Lists], "officer"),
+        ] {
+            let reader = Reader {
+                scope: scope.clone(),
+                audiences,
+            };
+            for (from, types) in [
+                (Position::default(), vec![]),
+                (Position { tx: 0, id: 15_000 }, vec![]),
+                (Position::default(), vec![EventType::HazardTransitioned]),
+            ] {
+                let plan = events::page_plan(&mut conn, &reader, from, &types, 51).expect("plan");
+                judge(
+                    format!(
+                        "events: {scope_name} / {role} / from {} / {types:?}",
+                        from.id
+                    ),
+                    "events",
+                    EVENT_INDEXES,
+                    plan,
+                );
+            }
+        }
     }
     // The audit log, read within a city (its administrators and auditors) or a county.
     for reach in [

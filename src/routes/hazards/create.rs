@@ -18,21 +18,56 @@ use crate::state::AppState;
 
 use super::{evidence, HazardResponse};
 
-/// A hazard to record: its fields, and photos staged before it existed.
-#[derive(serde::Deserialize, utoipa::ToSchema)]
-#[schema(example = json!({
-    "enterprise_id": 42, "title": "配电室未配置绝缘垫", "description": "高压柜前未铺设绝缘垫",
-    "level": "general", "discovered_on": "2026-11-28", "standard_ref": "GB 50054-2011 4.2",
-    "attachment_ids": [12, 13]
-}))]
-pub struct CreateHazardRequest {
-    #[serde(flatten)]
-    pub fields: HazardFields,
-    /// Attachments staged with `POST /api/v1/attachments` by you, bound to the new hazard in
-    /// the same transaction (at most 20). One that is not your live staged attachment is `404`
-    /// and nothing is recorded.
-    #[serde(default)]
-    pub attachment_ids: Vec<i64>,
+/// A hazard to record: the hazard's fields, and photos staged before it existed
+/// (`attachment_ids`). Documentation only: the body is read as [`HazardFields`] plus the ids
+/// (`create_body`).
+pub struct CreateHazardRequest;
+
+// Written by hand: `#[serde(flatten)]` would make utoipa render an `allOf` that drops the
+// closed object (`additionalProperties: false`) the fields have.
+impl utoipa::PartialSchema for CreateHazardRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
+        use utoipa::openapi::RefOr;
+        let base = <HazardFields as utoipa::PartialSchema>::schema();
+        let RefOr::T(Schema::Object(mut object)) = base else {
+            return base;
+        };
+        let ids = ArrayBuilder::new()
+            .items(ObjectBuilder::new().schema_type(Type::Integer).format(Some(
+                utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Int64),
+            )))
+            .max_items(Some(20))
+            .description(Some(
+                "Attachments you staged with `POST /api/v1/attachments`, bound to the new hazard \
+                 in the same transaction (at most 20). One that is not your live staged \
+                 attachment is `404` and nothing is recorded.",
+            ));
+        object.properties.insert(
+            "attachment_ids".into(),
+            RefOr::T(Schema::Array(ids.build())),
+        );
+        object.description = Some(
+            "A hazard to record, and photos staged before it existed (`attachment_ids`).".into(),
+        );
+        object.example = Some(serde_json::json!({
+            "enterprise_id": 42, "title": "配电室未配置绝缘垫", "description": "高压柜前未铺设绝缘垫",
+            "level": "general", "discovered_on": "2026-11-28", "standard_ref": "GB 50054-2011 4.2",
+            "attachment_ids": [12, 13]
+        }));
+        RefOr::T(Schema::Object(object))
+    }
+}
+
+impl utoipa::ToSchema for CreateHazardRequest {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        <HazardFields as utoipa::ToSchema>::schemas(schemas);
+    }
 }
 
 /// Splits a create body into the hazard's fields and the staged attachments to bind (the
