@@ -325,6 +325,15 @@ pub async fn update_webhook(
     let id = id.into_inner();
     let patch = body.body;
     let req: UpdateWebhookRequest = from_merged(patch.clone())?;
+    // 404 and 412 come before the checks of the new values (SPEC §7); those include a DNS
+    // look-up, which runs outside any transaction. The write below is version-guarded again.
+    let (p2, if_match2) = (p.clone(), if_match.clone());
+    state
+        .run(move |c| {
+            let current = owned(c, &p2, id)?;
+            Ok(if_match2.check(current.version)?)
+        })
+        .await?;
     let url = match &req.url {
         Some(u) => Some(checked_url(&state, u).await?),
         None => None,

@@ -204,10 +204,26 @@ both!(
         let got = app.get(&admin, &format!("/api/v1/webhooks/{hook}")).await;
         got.assert_status(200);
         assert!(got.body.get("secret").is_none());
-        // Someone else's subscription is not found.
+        // Someone else's subscription is not found, whatever the body says.
         app.get(&county_admin, &format!("/api/v1/webhooks/{hook}"))
             .await
             .assert_problem(404, "not_found");
+        app.patch(
+            &county_admin,
+            &format!("/api/v1/webhooks/{hook}"),
+            Some(&got.etag()),
+            &json!({"url": "https://10.0.0.1/"}),
+        )
+        .await
+        .assert_problem(404, "not_found");
+        let r = app
+            .send(
+                app.client
+                    .delete(app.url(&format!("/api/v1/webhooks/{hook}")))
+                    .bearer_auth(&county_admin),
+            )
+            .await;
+        r.assert_problem(404, "not_found");
 
         // A 500, then a timeout, then success: three attempts with one webhook-id.
         receiver
@@ -432,6 +448,33 @@ both!(
         app.get(&admin, &format!("/api/v1/webhooks/{hook}"))
             .await
             .assert_problem(404, "not_found");
+        // A create retried with its key after the delete makes a new subscription instead of
+        // replaying an answer that names a deleted one.
+        let keyed = || {
+            app.client
+                .post(app.url("/api/v1/webhooks"))
+                .bearer_auth(&admin)
+                .header("idempotency-key", "wh-once")
+                .json(&json!({"url": url}))
+        };
+        let first = app.send(keyed()).await;
+        first.assert_status(201);
+        let replay = app.send(keyed()).await;
+        assert_eq!(replay.id(), first.id());
+        let r = app
+            .send(
+                app.client
+                    .delete(app.url(&format!("/api/v1/webhooks/{}", first.id())))
+                    .bearer_auth(&admin),
+            )
+            .await;
+        r.assert_status(204);
+        let again = app.send(keyed()).await;
+        again.assert_status(201);
+        assert_ne!(again.id(), first.id());
+        app.get(&admin, &format!("/api/v1/webhooks/{}", again.id()))
+            .await
+            .assert_status(200);
     }
 );
 

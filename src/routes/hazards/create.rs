@@ -86,7 +86,7 @@ fn create_body(mut body: serde_json::Value) -> ApiResult<(HazardFields, Vec<i64>
         })?,
     };
     let fields = crate::http::json::from_value(body)?;
-    Ok((fields, evidence::checked_ids(&ids)?))
+    Ok((fields, ids))
 }
 
 /// Record a hazard

@@ -95,8 +95,9 @@ pub fn record_added(
 }
 
 /// Binds the caller's staged attachments `ids` to a hazard it may add evidence to, in the
-/// caller's transaction. One that is not the caller's live staged attachment (another's,
-/// expired, already bound, unknown) is `404` naming it, and nothing is bound.
+/// caller's transaction, after the hazard's own checks (SPEC §7: a list that is not at most 20
+/// distinct positive ids is `422`). One that is not the caller's live staged attachment
+/// (another's, expired, already bound, unknown) is `404` naming it, and nothing is bound.
 pub fn bind_staged(
     c: &mut AnyConnection,
     p: &Principal,
@@ -106,6 +107,7 @@ pub fn bind_staged(
     if ids.is_empty() {
         return Ok(());
     }
+    checked_ids(ids)?;
     let bound = hazards::bind_staged(c, hazard_id, p.account_id, ids)?.map_err(|index| {
         ApiError::new(
             actix_web::http::StatusCode::NOT_FOUND,
@@ -125,7 +127,7 @@ pub fn bind_staged(
 }
 
 /// `attachment_ids` of a create or transition body: at most 20 distinct positive ids.
-pub fn checked_ids(ids: &[i64]) -> ApiResult<Vec<i64>> {
+fn checked_ids(ids: &[i64]) -> ApiResult<()> {
     let mut seen = std::collections::BTreeSet::new();
     for (i, id) in ids.iter().enumerate() {
         if *id <= 0 || !seen.insert(*id) {
@@ -143,5 +145,5 @@ pub fn checked_ids(ids: &[i64]) -> ApiResult<Vec<i64>> {
             "at most 20 attachments at once",
         ));
     }
-    Ok(ids.to_vec())
+    Ok(())
 }

@@ -127,7 +127,7 @@ pub async fn transition_hazard(
                 if !req.attachment_ids.is_empty() {
                     // Evidence joins an open hazard only, as an upload would.
                     lifecycle::takes_attachments(row.state())?;
-                    evidence::bind_staged(c, &p, id, &evidence::checked_ids(&req.attachment_ids)?)?;
+                    evidence::bind_staged(c, &p, id, &req.attachment_ids)?;
                 }
                 if req.action == Action::Accept {
                     policy::close_rectification(
