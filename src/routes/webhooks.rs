@@ -331,7 +331,7 @@ pub async fn update_webhook(
     state
         .run(move |c| {
             let current = owned(c, &p2, id)?;
-            Ok(if_match2.check(current.version)?)
+            if_match2.check(current.version)
         })
         .await?;
     let url = match &req.url {
