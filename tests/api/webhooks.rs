@@ -615,3 +615,78 @@ both!(
         assert!(r.items().is_empty(), "a refused create wrote something");
     }
 );
+
+both!(
+    events_of_one_subject_arrive_in_order,
+    env = [
+        ("HAZREG_WEBHOOK_ALLOW_LOOPBACK", "true"),
+        ("HAZREG_WEBHOOK_POLL_MS", "100"),
+    ],
+    |app| {
+        let admin = app.admin().await;
+        let receiver = Receiver::default();
+        let url = receiver.start();
+        subscribe(
+            app,
+            &admin,
+            &url,
+            json!(["enterprise.created", "enterprise.updated"]),
+        )
+        .await;
+        // The first delivery fails; the enterprise's next event waits behind its retry.
+        receiver
+            .script
+            .lock()
+            .unwrap()
+            .push_back(Answer::Status(500));
+        let enterprise = app
+            .enterprise(&admin, &uscc(8401), "431302", "industry_trade")
+            .await;
+        receiver.wait_for(1).await;
+        let etag = app
+            .get(&admin, &format!("/api/v1/enterprises/{enterprise}"))
+            .await
+            .etag();
+        app.patch(
+            &admin,
+            &format!("/api/v1/enterprises/{enterprise}"),
+            Some(&etag),
+            &json!({"employees": 99}),
+        )
+        .await
+        .assert_status(200);
+        // Another subject is not held back.
+        let other = app
+            .enterprise(&admin, &uscc(8402), "431302", "industry_trade")
+            .await;
+        receiver.wait_for(2).await;
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(600)).await;
+        let subject_of = |r: &Received| {
+            let e: Value = serde_json::from_slice(&r.body).unwrap();
+            (
+                e["subject"]["id"].as_i64().unwrap(),
+                e["type"].as_str().unwrap().to_string(),
+            )
+        };
+        let held: Vec<_> = receiver.all().iter().map(subject_of).collect();
+        assert_eq!(
+            held,
+            [
+                (enterprise, "enterprise.created".to_string()),
+                (other, "enterprise.created".to_string())
+            ],
+            "the update went out before the failed create"
+        );
+        // Once the retry is due, the create goes out again, then the update.
+        app.advance(std::time::Duration::from_secs(10));
+        receiver.wait_for(4).await;
+        let all: Vec<_> = receiver.all().iter().map(subject_of).collect();
+        assert_eq!(
+            all[2..],
+            [
+                (enterprise, "enterprise.created".to_string()),
+                (enterprise, "enterprise.updated".to_string())
+            ]
+        );
+    }
+);
