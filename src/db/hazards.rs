@@ -726,27 +726,22 @@ pub fn bind_staged(
     account_id: i64,
     ids: &[i64],
 ) -> QueryResult<Result<Vec<AttachmentRow>, usize>> {
-    let mut bound = Vec::with_capacity(ids.len());
-    for (index, id) in ids.iter().enumerate() {
-        let row: Option<AttachmentRow> = diesel::update(
-            at::table
-                .filter(at::id.eq(id))
-                .filter(at::hazard_id.is_null())
-                .filter(at::uploaded_by.eq(account_id))
-                .filter(at::staged_until.gt(super::now())),
-        )
-        .set((
-            at::hazard_id.eq(Some(hazard_id)),
-            at::staged_until.eq(None::<NaiveDateTime>),
-        ))
-        .get_result(conn)
-        .optional()?;
-        match row {
-            Some(r) => bound.push(r),
-            None => return Ok(Err(index)),
-        }
+    let bound: Vec<AttachmentRow> = diesel::update(
+        at::table
+            .filter(at::id.eq_any(ids))
+            .filter(at::hazard_id.is_null())
+            .filter(at::uploaded_by.eq(account_id))
+            .filter(at::staged_until.gt(super::now())),
+    )
+    .set((
+        at::hazard_id.eq(Some(hazard_id)),
+        at::staged_until.eq(None::<NaiveDateTime>),
+    ))
+    .get_results(conn)?;
+    match ids.iter().position(|id| !bound.iter().any(|r| r.id == *id)) {
+        Some(index) => Ok(Err(index)),
+        None => Ok(Ok(bound)),
     }
-    Ok(Ok(bound))
 }
 
 /// Removes staged attachments nobody bound in time (their files stay: stored by content,

@@ -39,12 +39,15 @@ pub struct UploadForm {
 pub struct FileBytes(Vec<u8>);
 
 /// The hazard is visible, the caller may add attachments, and the hazard is still open.
-fn check_can_add(c: &mut crate::db::AnyConnection, p: &Principal, id: i64) -> ApiResult<()> {
+fn check_can_add(
+    c: &mut crate::db::AnyConnection,
+    p: &Principal,
+    id: i64,
+) -> ApiResult<hazards::HazardRow> {
     let hazard = visible_hazard(c, p, id)?;
     policy::work_on_hazards(p)?;
-    Ok(crate::domain::hazard::lifecycle::takes_attachments(
-        hazard.state(),
-    )?)
+    crate::domain::hazard::lifecycle::takes_attachments(hazard.state())?;
+    Ok(hazard)
 }
 
 fn unsupported(detail: &str) -> ApiError {
@@ -189,7 +192,9 @@ pub async fn upload_attachment(
     let id = id.into_inner();
     // Refuse before reading a byte when we can.
     let p2 = p.clone();
-    state.run(move |c| check_can_add(c, &p2, id)).await?;
+    state
+        .run(move |c| check_can_add(c, &p2, id).map(|_| ()))
+        .await?;
     let file = receive(&state, &req, payload).await?;
     let request_hash = file.request_hash();
     idempotency::create(
@@ -199,10 +204,11 @@ pub async fn upload_attachment(
         format!("upload_attachment:{id}"),
         request_hash,
         move |c| {
-            check_can_add(c, &p, id)?;
+            // An attachment changes no column of the hazard: this row is the hazard after it.
+            let hazard = check_can_add(c, &p, id)?;
             let row = hazards::insert_attachment(c, &file.row(&p, Some(id), None))?;
             let response = AttachmentResponse::from(row);
-            evidence::record_added(c, &Actor::from(&p), id, &response)?;
+            evidence::record_added(c, &Actor::from(&p), &hazard, &response)?;
             Created::new(format!("/api/v1/attachments/{}", response.id), &response)
         },
     )

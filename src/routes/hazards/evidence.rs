@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Principal;
 use crate::db::audit::{self, Actor};
-use crate::db::hazards::{self, AttachmentRow};
+use crate::db::hazards::{self, AttachmentRow, HazardRow};
 use crate::db::{events, to_utc, AnyConnection};
 use crate::domain::event::EventType;
 use crate::domain::hazard::AttachmentStage;
@@ -64,9 +64,10 @@ impl From<AttachmentRow> for AttachmentResponse {
 pub fn record_added(
     c: &mut AnyConnection,
     actor: &Actor,
-    hazard_id: i64,
+    hazard: &HazardRow,
     attachment: &AttachmentResponse,
 ) -> ApiResult<()> {
+    let hazard_id = hazard.id;
     audit::record(
         c,
         actor,
@@ -76,13 +77,12 @@ pub fn record_added(
         &json!({"attachment_id": attachment.id, "stage": attachment.stage, "sha256": attachment.sha256,
                 "content_type": attachment.content_type, "size": attachment.size}),
     )?;
-    let hazard = hazards::get(c, hazard_id)?;
     let data = events::with(
-        &HazardResponse::new(&hazard, crate::db::today()),
+        &HazardResponse::new(hazard, crate::db::today()),
         "attachment",
         attachment,
     )?;
-    let place = events::Place::from(&hazard);
+    let place = events::Place::from(hazard);
     events::publish(
         c,
         actor,
@@ -120,8 +120,10 @@ pub fn bind_staged(
         )
     })?;
     let actor = Actor::from(p);
+    // Binding changes no column of the hazard: one read serves every event.
+    let hazard = hazards::get(c, hazard_id)?;
     for row in bound {
-        record_added(c, &actor, hazard_id, &AttachmentResponse::from(row))?;
+        record_added(c, &actor, &hazard, &AttachmentResponse::from(row))?;
     }
     Ok(())
 }
