@@ -33,6 +33,8 @@ done
 
 OHA=${OHA:-$(command -v oha || echo "$HOME/.cargo/bin/oha")}
 for tool in "$OHA" curl jq python3; do command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }; done
+# JSON output: `-j` up to oha 1.8, `--output-format json` from 1.9 on (the JSON is the same).
+if "$OHA" --help 2>/dev/null | grep -q -- '--output-format'; then OHA_JSON=(--output-format json); else OHA_JSON=(-j); fi
 if [ "$BACKEND" = postgres ]; then
   for tool in psql pgbench; do command -v $tool >/dev/null || { echo "missing $tool" >&2; exit 1; }; done
 else
@@ -127,7 +129,7 @@ measure() {
   wanted "$name" || return 0
   local out=$RESULTS/$name.r$rep.json c0 d0 c1 d1
   c0=$(ticks "$SERVER_PID"); d0=$(db_ticks)
-  "$OHA" --no-tui -j -w -r 0 "$@" >"$out"
+  "$OHA" --no-tui "${OHA_JSON[@]}" -w -r 0 "$@" >"$out"
   c1=$(ticks "$SERVER_PID"); d1=$(db_ticks)
   local n rps p50 p99 max non2xx errors codes
   read -r n rps p50 p99 max non2xx errors codes < <(python3 "$BENCH/report.py" oha "$out")
@@ -266,7 +268,7 @@ for check in "$TOKEN_COUNTY|$LIST_URL" "$TOKEN_ZONE|$BASE/api/v1/hazards?limit=5
 done
 
 say "warm-up"
-"$OHA" --no-tui -j -w -r 0 -c 16 -z 3s -H "authorization: Bearer $TOKEN_COUNTY" "$LIST_URL" >/dev/null
+"$OHA" --no-tui "${OHA_JSON[@]}" -w -r 0 -c 16 -z 3s -H "authorization: Bearer $TOKEN_COUNTY" "$LIST_URL" >/dev/null
 
 # ------------------------------------------------------------------ the rounds
 
@@ -313,7 +315,7 @@ for rep in $(seq 1 "$REPS"); do
   fi
   measure fixed_alone "$rep" -c 16 -q "$FIXED_QPS" --latency-correction -z "${D}s" \
     -H "authorization: Bearer $TOKEN_COUNTY" "$LIST_URL"
-  "$OHA" --no-tui -j -w -r 0 -c 4 -z "$((D + 2))s" -m POST -T application/json -d "$LOGIN_BODY" \
+  "$OHA" --no-tui "${OHA_JSON[@]}" -w -r 0 -c 4 -z "$((D + 2))s" -m POST -T application/json -d "$LOGIN_BODY" \
     "$BASE/api/v1/auth/login" >"$RESULTS/login_hammer.r$rep.json" &
   HAMMER_PID=$!
   sleep 1

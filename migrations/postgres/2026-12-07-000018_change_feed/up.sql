@@ -28,7 +28,6 @@ CREATE INDEX events_jurisdiction ON events (jurisdiction_code, tx, id);
 CREATE INDEX events_enterprise ON events (enterprise_id, tx, id) WHERE enterprise_id IS NOT NULL;
 -- A reader (or a webhook) that asks for a few rare types: their events in feed order.
 CREATE INDEX events_type ON events (type, tx, id);
-CREATE INDEX events_occurred ON events (occurred_at);
 
 -- The position up to which events have been removed by retention: a cursor before it has
 -- missed events (410 cursor_expired).
