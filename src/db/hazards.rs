@@ -396,30 +396,88 @@ pub fn overdue_now(today: NaiveDate) -> super::scope::HazardFilter {
     )
 }
 
-/// The text index's part of `q=` (migrations `000009_search`): a condition every row containing
-/// `q` meets, which the index answers, so the exact `LIKE`s only look at its candidates.
-/// PostgreSQL indexes character bigrams (two characters or more); SQLite's FTS5 trigram index
-/// needs three. A shorter `q` is answered by the `LIKE`s alone.
-fn search_index(conn: &AnyConnection, text: &str) -> Option<HazardFilter> {
+/// The `q=` condition (migrations `000009_search`, `000021_code_search`): the exact `LIKE`s on
+/// code, title and description, each paired with a condition every row it matches meets and
+/// a text index answers, so the `LIKE`s only look at the index's candidates.
+///
+/// - **PostgreSQL** (two characters or more): one GIN index holds the bigrams of title and
+///   description and, marked apart, those of the code, so a digit term is not a candidate in
+///   every code's text. A term that can only match at the start of a code (`code_prefix`) is a
+///   prefix range on `hazards_code_prefix` instead.
+/// - **SQLite** (three characters or more): the FTS5 trigram index over the three columns.
+///
+/// A shorter `q` is answered by the `LIKE`s alone.
+fn search_filter(conn: &AnyConnection, text: &str, code_prefix: Option<&str>) -> HazardFilter {
+    let p = super::scope::contains_pattern(text);
+    let like = |column: &'static str| {
+        sql::<Bool>(&format!("lower(hazards.{column}) LIKE "))
+            .bind::<Text, _>(p.clone())
+            .sql(" ESCAPE '\\'")
+    };
     let chars = text.chars().count();
     match conn {
-        AnyConnection::Postgresql(_) if chars >= 2 => Some(Box::new(
-            sql::<Bool>(
-                "hazard_search_grams(lower(hazards.code || ' ' || hazards.title || ' ' || \
-                 hazards.description)) @> hazard_search_grams(lower(",
-            )
-            .bind::<Text, _>(text.to_string())
-            .sql("))"),
-        )),
-        AnyConnection::Sqlite(_) if chars >= 3 => Some(Box::new(
-            sql::<Bool>(
-                "hazards.id IN (SELECT rowid FROM hazards_search WHERE hazards_search MATCH ",
-            )
-            .bind::<Text, _>(format!("\"{}\"", text.replace('"', "\"\"")))
-            .sql(")"),
-        )),
-        _ => None,
+        AnyConnection::Postgresql(_) if chars >= 2 => {
+            // The index expression, written as migration 000021 wrote it.
+            const INDEXED: &str = "(hazard_search_grams(lower(hazards.title || ' ' || \
+                                   hazards.description)) || hazard_code_grams(lower(hazards.code)))";
+            let indexed = |grams: &str| {
+                sql::<Bool>(&format!("{INDEXED} @> {grams}(lower("))
+                    .bind::<Text, _>(text.to_string())
+                    .sql("))")
+            };
+            // The `LIKE`s first: inside `OR`/`AND` PostgreSQL keeps the written order, and a
+            // row walk (`search_in_window`) should not build every row's bigrams.
+            let text_part = like("title")
+                .or(like("description"))
+                .and(indexed("hazard_search_grams"));
+            let code_part: HazardFilter = match code_prefix {
+                Some(prefix) => Box::new(
+                    sql::<Bool>("lower(hazards.code) LIKE ").bind::<Text, _>(format!("{prefix}%")),
+                ),
+                None => Box::new(like("code").and(indexed("hazard_code_grams"))),
+            };
+            Box::new(text_part.or(code_part))
+        }
+        AnyConnection::Sqlite(_) if chars >= 3 => Box::new(
+            like("code").or(like("title")).or(like("description")).and(
+                sql::<Bool>(
+                    "hazards.id IN (SELECT rowid FROM hazards_search WHERE hazards_search \
+                         MATCH ",
+                )
+                .bind::<Text, _>(format!("\"{}\"", text.replace('"', "\"\"")))
+                .sql(")"),
+            ),
+        ),
+        _ => Box::new(like("code").or(like("title")).or(like("description"))),
     }
+}
+
+/// `q` lower-cased, if it can only ever match a hazard code at its start, so that a prefix
+/// range finds every code containing it (PostgreSQL; `search_filter`).
+///
+/// A code is `<county-level unit>-<year>-<number>`: the year has four digits and the number
+/// ends the code, so a run of six digits or more followed by `-` lies within the county-level
+/// unit's part. A `q` that starts with such a run (and holds only ASCII letters, digits and
+/// `-`) can match further in only if some code's unit has the run past its first character,
+/// which `hazard_code_counters` (one row per `<unit>-<year>` ever handed out) tells.
+fn code_prefix(conn: &mut AnyConnection, q: &str) -> QueryResult<Option<String>> {
+    if !matches!(conn, AnyConnection::Postgresql(_)) {
+        return Ok(None);
+    }
+    let q = q.to_ascii_lowercase();
+    let digits = q.bytes().take_while(u8::is_ascii_digit).count();
+    let shaped = digits >= 6
+        && q.as_bytes().get(digits) == Some(&b'-')
+        && q.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !shaped {
+        return Ok(None);
+    }
+    let inside: bool = diesel::select(diesel::dsl::exists(
+        hcc::table.filter(lower(hcc::prefix).like(format!("_%{}%", &q[..digits]))),
+    ))
+    .get_result(conn)?;
+    Ok((!inside).then_some(q))
 }
 
 pub fn list_visible(
@@ -427,15 +485,17 @@ pub fn list_visible(
     scope: &Scope,
     f: &HazardListFilter,
 ) -> QueryResult<Vec<HazardRow>> {
+    let prefix = match &f.q {
+        Some(q) => code_prefix(conn, q)?,
+        None => None,
+    };
     let windowed = matches!(conn, AnyConnection::Postgresql(_))
         && f.sort == HazardSort::Id
-        && f.q
-            .as_deref()
-            .is_some_and(|q| search_index(conn, q).is_some());
+        && f.q.as_deref().is_some_and(|q| q.chars().count() >= 2);
     if windowed {
-        return search_in_window(conn, scope, f);
+        return search_in_window(conn, scope, f, prefix.as_deref());
     }
-    list_query(conn, scope, f).load(conn)
+    list_query(conn, scope, f, prefix.as_deref()).load(conn)
 }
 
 /// How many rows of the scope, in page order, a search reads before it turns to the text index.
@@ -455,10 +515,11 @@ fn search_in_window(
     conn: &mut AnyConnection,
     scope: &Scope,
     f: &HazardListFilter,
+    prefix: Option<&str>,
 ) -> QueryResult<Vec<HazardRow>> {
     let mut plain = f.clone();
     plain.q = None;
-    let bound = list_query(conn, scope, &plain)
+    let bound = list_query(conn, scope, &plain, None)
         .limit(1)
         .offset(SEARCH_WINDOW - 1)
         .load::<HazardRow>(conn)?
@@ -466,7 +527,7 @@ fn search_in_window(
         .map(|r| r.id);
     let mut page: Vec<HazardRow> = conn.transaction(|c| {
         diesel::sql_query("SET LOCAL enable_bitmapscan = off").execute(c)?;
-        let mut q = list_query(c, scope, f);
+        let mut q = list_query(c, scope, f, prefix);
         if let Some(b) = bound {
             q = q.filter(h::id.le(b));
         }
@@ -477,7 +538,7 @@ fn search_in_window(
         let mut rest = f.clone();
         rest.after = Some(HazardCursor::Id(b));
         rest.fetch = f.fetch - got;
-        page.extend(list_query(conn, scope, &rest).load(conn)?);
+        page.extend(list_query(conn, scope, &rest, prefix).load(conn)?);
     }
     Ok(page)
 }
@@ -488,7 +549,11 @@ pub fn list_plan(
     scope: &Scope,
     f: &HazardListFilter,
 ) -> QueryResult<Vec<String>> {
-    let q = list_query(conn, scope, f);
+    let prefix = match &f.q {
+        Some(q) => code_prefix(conn, q)?,
+        None => None,
+    };
+    let q = list_query(conn, scope, f, prefix.as_deref());
     super::plan::explain(conn, q)
 }
 
@@ -498,7 +563,13 @@ type HazardQuery = h::BoxedQuery<
     diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<HazardRow, super::scope::Backend>>,
 >;
 
-fn list_query(conn: &AnyConnection, scope: &Scope, f: &HazardListFilter) -> HazardQuery {
+/// The list's query; `code_prefix` is `code_prefix(q)`, looked up once per request.
+fn list_query(
+    conn: &AnyConnection,
+    scope: &Scope,
+    f: &HazardListFilter,
+    code_prefix: Option<&str>,
+) -> HazardQuery {
     let mut q = h::table
         .filter(hazards_visible(scope))
         .select(HazardRow::as_select())
@@ -554,17 +625,7 @@ fn list_query(conn: &AnyConnection, scope: &Scope, f: &HazardListFilter) -> Haza
         q = q.filter(h::listed.eq(l));
     }
     if let Some(text) = &f.q {
-        let p = super::scope::contains_pattern(text);
-        q = q.filter(
-            lower(h::code)
-                .like(p.clone())
-                .escape('\\')
-                .or(lower(h::title).like(p.clone()).escape('\\'))
-                .or(lower(h::description).like(p).escape('\\')),
-        );
-        if let Some(index) = search_index(conn, text) {
-            q = q.filter(index);
-        }
+        q = q.filter(search_filter(conn, text, code_prefix));
     }
     if let Some(t) = f.updated_since {
         q = q.filter(h::updated_at.ge(t));

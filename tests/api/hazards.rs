@@ -1607,6 +1607,78 @@ both!(search_finds_substrings_through_the_text_index, |app| {
     assert!(r.items().is_empty());
 });
 
+// Codes are searched by any part: a prefix (answered on PostgreSQL by a range on the code, as a
+// code can contain a county-level unit's digits only at its start), a part further in, a whole
+// code, letters in any case, a code written in a description; and when some unit does hold the
+// digits further in, the range is not used, so that code is still found. Every answer equals a
+// plain scan's, on both databases.
+both!(code_search_finds_prefixes_parts_and_whole_codes, |app| {
+    let c = cast(app).await;
+    let zone = app
+        .enterprise(&c.admin, &uscc(8), "431300-JKQ", "construction")
+        .await;
+    for enterprise in [c.enterprise, c.enterprise, zone] {
+        report(
+            app,
+            &c.admin,
+            hazard_body(Some(enterprise), "general", "2026-11-20"),
+        )
+        .await;
+    }
+    let mut body = hazard_body(Some(c.enterprise), "general", "2026-11-20");
+    body["description"] = json!("见整改单 431302-2026-99999 号");
+    report(app, &c.admin, body).await;
+    let check = |q: &'static str| {
+        let (app, admin) = (app, c.admin.clone());
+        async move {
+            let like = q.to_lowercase();
+            let expected: Vec<i64> = app
+                .sql_texts(&format!(
+                    "SELECT CAST(id AS TEXT) AS t FROM hazards WHERE lower(code) LIKE '%{like}%' \
+                     OR lower(title) LIKE '%{like}%' OR lower(description) LIKE '%{like}%' \
+                     ORDER BY id"
+                ))
+                .iter()
+                .map(|t| t.parse().unwrap())
+                .collect();
+            let r = app
+                .get(&admin, &format!("/api/v1/hazards?q={}", query_value(q)))
+                .await;
+            r.assert_status(200);
+            let got: Vec<i64> = r
+                .items()
+                .iter()
+                .map(|h| h["id"].as_i64().unwrap())
+                .collect();
+            assert_eq!(got, expected, "q={q}");
+            got.len()
+        }
+    };
+    assert_eq!(check("431302-2026").await, 3);
+    assert_eq!(check("431302-2026-00002").await, 1);
+    assert_eq!(check("431302-2026-99999").await, 1);
+    assert_eq!(check("2026-00001").await, 2);
+    assert_eq!(check("1302-2026-0000").await, 3);
+    assert_eq!(check("431300-jkq-2026").await, 1);
+    assert_eq!(check("431300-JKQ").await, 1);
+    assert_eq!(check("431302-2025").await, 0);
+    // A unit whose code holds 431302 further in: its code must still be found.
+    app.sql(&format!(
+        "INSERT INTO hazard_code_counters (prefix, last_value) VALUES ('X431302-2026', 77)"
+    ));
+    app.sql(&format!(
+        "INSERT INTO hazards (code, enterprise_id, jurisdiction_code, county_code, city_code, \
+         sector_code, title, description, level, source, discovered_on, deadline_key, status, \
+         listed, reported_by, created_at, updated_at, version) \
+         VALUES ('X431302-2026-00077', {}, '431302', '431302', '431300', 'hazardous_chemicals', \
+         '标题', '说明', 'general', 'self_inspection', '2026-11-01', '9999-12-31', 'reported', \
+         false, (SELECT MIN(id) FROM accounts), CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1)",
+        c.enterprise
+    ));
+    assert_eq!(check("431302-2026-00077").await, 1);
+    assert_eq!(check("431302-2026").await, 4);
+});
+
 // A township is reached through its county (the county's scope holds it) and through the
 // `jurisdiction_code` filter (only itself); other units never see it.
 both!(

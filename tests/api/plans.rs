@@ -196,6 +196,7 @@ const HAZARD_INDEXES: &[&str] = &[
     "hazards_jurisdiction_",
     "hazards_enterprise_",
     "hazards_search",
+    "hazards_code_prefix",
 ];
 const OVERDUE_INDEXES: &[&str] = &[
     "hazards_city_overdue",
@@ -313,6 +314,13 @@ async fn check(app: &TestApp) {
         shapes.push(("two-character search", {
             let mut f = filter(HazardSort::Id);
             f.q = Some("报警".into());
+            f
+        }));
+        // A code prefix: a range on the code (or the scope's id order), never the text index
+        // handing back every code.
+        shapes.push(("code prefix search", {
+            let mut f = filter(HazardSort::Id);
+            f.q = Some("431302-2026".into());
             f
         }));
     }
