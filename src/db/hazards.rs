@@ -407,7 +407,7 @@ pub fn overdue_now(today: NaiveDate) -> super::scope::HazardFilter {
 /// - **SQLite** (three characters or more): the FTS5 trigram index over the three columns.
 ///
 /// A shorter `q` is answered by the `LIKE`s alone.
-fn search_filter(conn: &AnyConnection, text: &str, code_prefix: Option<&str>) -> HazardFilter {
+fn search_filter(conn: &AnyConnection, text: &str, part: Search<'_>) -> HazardFilter {
     let p = super::scope::contains_pattern(text);
     let like = |column: &'static str| {
         sql::<Bool>(&format!("lower(hazards.{column}) LIKE "))
@@ -430,13 +430,16 @@ fn search_filter(conn: &AnyConnection, text: &str, code_prefix: Option<&str>) ->
             let text_part = like("title")
                 .or(like("description"))
                 .and(indexed("hazard_search_grams"));
-            let code_part: HazardFilter = match code_prefix {
-                Some(prefix) => Box::new(
-                    sql::<Bool>("lower(hazards.code) LIKE ").bind::<Text, _>(format!("{prefix}%")),
-                ),
-                None => Box::new(like("code").and(indexed("hazard_code_grams"))),
+            let prefix = |prefix: &str| {
+                sql::<Bool>("lower(hazards.code) LIKE ").bind::<Text, _>(format!("{prefix}%"))
             };
-            Box::new(text_part.or(code_part))
+            match part {
+                Search::All => {
+                    Box::new(text_part.or(like("code").and(indexed("hazard_code_grams"))))
+                }
+                Search::Text => Box::new(text_part),
+                Search::CodePrefix(p) => Box::new(prefix(p)),
+            }
         }
         AnyConnection::Sqlite(_) if chars >= 3 => Box::new(
             like("code").or(like("title")).or(like("description")).and(
@@ -450,6 +453,18 @@ fn search_filter(conn: &AnyConnection, text: &str, code_prefix: Option<&str>) ->
         ),
         _ => Box::new(like("code").or(like("title")).or(like("description"))),
     }
+}
+
+/// Which part of a search a query answers (`search_filter`). A search whose `q` can only match
+/// a code at its start (`code_prefix`) is answered on PostgreSQL as two pages merged: the
+/// codes by prefix, then titles and descriptions through the text index. Together they are
+/// exactly the rows `All` finds, and each part alone is cheap: walking rows to test only the
+/// code, or the text index's few candidates.
+#[derive(Clone, Copy)]
+enum Search<'a> {
+    All,
+    Text,
+    CodePrefix(&'a str),
 }
 
 /// `q` lower-cased, if it can only ever match a hazard code at its start, so that a prefix
@@ -485,17 +500,26 @@ pub fn list_visible(
     scope: &Scope,
     f: &HazardListFilter,
 ) -> QueryResult<Vec<HazardRow>> {
-    let prefix = match &f.q {
-        Some(q) => code_prefix(conn, q)?,
-        None => None,
+    let Some(q) = f.q.as_deref() else {
+        return list_query(conn, scope, f, Search::All).load(conn);
     };
-    let windowed = matches!(conn, AnyConnection::Postgresql(_))
-        && f.sort == HazardSort::Id
-        && f.q.as_deref().is_some_and(|q| q.chars().count() >= 2);
-    if windowed {
-        return search_in_window(conn, scope, f, prefix.as_deref());
+    if !matches!(conn, AnyConnection::Postgresql(_))
+        || f.sort != HazardSort::Id
+        || q.chars().count() < 2
+    {
+        return list_query(conn, scope, f, Search::All).load(conn);
     }
-    list_query(conn, scope, f, prefix.as_deref()).load(conn)
+    match code_prefix(conn, q)? {
+        Some(prefix) => {
+            let mut page = list_query(conn, scope, f, Search::CodePrefix(&prefix)).load(conn)?;
+            page.extend(list_query(conn, scope, f, Search::Text).load::<HazardRow>(conn)?);
+            page.sort_by_key(|r| r.id);
+            page.dedup_by_key(|r| r.id);
+            page.truncate(usize::try_from(f.fetch).unwrap_or(usize::MAX));
+            Ok(page)
+        }
+        None => search_in_window(conn, scope, f),
+    }
 }
 
 /// How many rows of the scope, in page order, a search reads before it turns to the text index.
@@ -515,11 +539,10 @@ fn search_in_window(
     conn: &mut AnyConnection,
     scope: &Scope,
     f: &HazardListFilter,
-    prefix: Option<&str>,
 ) -> QueryResult<Vec<HazardRow>> {
     let mut plain = f.clone();
     plain.q = None;
-    let bound = list_query(conn, scope, &plain, None)
+    let bound = list_query(conn, scope, &plain, Search::All)
         .limit(1)
         .offset(SEARCH_WINDOW - 1)
         .load::<HazardRow>(conn)?
@@ -527,7 +550,7 @@ fn search_in_window(
         .map(|r| r.id);
     let mut page: Vec<HazardRow> = conn.transaction(|c| {
         diesel::sql_query("SET LOCAL enable_bitmapscan = off").execute(c)?;
-        let mut q = list_query(c, scope, f, prefix);
+        let mut q = list_query(c, scope, f, Search::All);
         if let Some(b) = bound {
             q = q.filter(h::id.le(b));
         }
@@ -538,7 +561,7 @@ fn search_in_window(
         let mut rest = f.clone();
         rest.after = Some(HazardCursor::Id(b));
         rest.fetch = f.fetch - got;
-        page.extend(list_query(conn, scope, &rest, prefix).load(conn)?);
+        page.extend(list_query(conn, scope, &rest, Search::All).load(conn)?);
     }
     Ok(page)
 }
@@ -553,7 +576,10 @@ pub fn list_plan(
         Some(q) => code_prefix(conn, q)?,
         None => None,
     };
-    let q = list_query(conn, scope, f, prefix.as_deref());
+    let q = match &prefix {
+        Some(p) => list_query(conn, scope, f, Search::CodePrefix(p)),
+        None => list_query(conn, scope, f, Search::All),
+    };
     super::plan::explain(conn, q)
 }
 
@@ -563,12 +589,12 @@ type HazardQuery = h::BoxedQuery<
     diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<HazardRow, super::scope::Backend>>,
 >;
 
-/// The list's query; `code_prefix` is `code_prefix(q)`, looked up once per request.
+/// The list's query; `search` says which part of `q` it answers.
 fn list_query(
     conn: &AnyConnection,
     scope: &Scope,
     f: &HazardListFilter,
-    code_prefix: Option<&str>,
+    search: Search<'_>,
 ) -> HazardQuery {
     let mut q = h::table
         .filter(hazards_visible(scope))
@@ -625,7 +651,7 @@ fn list_query(
         q = q.filter(h::listed.eq(l));
     }
     if let Some(text) = &f.q {
-        q = q.filter(search_filter(conn, text, code_prefix));
+        q = q.filter(search_filter(conn, text, search));
     }
     if let Some(t) = f.updated_since {
         q = q.filter(h::updated_at.ge(t));

@@ -1628,6 +1628,21 @@ both!(code_search_finds_prefixes_parts_and_whole_codes, |app| {
     let mut body = hazard_body(Some(c.enterprise), "general", "2026-11-20");
     body["description"] = json!("见整改单 431302-2026-99999 号");
     report(app, &c.admin, body).await;
+    // Another county's hazard that names a 431302 code in its text, then more 431302 codes.
+    let sibling = app
+        .enterprise(&c.admin, &uscc(9), "431321", "construction")
+        .await;
+    let mut body = hazard_body(Some(sibling), "general", "2026-11-20");
+    body["title"] = json!("复查 431302-2026-00001 整改");
+    report(app, &c.admin, body).await;
+    for _ in 0..2 {
+        report(
+            app,
+            &c.admin,
+            hazard_body(Some(c.enterprise), "general", "2026-11-20"),
+        )
+        .await;
+    }
     let check = |q: &'static str| {
         let (app, admin) = (app, c.admin.clone());
         async move {
@@ -1641,24 +1656,29 @@ both!(code_search_finds_prefixes_parts_and_whole_codes, |app| {
                 .iter()
                 .map(|t| t.parse().unwrap())
                 .collect();
-            let r = app
-                .get(&admin, &format!("/api/v1/hazards?q={}", query_value(q)))
-                .await;
-            r.assert_status(200);
-            let got: Vec<i64> = r
-                .items()
-                .iter()
-                .map(|h| h["id"].as_i64().unwrap())
-                .collect();
+            // Pages of two, so the code and text parts of a page meet at page ends.
+            let mut got: Vec<i64> = Vec::new();
+            let base = format!("/api/v1/hazards?q={}&limit=2", query_value(q));
+            let mut path = base.clone();
+            loop {
+                let r = app.get(&admin, &path).await;
+                r.assert_status(200);
+                got.extend(r.items().iter().map(|h| h["id"].as_i64().unwrap()));
+                match r.body["next_cursor"].as_str() {
+                    Some(next) => path = format!("{base}&cursor={next}"),
+                    None => break,
+                }
+            }
             assert_eq!(got, expected, "q={q}");
             got.len()
         }
     };
-    assert_eq!(check("431302-2026").await, 3);
+    assert_eq!(check("431302-2026").await, 6);
     assert_eq!(check("431302-2026-00002").await, 1);
     assert_eq!(check("431302-2026-99999").await, 1);
-    assert_eq!(check("2026-00001").await, 2);
-    assert_eq!(check("1302-2026-0000").await, 3);
+    assert_eq!(check("431302-2026-00001").await, 2);
+    assert_eq!(check("2026-00001").await, 3);
+    assert_eq!(check("1302-2026-0000").await, 6);
     assert_eq!(check("431300-jkq-2026").await, 1);
     assert_eq!(check("431300-JKQ").await, 1);
     assert_eq!(check("431302-2025").await, 0);
@@ -1676,7 +1696,7 @@ both!(code_search_finds_prefixes_parts_and_whole_codes, |app| {
         c.enterprise
     ));
     assert_eq!(check("431302-2026-00077").await, 1);
-    assert_eq!(check("431302-2026").await, 4);
+    assert_eq!(check("431302-2026").await, 7);
 });
 
 // A township is reached through its county (the county's scope holds it) and through the
