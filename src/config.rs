@@ -67,6 +67,8 @@ pub struct Config {
     pub password_hash_queue: usize,
     /// Largest accepted attachment upload.
     pub upload_max_bytes: u64,
+    /// Ledger exports that may run at once (`HAZREG_EXPORT_CONCURRENCY`); more answer 503.
+    pub export_concurrency: usize,
     /// The bearer token of `GET /metrics` on the API's address (`None`: metrics off there).
     pub metrics_token: Option<String>,
     /// A separate address serving only `GET /metrics`, without a token.
@@ -366,6 +368,7 @@ impl Config {
             )? as usize,
             password_hash_queue: positive("HAZREG_PASSWORD_HASH_QUEUE", 32)? as usize,
             upload_max_bytes: positive("HAZREG_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)?,
+            export_concurrency: positive("HAZREG_EXPORT_CONCURRENCY", 2)? as usize,
             metrics_token,
             metrics_bind,
             no_migrate: false,

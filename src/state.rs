@@ -26,6 +26,8 @@ pub struct AppState {
     /// `/healthz` is `503` (a server may start while its database is down).
     pub ready: Arc<std::sync::atomic::AtomicBool>,
     pub metrics: crate::metrics::Metrics,
+    /// Slots for ledger exports running at once (`http::export`).
+    pub exports: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
             attachments: AttachmentStore::configured(&config.data_dir, config.s3.as_ref())?,
             cursor_key: crate::auth::cursors::CursorKey::new(config.jwt_secret.as_deref()),
             ready: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            exports: Arc::new(tokio::sync::Semaphore::new(config.export_concurrency)),
             db,
             config,
         })

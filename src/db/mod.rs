@@ -15,6 +15,7 @@ pub mod hazards;
 pub mod idempotency;
 pub mod inventory;
 pub mod jobs;
+pub mod ledger;
 pub mod listings;
 pub mod lists;
 pub mod plan;

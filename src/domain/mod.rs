@@ -84,6 +84,7 @@ pub mod event;
 pub mod extension;
 pub mod hazard;
 pub mod jurisdiction;
+pub mod ledger;
 pub mod listing;
 pub mod lists;
 pub mod refusal;

@@ -2,6 +2,7 @@
 //! `Idempotency-Key`, and the problem+json answers to framework rejections.
 
 pub mod etag;
+pub mod export;
 pub mod headers;
 pub mod idempotency;
 pub mod json;

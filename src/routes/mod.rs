@@ -53,6 +53,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(enterprises::update_enterprise)
                 .service(hazards::create_hazard)
                 .service(hazards::list_hazards)
+                .service(hazards::export_hazards)
                 .service(hazards::get_hazard)
                 .service(hazards::update_hazard)
                 .service(hazards::transition_hazard)

@@ -1683,9 +1683,7 @@ both!(code_search_finds_prefixes_parts_and_whole_codes, |app| {
     assert_eq!(check("431300-JKQ").await, 1);
     assert_eq!(check("431302-2025").await, 0);
     // A unit whose code holds 431302 further in: its code must still be found.
-    app.sql(&format!(
-        "INSERT INTO hazard_code_counters (prefix, last_value) VALUES ('X431302-2026', 77)"
-    ));
+    app.sql("INSERT INTO hazard_code_counters (prefix, last_value) VALUES ('X431302-2026', 77)");
     app.sql(&format!(
         "INSERT INTO hazards (code, enterprise_id, jurisdiction_code, county_code, city_code, \
          sector_code, title, description, level, source, discovered_on, deadline_key, status, \

@@ -12,6 +12,7 @@ mod closed_sets;
 mod conventions;
 mod enterprises;
 mod events;
+mod exports;
 mod hardening;
 mod hazards;
 mod layers;

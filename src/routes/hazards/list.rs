@@ -94,7 +94,7 @@ fn status_list_schema() -> utoipa::openapi::Object {
 }
 
 /// A row's position in the sort (what the next page's cursor carries).
-fn cursor_of(sort: HazardSort, r: &HazardRow) -> HazardCursor {
+pub(super) fn cursor_of(sort: HazardSort, r: &HazardRow) -> HazardCursor {
     match sort {
         HazardSort::Id => HazardCursor::Id(r.id),
         HazardSort::DeadlineAsc | HazardSort::DeadlineDesc => {
@@ -121,6 +121,33 @@ fn parse_statuses(raw: Option<&str>) -> ApiResult<Vec<String>> {
             .collect()
     })
     .unwrap_or(Ok(Vec::new()))
+}
+
+/// The list's filter from its query (the first page: no cursor; `jurisdiction_code` is
+/// resolved on a connection, `routes::jurisdiction_filter`). The export reads the same.
+pub(super) fn list_filter(
+    q: HazardQuery,
+    today: NaiveDate,
+    updated_since: Option<chrono::NaiveDateTime>,
+) -> ApiResult<HazardListFilter> {
+    Ok(HazardListFilter {
+        statuses: parse_statuses(q.status.as_deref())?,
+        level: q.level.map(|l| l.as_str().to_string()),
+        source: q.source.map(|s| s.as_str().to_string()),
+        enterprise_id: q.enterprise_id,
+        jurisdiction: None,
+        sector_code: q.sector_code,
+        overdue: q.overdue,
+        today,
+        deadline_before: q.deadline_before,
+        deadline_after: q.deadline_after,
+        listed: q.listed,
+        q: q.q.filter(|s| !s.trim().is_empty()),
+        updated_since,
+        sort: sort_of(q.sort),
+        after: None,
+        fetch: 1,
+    })
 }
 
 /// List hazards
@@ -151,27 +178,12 @@ pub async fn list_hazards(
     query: Listing<HazardQuery>,
 ) -> ApiResult<HttpResponse> {
     let Listing { filters: q, paging } = query;
-    let sort = sort_of(q.sort);
     let today = state.clock.today();
-    let mut filter = HazardListFilter {
-        statuses: parse_statuses(q.status.as_deref())?,
-        level: q.level.map(|l| l.as_str().to_string()),
-        source: q.source.map(|s| s.as_str().to_string()),
-        enterprise_id: q.enterprise_id,
-        jurisdiction: None,
-        sector_code: q.sector_code,
-        overdue: q.overdue,
-        today,
-        deadline_before: q.deadline_before,
-        deadline_after: q.deadline_after,
-        listed: q.listed,
-        q: q.q.filter(|s| !s.trim().is_empty()),
-        updated_since: paging.updated_since,
-        sort,
-        after: paging.after()?,
-        fetch: paging.fetch(),
-    };
-    let jurisdiction = q.jurisdiction_code;
+    let jurisdiction = q.jurisdiction_code.clone();
+    let mut filter = list_filter(q, today, paging.updated_since)?;
+    let sort = filter.sort;
+    filter.after = paging.after()?;
+    filter.fetch = paging.fetch();
     let rows = state
         .run(move |c| {
             filter.jurisdiction = crate::routes::jurisdiction_filter(c, jurisdiction.as_deref())?;

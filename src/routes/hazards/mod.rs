@@ -5,11 +5,13 @@
 mod create;
 mod edit;
 pub mod evidence;
+mod export;
 mod list;
 mod transition;
 
 pub use create::*;
 pub use edit::*;
+pub use export::*;
 pub use list::*;
 pub use transition::*;
 

@@ -1,0 +1,489 @@
+//! Ledger exports (台账, SPEC §9): a collection's rows as a CSV or XLSX file, streamed.
+//!
+//! Written once for every ledger: a ledger gives its title, its columns and a [`Source`] that
+//! reads its rows in keyset batches; this module turns them into a file and streams it.
+//! - **CSV**: UTF-8 with a byte-order mark (so Excel reads the Chinese text), RFC 4180
+//!   quoting (the `csv` crate); each batch is sent as soon as it is encoded.
+//! - **XLSX**: `rust_xlsxwriter` in constant-memory mode (each row goes to a temporary file as
+//!   it is written), a frozen header row and set column widths; a sheet holds at most
+//!   1,048,575 rows and the next continues on a new sheet. A zip is only complete at its end,
+//!   so the file is assembled first and then streamed from disk.
+//!
+//! Memory stays bounded whatever the size: one batch of rows at a time, and at most a few
+//! encoded chunks waiting for a slow client. The first batch is read before the answer starts,
+//! so a bad filter is still a problem+json error; a failure later can only cut the download
+//! short (the connection closes without the final chunk, which clients report as an error).
+//! Batches are separate reads, each under the usual statement bound: rows changed during a
+//! long export appear as they were when their batch was read.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::sync::Arc;
+
+use actix_web::http::header::{
+    self, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
+};
+use actix_web::web::Bytes;
+use actix_web::HttpResponse;
+use chrono::NaiveDate;
+
+use crate::db::AnyConnection;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+crate::domain::text_enum! {
+    /// `csv` (UTF-8 with a BOM) or `xlsx`.
+    pub enum Format {
+        Csv = "csv",
+        Xlsx = "xlsx",
+    }
+}
+
+/// A ledger file in the OpenAPI document: bytes of the named media type.
+pub struct LedgerFile;
+
+impl utoipa::PartialSchema for LedgerFile {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .content_media_type("application/octet-stream")
+            .description(Some(
+                "The ledger file: CSV text (UTF-8 with a BOM) or XLSX bytes",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for LedgerFile {}
+
+/// Rows read per batch.
+pub const BATCH: i64 = 1_000;
+
+/// Data rows per XLSX sheet: Excel's 1,048,576 rows less the header.
+const SHEET_ROWS: u32 = 1_048_575;
+
+/// One cell of a ledger row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Int(i64),
+    Number(f64),
+    Date(NaiveDate),
+    Empty,
+}
+
+impl From<String> for Cell {
+    fn from(s: String) -> Cell {
+        Cell::Text(s)
+    }
+}
+
+impl From<&str> for Cell {
+    fn from(s: &str) -> Cell {
+        Cell::Text(s.to_string())
+    }
+}
+
+impl From<Option<String>> for Cell {
+    fn from(s: Option<String>) -> Cell {
+        s.map_or(Cell::Empty, Cell::Text)
+    }
+}
+
+impl From<Option<NaiveDate>> for Cell {
+    fn from(d: Option<NaiveDate>) -> Cell {
+        d.map_or(Cell::Empty, Cell::Date)
+    }
+}
+
+impl From<NaiveDate> for Cell {
+    fn from(d: NaiveDate) -> Cell {
+        Cell::Date(d)
+    }
+}
+
+impl From<i64> for Cell {
+    fn from(n: i64) -> Cell {
+        Cell::Int(n)
+    }
+}
+
+impl From<Option<f64>> for Cell {
+    fn from(n: Option<f64>) -> Cell {
+        n.map_or(Cell::Empty, Cell::Number)
+    }
+}
+
+impl From<bool> for Cell {
+    /// 是 / 否, as the ledgers write yes and no.
+    fn from(b: bool) -> Cell {
+        Cell::Text(if b { "是" } else { "否" }.to_string())
+    }
+}
+
+impl Cell {
+    fn text(&self) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Int(n) => n.to_string(),
+            Cell::Number(n) => n.to_string(),
+            Cell::Date(d) => d.format("%Y-%m-%d").to_string(),
+            Cell::Empty => String::new(),
+        }
+    }
+}
+
+/// What a ledger is: its title (the file and sheet name), an ASCII name for the fallback file
+/// name, and its columns with their widths in characters.
+pub struct Ledger {
+    pub title: &'static str,
+    pub slug: &'static str,
+    pub columns: &'static [(&'static str, f64)],
+}
+
+/// A ledger's rows, batch by batch. `next` runs on a pooled connection; `None` ends the file.
+pub trait Source: Send + 'static {
+    fn next(&mut self, c: &mut AnyConnection) -> ApiResult<Option<Vec<Vec<Cell>>>>;
+}
+
+/// The file being written.
+enum Encoder {
+    /// Bytes not sent yet (the header, until the first batch).
+    Csv(Vec<u8>),
+    Xlsx(Box<Workbook>),
+}
+
+/// An XLSX file being written, sheet by sheet.
+struct Workbook {
+    book: rust_xlsxwriter::Workbook,
+    header: rust_xlsxwriter::Format,
+    date: rust_xlsxwriter::Format,
+    /// Data rows written on the current sheet, and the sheet count.
+    rows: u32,
+    sheets: usize,
+}
+
+fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> ApiError {
+    ApiError::internal(format!("xlsx: {e}"))
+}
+
+fn csv_error(e: csv::Error) -> ApiError {
+    ApiError::internal(format!("csv: {e}"))
+}
+
+fn csv_bytes(w: csv::Writer<Vec<u8>>) -> ApiResult<Vec<u8>> {
+    w.into_inner()
+        .map_err(|e| ApiError::internal(format!("csv: {e}")))
+}
+
+impl Encoder {
+    fn new(format: Format, ledger: &Ledger, temp: &std::path::Path) -> ApiResult<Encoder> {
+        match format {
+            Format::Csv => {
+                let mut w = csv::Writer::from_writer("\u{feff}".as_bytes().to_vec());
+                w.write_record(ledger.columns.iter().map(|(h, _)| *h))
+                    .map_err(csv_error)?;
+                Ok(Encoder::Csv(csv_bytes(w)?))
+            }
+            Format::Xlsx => {
+                let mut book = rust_xlsxwriter::Workbook::new();
+                book.set_tempdir(temp).map_err(xlsx_error)?;
+                let header = rust_xlsxwriter::Format::new().set_bold();
+                let date = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+                let mut w = Workbook {
+                    book,
+                    header,
+                    date,
+                    rows: 0,
+                    sheets: 0,
+                };
+                w.new_sheet(ledger)?;
+                Ok(Encoder::Xlsx(Box::new(w)))
+            }
+        }
+    }
+
+    /// Encodes rows; for CSV, returns the bytes ready to send.
+    fn rows(&mut self, ledger: &Ledger, batch: &[Vec<Cell>]) -> ApiResult<Option<Bytes>> {
+        if let Encoder::Csv(pending) = self {
+            let mut w = csv::Writer::from_writer(std::mem::take(pending));
+            for row in batch {
+                w.write_record(row.iter().map(Cell::text))
+                    .map_err(csv_error)?;
+            }
+            return Ok(Some(Bytes::from(csv_bytes(w)?)));
+        }
+        let Encoder::Xlsx(w) = self else {
+            unreachable!("CSV returned above")
+        };
+        for row in batch {
+            w.row(ledger, row)?;
+        }
+        Ok(None)
+    }
+
+    /// Ends the file: CSV sends what is left (the header, for no rows); XLSX is assembled
+    /// into a temporary file.
+    fn finish(self, temp: &std::path::Path) -> ApiResult<Step> {
+        match self {
+            Encoder::Csv(pending) => Ok(Step::Last(Bytes::from(pending))),
+            Encoder::Xlsx(mut w) => {
+                let mut file = tempfile::tempfile_in(temp).map_err(ApiError::internal)?;
+                w.book.save_to_writer(&mut file).map_err(xlsx_error)?;
+                file.seek(SeekFrom::Start(0)).map_err(ApiError::internal)?;
+                Ok(Step::File(file))
+            }
+        }
+    }
+}
+
+impl Workbook {
+    fn new_sheet(&mut self, ledger: &Ledger) -> ApiResult<()> {
+        self.sheets += 1;
+        self.rows = 0;
+        let name = if self.sheets == 1 {
+            ledger.title.to_string()
+        } else {
+            format!("{}{}", ledger.title, self.sheets)
+        };
+        let sheet = self.book.add_worksheet_with_constant_memory();
+        sheet.set_name(&name).map_err(xlsx_error)?;
+        for (i, (title, width)) in ledger.columns.iter().enumerate() {
+            let col = i as u16;
+            sheet.set_column_width(col, *width).map_err(xlsx_error)?;
+            sheet
+                .write_string_with_format(0, col, *title, &self.header)
+                .map_err(xlsx_error)?;
+        }
+        sheet.set_freeze_panes(1, 0).map_err(xlsx_error)?;
+        Ok(())
+    }
+
+    fn row(&mut self, ledger: &Ledger, row: &[Cell]) -> ApiResult<()> {
+        if self.rows >= SHEET_ROWS {
+            self.new_sheet(ledger)?;
+        }
+        self.rows += 1;
+        let r = self.rows;
+        let sheet = self
+            .book
+            .worksheet_from_index(self.sheets - 1)
+            .map_err(xlsx_error)?;
+        for (i, cell) in row.iter().enumerate() {
+            let col = i as u16;
+            match cell {
+                Cell::Text(s) => sheet.write_string(r, col, s).map(|_| ()),
+                Cell::Int(n) => sheet.write_number(r, col, *n as f64).map(|_| ()),
+                Cell::Number(n) => sheet.write_number(r, col, *n).map(|_| ()),
+                Cell::Date(d) => sheet
+                    .write_datetime_with_format(r, col, d, &self.date)
+                    .map(|_| ()),
+                Cell::Empty => Ok(()),
+            }
+            .map_err(xlsx_error)?;
+        }
+        Ok(())
+    }
+}
+
+/// An export in progress: its source, its encoder and its ledger.
+struct Export<S> {
+    source: S,
+    encoder: Option<Encoder>,
+    ledger: &'static Ledger,
+    temp: std::path::PathBuf,
+}
+
+/// What one step produced.
+enum Step {
+    Chunk(Option<Bytes>),
+    /// The end of a CSV file.
+    Last(Bytes),
+    /// The assembled XLSX file.
+    File(std::fs::File),
+}
+
+impl<S: Source> Export<S> {
+    fn step(&mut self, c: &mut AnyConnection) -> ApiResult<Step> {
+        let Some(encoder) = self.encoder.as_mut() else {
+            return Ok(Step::Last(Bytes::new()));
+        };
+        match self.source.next(c)? {
+            Some(batch) => Ok(Step::Chunk(encoder.rows(self.ledger, &batch)?)),
+            None => {
+                let encoder = self.encoder.take().expect("checked above");
+                encoder.finish(&self.temp)
+            }
+        }
+    }
+}
+
+/// The export's file name: the ledger's title and today's date, with an ASCII fallback
+/// (RFC 6266 / RFC 5987 `filename*`).
+fn disposition(ledger: &Ledger, format: Format, today: NaiveDate) -> ContentDisposition {
+    let ext = format.as_str();
+    ContentDisposition {
+        disposition: DispositionType::Attachment,
+        parameters: vec![
+            DispositionParam::Filename(format!("{}-{today}.{ext}", ledger.slug)),
+            DispositionParam::FilenameExt(ExtendedValue {
+                charset: Charset::Ext("UTF-8".into()),
+                language_tag: None,
+                value: format!("{}-{today}.{ext}", ledger.title).into_bytes(),
+            }),
+        ],
+    }
+}
+
+pub fn content_type(format: Format) -> &'static str {
+    match format {
+        Format::Csv => "text/csv; charset=utf-8",
+        Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
+}
+
+/// Streams `source`'s rows as `ledger` in `format`. Answers `503 exports_busy` (with
+/// `Retry-After`) when `HAZREG_EXPORT_CONCURRENCY` exports are already running.
+pub async fn respond<S: Source>(
+    state: &actix_web::web::Data<AppState>,
+    ledger: &'static Ledger,
+    format: Format,
+    source: S,
+) -> ApiResult<HttpResponse> {
+    let permit = state.exports.clone().try_acquire_owned().map_err(|_| {
+        let mut e = ApiError::new(
+            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+            "exports_busy",
+            "As many exports as the server allows are running; retry shortly",
+        );
+        e.retry_after = Some(10);
+        e
+    })?;
+    let temp = state.config.data_dir.join("tmp");
+    if format == Format::Xlsx {
+        std::fs::create_dir_all(&temp).map_err(ApiError::internal)?;
+    }
+    let encoder = Encoder::new(format, ledger, &temp)?;
+    let export = Export {
+        source,
+        encoder: Some(encoder),
+        ledger,
+        temp,
+    };
+    // The first batch before the answer starts: a bad filter is still an error answer.
+    let (export, first) = run_step(state, export).await?;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    let today = state.clock.today();
+    let state = state.clone();
+    actix_web::rt::spawn(async move {
+        let _permit = permit;
+        if let Err(e) = pump(&state, export, first, &tx).await {
+            tracing::error!(error = %e.detail, cause = ?e.cause, "export cut short");
+            let _ = tx
+                .send(Err(std::io::Error::other("export cut short")))
+                .await;
+        }
+    });
+    let body = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    Ok(HttpResponse::Ok()
+        .content_type(content_type(format))
+        .insert_header(disposition(ledger, format, today))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .streaming(body))
+}
+
+async fn run_step<S: Source>(
+    state: &AppState,
+    mut export: Export<S>,
+) -> ApiResult<(Export<S>, Step)> {
+    state
+        .run(move |c| {
+            let step = export.step(c)?;
+            Ok((export, step))
+        })
+        .await
+}
+
+/// Sends `first`, then every later step, until the file ends or the client goes away.
+async fn pump<S: Source>(
+    state: &AppState,
+    mut export: Export<S>,
+    first: Step,
+    tx: &tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
+) -> ApiResult<()> {
+    let mut step = first;
+    loop {
+        match step {
+            Step::Last(bytes) => {
+                if !bytes.is_empty() {
+                    let _ = tx.send(Ok(bytes)).await;
+                }
+                return Ok(());
+            }
+            Step::Chunk(bytes) => {
+                if let Some(bytes) = bytes.filter(|b| !b.is_empty()) {
+                    if tx.send(Ok(bytes)).await.is_err() {
+                        return Ok(()); // the client left
+                    }
+                }
+            }
+            Step::File(file) => return send_file(file, tx).await,
+        }
+        let (next_export, next) = run_step(state, export).await?;
+        export = next_export;
+        step = next;
+    }
+}
+
+/// Streams an assembled file in 64 KiB chunks, read off the request threads.
+async fn send_file(
+    file: std::fs::File,
+    tx: &tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
+) -> ApiResult<()> {
+    let file = Arc::new(parking_lot::Mutex::new(file));
+    loop {
+        let f = file.clone();
+        let chunk = actix_web::web::block(move || {
+            let mut buf = vec![0u8; 64 * 1024];
+            let n = f.lock().read(&mut buf)?;
+            buf.truncate(n);
+            Ok::<_, std::io::Error>(buf)
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        if tx.send(Ok(Bytes::from(chunk))).await.is_err() {
+            return Ok(());
+        }
+    }
+}
+
+/// Splits an export's query string into its `format` (default `csv`) and the rest, which the
+/// ledger's list filters read. `limit` and `cursor` do not apply to a file.
+pub fn split_query(raw: &str) -> ApiResult<(Format, Vec<(String, String)>)> {
+    let bad = |detail: String| ApiError::bad_request("invalid_query", detail);
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(raw).map_err(|e| bad(e.to_string()))?;
+    let mut format = Format::Csv;
+    let mut rest = Vec::new();
+    for (k, v) in pairs {
+        match k.as_str() {
+            "format" => {
+                format = Format::parse(&v)
+                    .ok_or_else(|| bad(format!("format must be csv or xlsx; got {v}")))?
+            }
+            "limit" | "cursor" => {
+                return Err(bad(format!(
+                    "{k} does not apply to an export: the file holds every matching row"
+                )))
+            }
+            _ => rest.push((k, v)),
+        }
+    }
+    Ok((format, rest))
+}

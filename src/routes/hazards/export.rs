@@ -1,0 +1,203 @@
+//! The hazard ledger (隐患台账) as a file: every hazard the list would give, as CSV or XLSX.
+
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use chrono::NaiveDate;
+
+use crate::auth::Principal;
+use crate::db::hazards::{self, HazardListFilter, HazardRow};
+use crate::db::ledger::{self, Names};
+use crate::db::scope::Scope;
+use crate::db::{to_utc, AnyConnection};
+use crate::domain::hazard::{overdue_days, HazardStatus};
+use crate::domain::ledger::{Label, HAZARD_COLUMNS};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::export::{self, Cell, Ledger, Source};
+use crate::http::page::parse_timestamp;
+use crate::state::AppState;
+
+use super::list::{cursor_of, list_filter, HazardQuery};
+
+static HAZARD_LEDGER: Ledger = Ledger {
+    title: "隐患台账",
+    slug: "hazards",
+    columns: HAZARD_COLUMNS,
+};
+
+/// The rows of the ledger, read batch by batch in the list's order.
+struct Hazards {
+    scope: Scope,
+    filter: HazardListFilter,
+    /// The `jurisdiction_code` filter, resolved with the first batch.
+    jurisdiction: Option<Option<String>>,
+    names: Option<Names>,
+    today: NaiveDate,
+    done: bool,
+    numbered: i64,
+}
+
+impl Source for Hazards {
+    fn next(&mut self, c: &mut AnyConnection) -> ApiResult<Option<Vec<Vec<Cell>>>> {
+        if self.done {
+            return Ok(None);
+        }
+        if let Some(code) = self.jurisdiction.take() {
+            self.filter.jurisdiction = crate::routes::jurisdiction_filter(c, code.as_deref())?;
+        }
+        if self.names.is_none() {
+            self.names = Some(Names::load(c)?);
+        }
+        let rows = hazards::list_visible(c, &self.scope, &self.filter)?;
+        if rows.len() < export::BATCH as usize {
+            self.done = true;
+        }
+        let Some(last) = rows.last() else {
+            return Ok(None);
+        };
+        self.filter.after = Some(cursor_of(self.filter.sort, last));
+        let enterprises = ledger::enterprises(c, rows.iter().map(|r| r.enterprise_id).collect())?;
+        let closed = rows
+            .iter()
+            .filter(|r| r.status() == HazardStatus::Closed)
+            .map(|r| r.id)
+            .collect();
+        let acceptors = ledger::acceptors(c, closed)?;
+        let names = self.names.as_ref().expect("loaded above");
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            self.numbered += 1;
+            let (name, uscc) = enterprises.get(&r.enterprise_id).cloned().unzip();
+            out.push(row(
+                self.numbered,
+                r,
+                name,
+                uscc,
+                names,
+                &acceptors,
+                self.today,
+            ));
+        }
+        Ok(Some(out))
+    }
+}
+
+fn row(
+    n: i64,
+    r: &HazardRow,
+    enterprise: Option<String>,
+    uscc: Option<String>,
+    names: &Names,
+    acceptors: &std::collections::HashMap<i64, String>,
+    today: NaiveDate,
+) -> Vec<Cell> {
+    let f = r.fields();
+    let days = overdue_days(r.status(), r.rectification_deadline, today);
+    let description = if f.description.is_empty() {
+        f.title.clone()
+    } else {
+        format!("{}：{}", f.title, f.description)
+    };
+    vec![
+        n.into(),
+        r.code.as_str().into(),
+        enterprise.into(),
+        uscc.into(),
+        names.jurisdiction(&r.county_code).into(),
+        names.sector(&r.sector_code).into(),
+        description.into(),
+        r.level().label().into(),
+        r.source.label().into(),
+        r.discovered_on.into(),
+        f.responsible_person.into(),
+        r.rectification_deadline.into(),
+        f.measures.into(),
+        f.funds_10k_yuan.into(),
+        f.acceptance_criteria.into(),
+        r.status().label().into(),
+        (days > 0).into(),
+        days.into(),
+        r.listed.into(),
+        acceptors.get(&r.id).cloned().into(),
+        r.closed_at
+            .map(|t| crate::clock::shanghai_date(to_utc(t)))
+            .into(),
+    ]
+}
+
+/// Export the hazard ledger
+///
+/// Every hazard `GET /api/v1/hazards` would list with the same filters and `sort`, in the same
+/// order and scope, as one file (`format=csv`, the default, or `format=xlsx`), streamed. The
+/// columns are the usual 台账 order with Chinese headers: 序号, 隐患编号, 企业名称,
+/// 统一社会信用代码, 所属区县, 行业领域, 隐患描述 (title：description), 隐患级别, 隐患来源,
+/// 发现日期, 整改责任人, 整改期限, 整改措施, 整改资金(万元), 验收标准, 状态, 是否逾期,
+/// 逾期天数 (today, Asia/Shanghai), 是否挂牌, 验收人 (who accepted or delisted it), 销号日期.
+///
+/// CSV is UTF-8 with a byte-order mark, so Excel opens it as such; XLSX has a frozen header
+/// row (a sheet holds at most 1,048,575 rows; more continue on the next sheet).
+/// `Content-Disposition` names the file `隐患台账-<date>` (`filename*`, RFC 5987) with an
+/// ASCII fallback `hazards-<date>`. `limit` and `cursor` do not apply (`400`). At most
+/// `HAZREG_EXPORT_CONCURRENCY` exports run at once; beyond that `503 exports_busy`. A failure
+/// after the first rows were sent cuts the download short rather than ending it cleanly.
+#[utoipa::path(
+    tag = "hazards", operation_id = "export_hazards",
+    params(
+        ("format" = Option<export::Format>, Query, description = "`csv` (default) or `xlsx`"),
+        HazardQuery,
+        ("updated_since" = Option<String>, Query, description = "Only rows changed at or after this RFC 3339 time"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The ledger file",
+         content(
+             (String = "text/csv", example = json!("\u{feff}序号,隐患编号,企业名称,...\r\n1,431302-2026-00001,娄底市某化工有限公司,...\r\n")),
+             (export::LedgerFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+         ),
+         headers(("Content-Disposition" = String, description = "`attachment; filename=\"hazards-2026-12-07.csv\"; filename*=UTF-8''%E9%9A%90...`"))),
+        (status = 400, description = "An unknown parameter, status or sort, a bad `format`, or `limit`/`cursor` (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An unknown `jurisdiction_code` (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many exports running (`exports_busy`), or the database is unavailable", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u32, description = "Seconds to wait"))),
+    )
+)]
+#[get("/hazards/export")]
+pub async fn export_hazards(
+    p: Principal,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let (format, mut pairs) = export::split_query(req.query_string())?;
+    let since = take(&mut pairs, "updated_since");
+    let updated_since = parse_timestamp("updated_since", since.as_deref())?;
+    let q: HazardQuery = serde_urlencoded::from_str(
+        &serde_urlencoded::to_string(&pairs).map_err(ApiError::internal)?,
+    )
+    .map_err(|e| ApiError::bad_request("invalid_query", e.to_string()))?;
+    let today = state.clock.today();
+    let jurisdiction = q.jurisdiction_code.clone();
+    let mut filter = list_filter(q, today, updated_since)?;
+    filter.fetch = export::BATCH;
+    let source = Hazards {
+        scope: p.scope(),
+        filter,
+        jurisdiction: Some(jurisdiction),
+        names: None,
+        today,
+        done: false,
+        numbered: 0,
+    };
+    export::respond(&state, &HAZARD_LEDGER, format, source).await
+}
+
+/// Removes `name` from the pairs and returns its (last) value.
+pub fn take(pairs: &mut Vec<(String, String)>, name: &str) -> Option<String> {
+    let mut value = None;
+    pairs.retain(|(k, v)| {
+        if k == name {
+            value = Some(v.clone());
+            false
+        } else {
+            true
+        }
+    });
+    value
+}
