@@ -463,13 +463,17 @@ async fn send_file(
     }
 }
 
-/// Splits an export's query string into its `format` (default `csv`) and the rest, which the
-/// ledger's list filters read. `limit` and `cursor` do not apply to a file.
-pub fn split_query(raw: &str) -> ApiResult<(Format, Vec<(String, String)>)> {
+/// Reads an export's query: its `format` (default `csv`), `updated_since`, and the rest as the
+/// ledger's list filters `Q` (which refuse unknown parameters). `limit` and `cursor` do not
+/// apply to a file: `400 invalid_query`.
+pub fn query<Q: serde::de::DeserializeOwned>(
+    raw: &str,
+) -> ApiResult<(Format, Q, Option<chrono::NaiveDateTime>)> {
     let bad = |detail: String| ApiError::bad_request("invalid_query", detail);
     let pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(raw).map_err(|e| bad(e.to_string()))?;
     let mut format = Format::Csv;
+    let mut since = None;
     let mut rest = Vec::new();
     for (k, v) in pairs {
         match k.as_str() {
@@ -477,6 +481,7 @@ pub fn split_query(raw: &str) -> ApiResult<(Format, Vec<(String, String)>)> {
                 format = Format::parse(&v)
                     .ok_or_else(|| bad(format!("format must be csv or xlsx; got {v}")))?
             }
+            "updated_since" => since = Some(v),
             "limit" | "cursor" => {
                 return Err(bad(format!(
                     "{k} does not apply to an export: the file holds every matching row"
@@ -485,5 +490,91 @@ pub fn split_query(raw: &str) -> ApiResult<(Format, Vec<(String, String)>)> {
             _ => rest.push((k, v)),
         }
     }
-    Ok((format, rest))
+    let updated_since = crate::http::page::parse_timestamp("updated_since", since.as_deref())?;
+    let encoded = serde_urlencoded::to_string(&rest).map_err(ApiError::internal)?;
+    let filters = serde_urlencoded::from_str(&encoded).map_err(|e| bad(e.to_string()))?;
+    Ok((format, filters, updated_since))
+}
+
+/// The answers every export documents (`responses(ExportResponses)`).
+pub struct ExportResponses;
+
+impl utoipa::IntoResponses for ExportResponses {
+    fn responses() -> std::collections::BTreeMap<
+        String,
+        utoipa::openapi::RefOr<utoipa::openapi::response::Response>,
+    > {
+        use utoipa::openapi::header::HeaderBuilder;
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        use utoipa::PartialSchema;
+        let problem = |description: &str| {
+            ResponseBuilder::new().description(description).content(
+                "application/problem+json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+        };
+        let file = ResponseBuilder::new()
+            .description(
+                "The ledger file, streamed: `text/csv; charset=utf-8` (with a byte-order mark) \
+                 for `format=csv`, XLSX for `format=xlsx`",
+            )
+            .content(
+                "text/csv",
+                ContentBuilder::new()
+                    .schema(Some(LedgerFile::schema()))
+                    .example(Some(serde_json::json!(
+                        "\u{feff}序号,隐患编号,企业名称,...\r\n1,431302-2026-00001,娄底市某化工有限公司,...\r\n"
+                    )))
+                    .build(),
+            )
+            .content(
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                ContentBuilder::new()
+                    .schema(Some(LedgerFile::schema()))
+                    .build(),
+            )
+            .header(
+                "Content-Disposition",
+                HeaderBuilder::new()
+                    .schema(String::schema())
+                    .description(Some(
+                        "`attachment`, the ledger's Chinese name and the date as `filename*` \
+                         (RFC 5987, UTF-8), and an ASCII `filename`: \
+                         `attachment; filename=\"hazards-2026-12-07.csv\"; \
+                         filename*=UTF-8''%E9%9A%90%E6%82%A3%E5%8F%B0%E8%B4%A6%2D2026%2D12%2D07.csv`",
+                    ))
+                    .build(),
+            );
+        let busy = problem(
+            "As many exports as `HAZREG_EXPORT_CONCURRENCY` allows are running \
+             (`exports_busy`), or the database is unavailable; retry after `Retry-After`",
+        )
+        .header(
+            "Retry-After",
+            HeaderBuilder::new()
+                .schema(i64::schema())
+                .description(Some("Seconds to wait"))
+                .build(),
+        );
+        [
+            ("200", file),
+            (
+                "400",
+                problem(
+                    "An unknown parameter or value, a `format` other than `csv` or `xlsx`, or \
+                     `limit`/`cursor`, which do not apply to a file (`invalid_query`)",
+                ),
+            ),
+            (
+                "422",
+                problem("An unknown `jurisdiction_code` (`validation_failed`)"),
+            ),
+            ("503", busy),
+        ]
+        .into_iter()
+        .map(|(status, r)| (status.to_string(), r.build().into()))
+        .collect()
+    }
 }

@@ -381,3 +381,184 @@ both!(hazard_export_holds_scope_and_refuses_bad_input, |app| {
     .await
     .assert_problem(422, "validation_failed");
 });
+
+// The listed-supervision ledger and the two lists export like the hazard ledger: the same rows
+// as their lists, in scope (the lists refuse enterprise accounts with 404), in CSV and XLSX.
+both!(listing_and_list_exports_match_their_lists, |app| {
+    app.set_now("2026-11-25T08:00:00Z");
+    let admin = app.admin().await;
+    let enterprise = app
+        .enterprise(&admin, &uscc(1), "431302", "hazardous_chemicals")
+        .await;
+    let (_, lx_admin) = app
+        .regulator(&admin, "lx.admin", "county_admin", "431302")
+        .await;
+    let (_, sf_admin) = app
+        .regulator(&admin, "sf.admin", "county_admin", "431321")
+        .await;
+    let (_, ent) = app
+        .account(
+            &admin,
+            "ent.user",
+            "enterprise",
+            json!({"enterprise_id": enterprise}),
+        )
+        .await;
+    let mut hazards = Vec::new();
+    for _ in 0..3 {
+        let body = major_documents(five_fixes(
+            hazard_body(Some(enterprise), "major", "2026-11-20"),
+            "2026-12-20",
+        ));
+        let r = app.post(&lx_admin, "/api/v1/hazards", &body).await;
+        r.assert_status(201);
+        hazards.push(r.id());
+    }
+    for (i, h) in hazards.iter().enumerate() {
+        let deadline = if i == 0 { "2026-11-26" } else { "2026-12-31" };
+        app.post(
+            &lx_admin,
+            "/api/v1/listings",
+            &json!({
+                "hazard_id": h, "level": "county", "notice_no": format!("娄星安委办督〔2026〕{i}号"),
+                "requirements": "限期整改，每周报送进展", "responsible_unit": "华兴化工",
+                "deadline": deadline
+            }),
+        )
+        .await
+        .assert_status(201);
+    }
+    // The first listing's deadline passes.
+    app.set_now("2026-11-28T08:00:00Z");
+    let listed = all_pages(app, &lx_admin, "/api/v1/listings").await;
+    let r = app
+        .get(&lx_admin, "/api/v1/listings/export?format=csv")
+        .await;
+    r.assert_status(200);
+    assert!(r
+        .header("content-disposition")
+        .unwrap()
+        .contains("filename=\"listings-2026-11-28.csv\""));
+    let rows = csv_rows(&r);
+    assert_eq!(rows[0][..4], ["序号", "督办文号", "隐患编号", "隐患名称"]);
+    assert_eq!(rows.len(), listed.len() + 1);
+    assert_eq!(rows[1][1], "娄星安委办督〔2026〕0号");
+    assert_eq!(rows[1][8], "县级");
+    assert_eq!(rows[1][9], "娄星区");
+    assert_eq!(rows[1][14], "挂牌督办中");
+    assert_eq!(rows[1][15], "是", "past its deadline");
+    assert_eq!(rows[2][15], "否");
+    let (sheets, xrows) = xlsx_rows(
+        &app.get(
+            &lx_admin,
+            "/api/v1/listings/export?format=xlsx&overdue=false",
+        )
+        .await,
+    );
+    assert_eq!(sheets, vec!["挂牌督办台账".to_string()]);
+    assert_eq!(xrows.len(), 3, "the header and the two not overdue");
+    assert_eq!(xrows[1][1], "娄星安委办督〔2026〕1号");
+    // Another county sees none; the enterprise sees its own.
+    assert_eq!(
+        csv_rows(&app.get(&sf_admin, "/api/v1/listings/export").await).len(),
+        1
+    );
+    assert_eq!(
+        csv_rows(&app.get(&ent, "/api/v1/listings/export").await).len(),
+        4
+    );
+
+    // The two lists.
+    let problem = app
+        .post(
+            &lx_admin,
+            "/api/v1/problem-items",
+            &json!({
+                "owner_jurisdiction_code": "431302", "sector_code": "hazardous_chemicals",
+                "title": "加油站油气回收装置失修", "description": "5 座加油站，\"装置\"失效",
+                "responsible_unit": "区应急管理局", "deadline": "2026-12-31",
+                "hazard_ids": [hazards[0], hazards[1]]
+            }),
+        )
+        .await;
+    problem.assert_status(201);
+    app.post(
+        &lx_admin,
+        "/api/v1/measure-items",
+        &json!({
+            "owner_jurisdiction_code": "431302", "title": "油气回收装置定期检测制度",
+            "kind": "normative_document", "doc_no": "娄星应急〔2026〕7号",
+            "lead_unit": "区应急管理局", "target_date": "2026-12-31",
+            "problem_ids": [problem.id()]
+        }),
+    )
+    .await
+    .assert_status(201);
+    let rows = csv_rows(&app.get(&lx_admin, "/api/v1/problem-items/export").await);
+    assert_eq!(
+        rows,
+        vec![
+            [
+                "序号",
+                "编号",
+                "清单单位",
+                "行业领域",
+                "问题隐患",
+                "具体描述",
+                "责任单位",
+                "整改时限",
+                "状态",
+                "关联隐患数"
+            ]
+            .map(String::from)
+            .to_vec(),
+            [
+                "1",
+                &problem.id().to_string(),
+                "娄星区",
+                "危险化学品",
+                "加油站油气回收装置失修",
+                "5 座加油站，\"装置\"失效",
+                "区应急管理局",
+                "2026-12-31",
+                "未整改",
+                "2"
+            ]
+            .map(String::from)
+            .to_vec(),
+        ]
+    );
+    let (sheets, xrows) = xlsx_rows(
+        &app.get(&lx_admin, "/api/v1/measure-items/export?format=xlsx")
+            .await,
+    );
+    assert_eq!(sheets, vec!["制度措施清单".to_string()]);
+    assert_eq!(xrows.len(), 2);
+    assert_eq!(
+        xrows[1][2..],
+        [
+            "娄星区",
+            "油气回收装置定期检测制度",
+            "规范性文件",
+            "娄星应急〔2026〕7号",
+            "区应急管理局",
+            "2026-12-31",
+            "计划制定",
+            "1"
+        ]
+    );
+    // Out of reach: another county's list is empty; enterprises have no lists (404).
+    assert_eq!(
+        csv_rows(&app.get(&sf_admin, "/api/v1/problem-items/export").await).len(),
+        1
+    );
+    app.get(&ent, "/api/v1/problem-items/export")
+        .await
+        .assert_problem(404, "not_found");
+    app.get(&ent, "/api/v1/measure-items/export?format=xlsx")
+        .await
+        .assert_problem(404, "not_found");
+    app.get(&lx_admin, "/api/v1/problem-items/export?status=bogus")
+        .await
+        .assert_problem(400, "invalid_query");
+});

@@ -10,9 +10,8 @@ use crate::db::scope::Scope;
 use crate::db::{to_utc, AnyConnection};
 use crate::domain::hazard::{overdue_days, HazardStatus};
 use crate::domain::ledger::{Label, HAZARD_COLUMNS};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::ApiResult;
 use crate::http::export::{self, Cell, Ledger, Source};
-use crate::http::page::parse_timestamp;
 use crate::state::AppState;
 
 use super::list::{cursor_of, list_filter, HazardQuery};
@@ -146,18 +145,7 @@ fn row(
         ("updated_since" = Option<String>, Query, description = "Only rows changed at or after this RFC 3339 time"),
     ),
     security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The ledger file",
-         content(
-             (String = "text/csv", example = json!("\u{feff}序号,隐患编号,企业名称,...\r\n1,431302-2026-00001,娄底市某化工有限公司,...\r\n")),
-             (export::LedgerFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-         ),
-         headers(("Content-Disposition" = String, description = "`attachment; filename=\"hazards-2026-12-07.csv\"; filename*=UTF-8''%E9%9A%90...`"))),
-        (status = 400, description = "An unknown parameter, status or sort, a bad `format`, or `limit`/`cursor` (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "An unknown `jurisdiction_code` (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Too many exports running (`exports_busy`), or the database is unavailable", body = Problem, content_type = "application/problem+json",
-         headers(("Retry-After" = u32, description = "Seconds to wait"))),
-    )
+    responses(export::ExportResponses)
 )]
 #[get("/hazards/export")]
 pub async fn export_hazards(
@@ -165,13 +153,7 @@ pub async fn export_hazards(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
-    let (format, mut pairs) = export::split_query(req.query_string())?;
-    let since = take(&mut pairs, "updated_since");
-    let updated_since = parse_timestamp("updated_since", since.as_deref())?;
-    let q: HazardQuery = serde_urlencoded::from_str(
-        &serde_urlencoded::to_string(&pairs).map_err(ApiError::internal)?,
-    )
-    .map_err(|e| ApiError::bad_request("invalid_query", e.to_string()))?;
+    let (format, q, updated_since) = export::query::<HazardQuery>(req.query_string())?;
     let today = state.clock.today();
     let jurisdiction = q.jurisdiction_code.clone();
     let mut filter = list_filter(q, today, updated_since)?;
@@ -186,18 +168,4 @@ pub async fn export_hazards(
         numbered: 0,
     };
     export::respond(&state, &HAZARD_LEDGER, format, source).await
-}
-
-/// Removes `name` from the pairs and returns its (last) value.
-pub fn take(pairs: &mut Vec<(String, String)>, name: &str) -> Option<String> {
-    let mut value = None;
-    pairs.retain(|(k, v)| {
-        if k == name {
-            value = Some(v.clone());
-            false
-        } else {
-            true
-        }
-    });
-    value
 }

@@ -6,9 +6,11 @@
 //! the timeline; `extensions`: deadline extensions of a listing.
 
 mod ending;
+mod export;
 mod extensions;
 
 pub use ending::*;
+pub use export::*;
 pub use extensions::*;
 
 use actix_web::{get, post, web, HttpResponse};
@@ -311,6 +313,26 @@ pub struct ListingQuery {
     pub enterprise_id: Option<i64>,
 }
 
+/// The list's filter from its query (the first page; `jurisdiction_code` is resolved on a
+/// connection). The export reads the same.
+fn listing_filter(
+    q: ListingQuery,
+    today: NaiveDate,
+    updated_since: Option<chrono::NaiveDateTime>,
+) -> ListingFilter {
+    ListingFilter {
+        level: q.level.map(|v| v.as_str().to_string()),
+        status: q.status.map(|v| v.as_str().to_string()),
+        overdue: q.overdue,
+        today: Some(today),
+        jurisdiction: None,
+        enterprise_id: q.enterprise_id,
+        updated_since,
+        after_id: None,
+        fetch: 1,
+    }
+}
+
 /// List listings
 ///
 /// Any signed-in account, limited to its scope: a listing is visible exactly when its hazard
@@ -335,18 +357,10 @@ pub async fn list_listings(
 ) -> ApiResult<HttpResponse> {
     let Listing { filters: q, paging } = query;
     let today = state.clock.today();
-    let mut filter = ListingFilter {
-        level: q.level.map(|v| v.as_str().to_string()),
-        status: q.status.map(|v| v.as_str().to_string()),
-        overdue: q.overdue,
-        today: Some(today),
-        jurisdiction: None,
-        enterprise_id: q.enterprise_id,
-        updated_since: paging.updated_since,
-        after_id: paging.after()?,
-        fetch: paging.fetch(),
-    };
-    let jurisdiction = q.jurisdiction_code;
+    let jurisdiction = q.jurisdiction_code.clone();
+    let mut filter = listing_filter(q, today, paging.updated_since);
+    filter.after_id = paging.after()?;
+    filter.fetch = paging.fetch();
     let rows = state
         .run(move |c| {
             filter.jurisdiction = crate::routes::jurisdiction_filter(c, jurisdiction.as_deref())?;

@@ -2,7 +2,22 @@
 
 use super::*;
 use crate::db::events::{self, Place};
+use crate::db::ledger::{self, Names};
 use crate::domain::event::EventType;
+use crate::domain::ledger::{Label, MEASURE_COLUMNS, PROBLEM_COLUMNS};
+use crate::http::export::{self, Cell, Ledger, Source};
+
+static PROBLEM_LEDGER: Ledger = Ledger {
+    title: "问题隐患清单",
+    slug: "problem-items",
+    columns: PROBLEM_COLUMNS,
+};
+
+static MEASURE_LEDGER: Ledger = Ledger {
+    title: "制度措施清单",
+    slug: "measure-items",
+    columns: MEASURE_COLUMNS,
+};
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -24,7 +39,7 @@ pub struct ItemQuery {
 
 pub(super) fn item_filter(
     q: ItemQuery,
-    paging: &page::Paging,
+    updated_since: Option<chrono::NaiveDateTime>,
     valid_status: impl Fn(&str) -> bool,
 ) -> ApiResult<ItemFilter> {
     if let Some(s) = &q.status {
@@ -42,9 +57,9 @@ pub(super) fn item_filter(
         status: q.status,
         due_before: q.deadline_before,
         due_after: q.deadline_after,
-        updated_since: paging.updated_since,
-        after_id: paging.after()?,
-        fetch: paging.fetch(),
+        updated_since,
+        after_id: None,
+        fetch: 1,
     })
 }
 
@@ -86,6 +101,14 @@ pub trait ListKind: 'static {
     const UPDATED: EventType;
     /// Where the item's events belong: its owner.
     fn place(row: &Self::Row) -> Place;
+    /// The list as a ledger file (`http::export`).
+    const LEDGER: &'static Ledger;
+    /// The ledger's cells of each row, after its number (序号).
+    fn ledger_rows(
+        c: &mut AnyConnection,
+        rows: &[Self::Row],
+        names: &Names,
+    ) -> ApiResult<Vec<Vec<Cell>>>;
 }
 
 pub struct Problems;
@@ -104,6 +127,30 @@ impl ListKind for Problems {
             &r.owner_city_code,
             &r.owner_county_code,
         )
+    }
+    const LEDGER: &'static Ledger = &PROBLEM_LEDGER;
+    fn ledger_rows(
+        c: &mut AnyConnection,
+        rows: &[ProblemRow],
+        names: &Names,
+    ) -> ApiResult<Vec<Vec<Cell>>> {
+        let links = ledger::problem_links(c, rows.iter().map(|r| r.id).collect())?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.id.into(),
+                    names.jurisdiction(&r.owner_jurisdiction_code).into(),
+                    r.sector_code.as_deref().map(|s| names.sector(s)).into(),
+                    r.title.as_str().into(),
+                    r.description.as_str().into(),
+                    r.responsible_unit.as_str().into(),
+                    r.deadline.into(),
+                    r.status.label().into(),
+                    links.get(&r.id).copied().unwrap_or(0).into(),
+                ]
+            })
+            .collect())
     }
     const COLLECTION: &'static str = "problem-items";
     fn checked(
@@ -167,6 +214,30 @@ impl ListKind for Measures {
             &r.owner_city_code,
             &r.owner_county_code,
         )
+    }
+    const LEDGER: &'static Ledger = &MEASURE_LEDGER;
+    fn ledger_rows(
+        c: &mut AnyConnection,
+        rows: &[MeasureRow],
+        names: &Names,
+    ) -> ApiResult<Vec<Vec<Cell>>> {
+        let links = ledger::measure_links(c, rows.iter().map(|r| r.id).collect())?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.id.into(),
+                    names.jurisdiction(&r.owner_jurisdiction_code).into(),
+                    r.title.as_str().into(),
+                    r.kind.label().into(),
+                    r.doc_no.clone().into(),
+                    r.lead_unit.as_str().into(),
+                    r.target_date.into(),
+                    r.status.label().into(),
+                    links.get(&r.id).copied().unwrap_or(0).into(),
+                ]
+            })
+            .collect())
     }
     const COLLECTION: &'static str = "measure-items";
     fn checked(
@@ -255,7 +326,9 @@ pub(super) async fn list<K: ListKind>(
     query: Listing<ItemQuery>,
 ) -> ApiResult<HttpResponse> {
     let Listing { filters, paging } = query;
-    let f = item_filter(filters, &paging, K::valid_status)?;
+    let mut f = item_filter(filters, paging.updated_since, K::valid_status)?;
+    f.after_id = paging.after()?;
+    f.fetch = paging.fetch();
     let page = state
         .run(move |c| {
             let reach = lists_reach(&p)?;
@@ -267,6 +340,65 @@ pub(super) async fn list<K: ListKind>(
         })
         .await?;
     Ok(HttpResponse::Ok().json(page))
+}
+
+/// A list's rows as ledger rows, batch by batch.
+struct Items<K: ListKind> {
+    reach: Reach,
+    filter: ItemFilter,
+    names: Option<Names>,
+    done: bool,
+    numbered: i64,
+    kind: std::marker::PhantomData<fn() -> K>,
+}
+
+impl<K: ListKind> Source for Items<K> {
+    fn next(&mut self, c: &mut AnyConnection) -> ApiResult<Option<Vec<Vec<Cell>>>> {
+        if self.done {
+            return Ok(None);
+        }
+        if self.names.is_none() {
+            self.names = Some(Names::load(c)?);
+        }
+        let rows = K::list(c, &self.reach, &self.filter)?;
+        self.done = rows.len() < export::BATCH as usize;
+        let Some(last) = rows.last() else {
+            return Ok(None);
+        };
+        self.filter.after_id = Some(K::row_id(last));
+        let names = self.names.as_ref().expect("loaded above");
+        let cells = K::ledger_rows(c, &rows, names)?;
+        Ok(Some(
+            cells
+                .into_iter()
+                .map(|row| {
+                    self.numbered += 1;
+                    let mut numbered = vec![Cell::Int(self.numbered)];
+                    numbered.extend(row);
+                    numbered
+                })
+                .collect(),
+        ))
+    }
+}
+
+pub(super) async fn export<K: ListKind>(
+    p: Principal,
+    state: web::Data<AppState>,
+    raw_query: &str,
+) -> ApiResult<HttpResponse> {
+    let (format, q, updated_since) = export::query::<ItemQuery>(raw_query)?;
+    let mut filter = item_filter(q, updated_since, K::valid_status)?;
+    filter.fetch = export::BATCH;
+    let source = Items::<K> {
+        reach: lists_reach(&p)?,
+        filter,
+        names: None,
+        done: false,
+        numbered: 0,
+        kind: std::marker::PhantomData,
+    };
+    export::respond(&state, K::LEDGER, format, source).await
 }
 
 pub(super) async fn get_one<K: ListKind>(

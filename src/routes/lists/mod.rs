@@ -102,6 +102,36 @@ pub async fn list_problem_items(
     list::<Problems>(p, state, query).await
 }
 
+/// Export the problem list
+///
+/// Every problem item `GET /api/v1/problem-items` would list with the same filters, in the
+/// same order and reach, as one file (`format=csv`, the default, or `format=xlsx`), streamed,
+/// with the ledger's Chinese headers: 序号, 编号 (the item's id), 清单单位, 行业领域, 问题隐患,
+/// 具体描述, 责任单位, 整改时限, 状态, 关联隐患数. Enterprise accounts get `404`. File name,
+/// formats, limits and failures as for `GET /api/v1/hazards/export`.
+#[utoipa::path(
+    tag = "lists", operation_id = "export_problem_items",
+    params(
+        ("format" = Option<crate::http::export::Format>, Query, description = "`csv` (default) or `xlsx`"),
+        ItemQuery,
+        ("status" = Option<ProblemStatus>, Query, description = "Only items in this status"),
+        ("updated_since" = Option<String>, Query, description = "Only rows changed at or after this RFC 3339 time"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        crate::http::export::ExportResponses,
+        (status = 404, description = "Enterprise accounts have no access to the lists (`not_found`)", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/problem-items/export")]
+pub async fn export_problem_items(
+    p: Principal,
+    state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
+) -> ApiResult<HttpResponse> {
+    export::<Problems>(p, state, req.query_string()).await
+}
+
 /// Get a problem item
 ///
 /// Regulators and auditors, for the items of owners at or below their jurisdiction; anything
@@ -235,6 +265,36 @@ pub async fn list_measure_items(
     query: Listing<ItemQuery>,
 ) -> ApiResult<HttpResponse> {
     list::<Measures>(p, state, query).await
+}
+
+/// Export the measure list
+///
+/// Every measure item `GET /api/v1/measure-items` would list with the same filters, in the
+/// same order and reach, as one file (`format=csv`, the default, or `format=xlsx`), streamed,
+/// with the ledger's Chinese headers: 序号, 编号 (the item's id), 清单单位, 制度措施, 类别, 文号,
+/// 牵头单位, 完成时限, 状态, 对应问题数. Enterprise accounts get `404`. File name, formats,
+/// limits and failures as for `GET /api/v1/hazards/export`.
+#[utoipa::path(
+    tag = "lists", operation_id = "export_measure_items",
+    params(
+        ("format" = Option<crate::http::export::Format>, Query, description = "`csv` (default) or `xlsx`"),
+        ItemQuery,
+        ("status" = Option<MeasureStatus>, Query, description = "Only items in this status"),
+        ("updated_since" = Option<String>, Query, description = "Only rows changed at or after this RFC 3339 time"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        crate::http::export::ExportResponses,
+        (status = 404, description = "Enterprise accounts have no access to the lists (`not_found`)", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/measure-items/export")]
+pub async fn export_measure_items(
+    p: Principal,
+    state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
+) -> ApiResult<HttpResponse> {
+    export::<Measures>(p, state, req.query_string()).await
 }
 
 /// Get a measure item
