@@ -45,6 +45,16 @@ pub fn start(state: &web::Data<AppState>) {
             Ok(crate::db::events::purge(c, cutoff)? > 0)
         },
     );
+    // Needs no claim: a reminder is raised once whoever scans (`db::reminders::raise`). "Today"
+    // is the server's clock in Shanghai, so tests can move it.
+    let clock = state.clock.clone();
+    let offsets = state.config.reminder_offsets;
+    every(
+        state,
+        state.config.reminder_interval,
+        "reminders",
+        move |c, _, _| Ok(crate::routes::reminders::scan(c, &offsets, clock.today())? > 0),
+    );
     // Needs no claim: folds on several nodes take disjoint rows (`db::stats::fold_tallies`).
     every(
         state,

@@ -69,6 +69,10 @@ pub struct Config {
     pub upload_max_bytes: u64,
     /// Ledger exports that may run at once (`HAZREG_EXPORT_CONCURRENCY`); more answer 503.
     pub export_concurrency: usize,
+    /// When deadline reminders fire, in days from the deadline (`HAZREG_REMINDER_*_DAYS`).
+    pub reminder_offsets: crate::domain::reminder::Offsets,
+    /// How often each process looks for reminders to raise (`HAZREG_REMINDER_INTERVAL_SECS`).
+    pub reminder_interval: Duration,
     /// The bearer token of `GET /metrics` on the API's address (`None`: metrics off there).
     pub metrics_token: Option<String>,
     /// A separate address serving only `GET /metrics`, without a token.
@@ -312,6 +316,20 @@ impl Config {
             ));
         }
         let hsts = flag("HAZREG_HSTS")?;
+        let days = |var: &'static str, default: u64| -> Result<u32, ConfigError> {
+            let v = parse(var, get(var), default, "a whole number of days")?;
+            u32::try_from(v)
+                .ok()
+                .filter(|d| *d <= 366)
+                .ok_or_else(|| err(var, "must be at most 366"))
+        };
+        let reminder_offsets = crate::domain::reminder::Offsets {
+            due_soon_days: days("HAZREG_REMINDER_DUE_SOON_DAYS", 3)?,
+            overdue_days: days("HAZREG_REMINDER_OVERDUE_DAYS", 1)?,
+            escalate_days: days("HAZREG_REMINDER_ESCALATE_DAYS", 7)?,
+        }
+        .checked()
+        .map_err(|e| err("HAZREG_REMINDER_ESCALATE_DAYS", e))?;
 
         Ok(Config {
             bind,
@@ -369,6 +387,8 @@ impl Config {
             password_hash_queue: positive("HAZREG_PASSWORD_HASH_QUEUE", 32)? as usize,
             upload_max_bytes: positive("HAZREG_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)?,
             export_concurrency: positive("HAZREG_EXPORT_CONCURRENCY", 2)? as usize,
+            reminder_offsets,
+            reminder_interval: Duration::from_secs(positive("HAZREG_REMINDER_INTERVAL_SECS", 300)?),
             metrics_token,
             metrics_bind,
             no_migrate: false,

@@ -36,6 +36,7 @@ every response carries `X-Request-Id`.",
         (name = "stats", description = "Regulators' statistics, computed in the database"),
         (name = "audit", description = "The append-only audit log"),
         (name = "webhooks", description = "The change feed pushed to your receiver: signed (Standard Webhooks), retried, logged"),
+        (name = "reminders", description = "Deadline reminders and escalation: due soon to the enterprise, overdue to the county, escalated to the city"),
         (name = "events", description = "The change feed: every change you may see, oldest first, resumable by cursor"),
         (name = "operations", description = "Health and readiness"),
     )

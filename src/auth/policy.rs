@@ -401,3 +401,33 @@ pub fn subscribe_webhooks(p: &Principal) -> Verdict {
         )),
     }
 }
+
+/// Which reminders a caller reads (within its scope): enterprise accounts only those addressed
+/// to the enterprise (`due_soon`); regulators and auditors every kind.
+pub fn reminder_kinds(p: &Principal) -> Option<Vec<crate::domain::reminder::ReminderKind>> {
+    use crate::domain::reminder::ReminderKind;
+    p.enterprise_id.map(|_| vec![ReminderKind::DueSoon])
+}
+
+/// Acknowledging a reminder: those it is addressed to. `due_soon`: the enterprise's accounts
+/// or a regulator in scope; `overdue`: a regulator in scope; `escalated`: a city-level
+/// regulator. Auditors only read.
+pub fn acknowledge_reminder(p: &Principal, kind: crate::domain::reminder::ReminderKind) -> Verdict {
+    use crate::domain::jurisdiction::Reach;
+    use crate::domain::reminder::ReminderKind;
+    if p.role == Role::Auditor {
+        return Err(deny(
+            "Auditors read reminders; they do not acknowledge them",
+        ));
+    }
+    let city_level = matches!(p.reach, Some(Reach::City(_)) | Some(Reach::Everything));
+    match (kind, p.role) {
+        (ReminderKind::DueSoon, _) => Ok(()),
+        (_, Role::Enterprise) => Err(deny("This reminder is addressed to the regulator")),
+        (ReminderKind::Overdue, _) => Ok(()),
+        (ReminderKind::Escalated, _) if city_level => Ok(()),
+        (ReminderKind::Escalated, _) => Err(deny(
+            "An escalation is addressed to the city; a city-level regulator acknowledges it",
+        )),
+    }
+}

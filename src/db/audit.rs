@@ -127,6 +127,9 @@ fn jurisdiction_of(
         "problem_item" => place_via!(pi::table.find(id).select(pi::owner_jurisdiction_code)),
         "measure_item" => place_via!(mi::table.find(id).select(mi::owner_jurisdiction_code)),
         "list_submission" => place_via!(ls::table.find(id).select(ls::owner_jurisdiction_code)),
+        "reminder" => place_via!(super::schema::reminders::table
+            .find(id)
+            .select(super::schema::reminders::jurisdiction_code)),
         "account" => {
             let binding: Option<(Option<String>, Option<i64>)> = a::table
                 .find(id)

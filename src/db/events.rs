@@ -123,6 +123,21 @@ pub fn publish<T: serde::Serialize>(
     place: &Place,
     data: &T,
 ) -> QueryResult<()> {
+    let audience = event_type.subject().audience();
+    publish_for(conn, actor, event_type, subject_id, place, audience, data)
+}
+
+/// [`publish`] to an audience other than its subject's: a reminder addressed to regulators
+/// (`overdue`, `escalated`) is not the enterprise's to read.
+pub fn publish_for<T: serde::Serialize>(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    event_type: EventType,
+    subject_id: i64,
+    place: &Place,
+    audience: crate::domain::event::Audience,
+    data: &T,
+) -> QueryResult<()> {
     let data = serde_json::to_string(data)
         .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
     let subject = event_type.subject();
@@ -133,7 +148,7 @@ pub fn publish<T: serde::Serialize>(
             events::actor_id.eq(actor.account_id),
             events::subject_type.eq(subject.as_str()),
             events::subject_id.eq(subject_id),
-            events::audience.eq(subject.audience().as_str()),
+            events::audience.eq(audience.as_str()),
             events::city_code.eq(&place.city),
             events::county_code.eq(&place.county),
             events::jurisdiction_code.eq(&place.jurisdiction),

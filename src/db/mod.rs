@@ -20,6 +20,7 @@ pub mod listings;
 pub mod lists;
 pub mod plan;
 pub mod reference;
+pub mod reminders;
 pub mod schema;
 pub mod scope;
 pub mod seed;

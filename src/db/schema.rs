@@ -380,7 +380,30 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhooks,
     webhook_deliveries,
     webhook_attempts,
+    reminders,
 );
+
+diesel::table! {
+    /// Deadline reminders and escalations (migration 000022, `db::reminders`).
+    reminders (id) {
+        id -> BigInt,
+        kind -> Text,
+        subject_type -> Text,
+        subject_id -> BigInt,
+        subject_code -> Text,
+        deadline -> Date,
+        fire_on -> Date,
+        city_code -> Text,
+        county_code -> Text,
+        jurisdiction_code -> Text,
+        enterprise_id -> BigInt,
+        sector_code -> Text,
+        acknowledged_by -> Nullable<BigInt>,
+        acknowledged_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
 
 diesel::table! {
     /// Subscriptions to the change feed (migration 000019, `db::webhooks`).

@@ -136,6 +136,22 @@ pub fn listings_visible(scope: &Scope) -> ListingFilter {
     )
 }
 
+pub type ReminderFilter =
+    Box<dyn BoxableExpression<super::schema::reminders::table, Backend, SqlType = Bool>>;
+
+/// Reminders are seen where their subject is: they carry its units, enterprise and sector.
+pub fn reminders_visible(scope: &Scope) -> ReminderFilter {
+    use super::schema::reminders;
+    visible_rows!(
+        scope,
+        reminders::enterprise_id,
+        reminders::city_code,
+        reminders::county_code,
+        reminders::jurisdiction_code,
+        reminders::sector_code
+    )
+}
+
 pub type HazardFilter = Box<dyn BoxableExpression<hazards::table, Backend, SqlType = Bool>>;
 
 pub fn hazards_visible(scope: &Scope) -> HazardFilter {

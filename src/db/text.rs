@@ -63,6 +63,8 @@ stored_as_text!(
     crate::domain::extension::ExtensionStatus,
     crate::domain::extension::ExtensionSubject,
     crate::domain::lists::SubmissionStatus,
+    crate::domain::reminder::ReminderKind,
+    crate::domain::reminder::ReminderSubject,
 );
 
 /// A JSON document stored as TEXT and read into its type: a stored text that does not parse is

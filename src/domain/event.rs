@@ -29,6 +29,8 @@ text_enum! {
         ListSubmissionReviewed = "list_submission.reviewed",
         AccountCreated = "account.created",
         AccountUpdated = "account.updated",
+        ReminderRaised = "reminder.raised",
+        ReminderAcknowledged = "reminder.acknowledged",
     }
 }
 
@@ -42,6 +44,7 @@ text_enum! {
         MeasureItem = "measure_item",
         ListSubmission = "list_submission",
         Account = "account",
+        Reminder = "reminder",
     }
 }
 
@@ -67,9 +70,11 @@ impl EventType {
 impl SubjectType {
     pub fn audience(self) -> Audience {
         match self {
-            SubjectType::Enterprise | SubjectType::Hazard | SubjectType::Listing => {
-                Audience::Regulated
-            }
+            // A reminder's own audience depends on its kind (`db::events::publish_for`).
+            SubjectType::Enterprise
+            | SubjectType::Hazard
+            | SubjectType::Listing
+            | SubjectType::Reminder => Audience::Regulated,
             SubjectType::ProblemItem | SubjectType::MeasureItem | SubjectType::ListSubmission => {
                 Audience::Lists
             }

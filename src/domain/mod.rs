@@ -88,6 +88,7 @@ pub mod ledger;
 pub mod listing;
 pub mod lists;
 pub mod refusal;
+pub mod reminder;
 pub mod role;
 pub mod totp;
 pub mod uscc;

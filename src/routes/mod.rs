@@ -14,6 +14,7 @@ pub mod listings;
 pub mod lists;
 pub mod metrics;
 pub mod reference;
+pub mod reminders;
 pub mod stats;
 pub mod submissions;
 pub mod totp;
@@ -97,6 +98,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(stats::listing_stats)
                 .service(audit::list_audit_events)
                 .service(events::list_events)
+                .service(reminders::list_reminders)
+                .service(reminders::get_reminder)
+                .service(reminders::acknowledge_reminder)
                 .service(webhooks::create_webhook)
                 .service(webhooks::list_webhooks)
                 .service(webhooks::get_webhook)
