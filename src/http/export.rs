@@ -286,15 +286,7 @@ impl Workbook {
     }
 }
 
-/// An export in progress: its source, its encoder and its ledger.
-struct Export<S> {
-    source: S,
-    encoder: Option<Encoder>,
-    ledger: &'static Ledger,
-    temp: std::path::PathBuf,
-}
-
-/// What one step produced.
+/// What one step of an export produced.
 enum Step {
     Chunk(Option<Bytes>),
     /// The end of a CSV file.
@@ -303,16 +295,58 @@ enum Step {
     File(std::fs::File),
 }
 
+/// An export in progress: its source (read on a pooled connection, under the usual bound) and
+/// its encoder (run on the blocking pool, unbounded: assembling a large XLSX file takes longer
+/// than any database statement may).
+struct Export<S> {
+    source: S,
+    encoder: Encoder,
+    ledger: &'static Ledger,
+    temp: std::path::PathBuf,
+}
+
 impl<S: Source> Export<S> {
-    fn step(&mut self, c: &mut AnyConnection) -> ApiResult<Step> {
-        let Some(encoder) = self.encoder.as_mut() else {
-            return Ok(Step::Last(Bytes::new()));
+    /// Reads the next batch and encodes it; or, at the end, finishes the file.
+    async fn step(self, state: &AppState) -> ApiResult<(Option<Export<S>>, Step)> {
+        let Export {
+            source,
+            encoder,
+            ledger,
+            temp,
+        } = self;
+        let (source, batch) = state
+            .run(move |c| {
+                let mut source = source;
+                let batch = source.next(c)?;
+                Ok((source, batch))
+            })
+            .await?;
+        let blocking = |f: Box<dyn FnOnce() -> ApiResult<(Option<Encoder>, Step)> + Send>| async {
+            actix_web::web::block(f).await.map_err(ApiError::internal)?
         };
-        match self.source.next(c)? {
-            Some(batch) => Ok(Step::Chunk(encoder.rows(self.ledger, &batch)?)),
+        match batch {
+            Some(rows) => {
+                let (encoder, step) = blocking(Box::new(move || {
+                    let mut encoder = encoder;
+                    let bytes = encoder.rows(ledger, &rows)?;
+                    Ok((Some(encoder), Step::Chunk(bytes)))
+                }))
+                .await?;
+                let encoder = encoder.expect("kept for the next batch");
+                Ok((
+                    Some(Export {
+                        source,
+                        encoder,
+                        ledger,
+                        temp,
+                    }),
+                    step,
+                ))
+            }
             None => {
-                let encoder = self.encoder.take().expect("checked above");
-                encoder.finish(&self.temp)
+                let (_, step) =
+                    blocking(Box::new(move || Ok((None, encoder.finish(&temp)?)))).await?;
+                Ok((None, step))
             }
         }
     }
@@ -366,12 +400,12 @@ pub async fn respond<S: Source>(
     let encoder = Encoder::new(format, ledger, &temp)?;
     let export = Export {
         source,
-        encoder: Some(encoder),
+        encoder,
         ledger,
         temp,
     };
     // The first batch before the answer starts: a bad filter is still an error answer.
-    let (export, first) = run_step(state, export).await?;
+    let (export, first) = export.step(state).await?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let today = state.clock.today();
     let state = state.clone();
@@ -394,22 +428,10 @@ pub async fn respond<S: Source>(
         .streaming(body))
 }
 
-async fn run_step<S: Source>(
-    state: &AppState,
-    mut export: Export<S>,
-) -> ApiResult<(Export<S>, Step)> {
-    state
-        .run(move |c| {
-            let step = export.step(c)?;
-            Ok((export, step))
-        })
-        .await
-}
-
 /// Sends `first`, then every later step, until the file ends or the client goes away.
 async fn pump<S: Source>(
     state: &AppState,
-    mut export: Export<S>,
+    mut export: Option<Export<S>>,
     first: Step,
     tx: &tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
 ) -> ApiResult<()> {
@@ -422,6 +444,7 @@ async fn pump<S: Source>(
                 }
                 return Ok(());
             }
+            Step::File(file) => return send_file(file, tx).await,
             Step::Chunk(bytes) => {
                 if let Some(bytes) = bytes.filter(|b| !b.is_empty()) {
                     if tx.send(Ok(bytes)).await.is_err() {
@@ -429,9 +452,11 @@ async fn pump<S: Source>(
                     }
                 }
             }
-            Step::File(file) => return send_file(file, tx).await,
         }
-        let (next_export, next) = run_step(state, export).await?;
+        let Some(current) = export.take() else {
+            return Ok(());
+        };
+        let (next_export, next) = current.step(state).await?;
         export = next_export;
         step = next;
     }
