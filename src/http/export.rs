@@ -26,6 +26,7 @@ use actix_web::web::Bytes;
 use actix_web::HttpResponse;
 use chrono::NaiveDate;
 
+use crate::db::ledger::Names;
 use crate::db::AnyConnection;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -141,9 +142,62 @@ pub struct Ledger {
     pub columns: &'static [(&'static str, f64)],
 }
 
-/// A ledger's rows, batch by batch. `next` runs on a pooled connection; `None` ends the file.
+/// A ledger's rows, batch by batch, in the order of its list. Each call runs on a pooled
+/// connection; the plumbing numbers the rows (序号), loads the reference names once, and stops
+/// after a batch shorter than [`BATCH`].
 pub trait Source: Send + 'static {
-    fn next(&mut self, c: &mut AnyConnection) -> ApiResult<Option<Vec<Vec<Cell>>>>;
+    type Row: Send + 'static;
+    /// Before the first batch: resolve what the filters name (a bad one is an error answer).
+    fn start(&mut self, c: &mut AnyConnection) -> ApiResult<()>;
+    /// Up to [`BATCH`] rows after the last one read.
+    fn read(&mut self, c: &mut AnyConnection) -> ApiResult<Vec<Self::Row>>;
+    /// The cells of a batch's rows after their number, with what they name looked up once per
+    /// batch.
+    fn cells(
+        &self,
+        c: &mut AnyConnection,
+        rows: &[Self::Row],
+        names: &Names,
+    ) -> ApiResult<Vec<Vec<Cell>>>;
+}
+
+/// A source's bookkeeping: started, ended, rows numbered so far.
+struct Numbered<S> {
+    source: S,
+    names: Option<Names>,
+    done: bool,
+    numbered: i64,
+}
+
+impl<S: Source> Numbered<S> {
+    fn next(&mut self, c: &mut AnyConnection) -> ApiResult<Option<Vec<Vec<Cell>>>> {
+        if self.done {
+            return Ok(None);
+        }
+        if self.names.is_none() {
+            self.source.start(c)?;
+            self.names = Some(Names::load(c)?);
+        }
+        let rows = self.source.read(c)?;
+        self.done = rows.len() < BATCH as usize;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let names = self.names.as_ref().expect("loaded above");
+        let cells = self.source.cells(c, &rows, names)?;
+        Ok(Some(
+            cells
+                .into_iter()
+                .map(|row| {
+                    self.numbered += 1;
+                    let mut numbered = Vec::with_capacity(row.len() + 1);
+                    numbered.push(Cell::Int(self.numbered));
+                    numbered.extend(row);
+                    numbered
+                })
+                .collect(),
+        ))
+    }
 }
 
 /// The file being written.
@@ -299,7 +353,7 @@ enum Step {
 /// its encoder (run on the blocking pool, unbounded: assembling a large XLSX file takes longer
 /// than any database statement may).
 struct Export<S> {
-    source: S,
+    source: Numbered<S>,
     encoder: Encoder,
     ledger: &'static Ledger,
     temp: std::path::PathBuf,
@@ -399,7 +453,12 @@ pub async fn respond<S: Source>(
     }
     let encoder = Encoder::new(format, ledger, &temp)?;
     let export = Export {
-        source,
+        source: Numbered {
+            source,
+            names: None,
+            done: false,
+            numbered: 0,
+        },
         encoder,
         ledger,
         temp,

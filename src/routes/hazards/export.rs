@@ -26,33 +26,34 @@ static HAZARD_LEDGER: Ledger = Ledger {
 struct Hazards {
     scope: Scope,
     filter: HazardListFilter,
-    /// The `jurisdiction_code` filter, resolved with the first batch.
-    jurisdiction: Option<Option<String>>,
-    names: Option<Names>,
+    /// The `jurisdiction_code` filter, resolved before the first batch.
+    jurisdiction: Option<String>,
     today: NaiveDate,
-    done: bool,
-    numbered: i64,
 }
 
 impl Source for Hazards {
-    fn next(&mut self, c: &mut AnyConnection) -> ApiResult<Option<Vec<Vec<Cell>>>> {
-        if self.done {
-            return Ok(None);
-        }
-        if let Some(code) = self.jurisdiction.take() {
-            self.filter.jurisdiction = crate::routes::jurisdiction_filter(c, code.as_deref())?;
-        }
-        if self.names.is_none() {
-            self.names = Some(Names::load(c)?);
-        }
+    type Row = HazardRow;
+
+    fn start(&mut self, c: &mut AnyConnection) -> ApiResult<()> {
+        self.filter.jurisdiction =
+            crate::routes::jurisdiction_filter(c, self.jurisdiction.as_deref())?;
+        Ok(())
+    }
+
+    fn read(&mut self, c: &mut AnyConnection) -> ApiResult<Vec<HazardRow>> {
         let rows = hazards::list_visible(c, &self.scope, &self.filter)?;
-        if rows.len() < export::BATCH as usize {
-            self.done = true;
+        if let Some(last) = rows.last() {
+            self.filter.after = Some(cursor_of(self.filter.sort, last));
         }
-        let Some(last) = rows.last() else {
-            return Ok(None);
-        };
-        self.filter.after = Some(cursor_of(self.filter.sort, last));
+        Ok(rows)
+    }
+
+    fn cells(
+        &self,
+        c: &mut AnyConnection,
+        rows: &[HazardRow],
+        names: &Names,
+    ) -> ApiResult<Vec<Vec<Cell>>> {
         let enterprises = ledger::enterprises(c, rows.iter().map(|r| r.enterprise_id).collect())?;
         let closed = rows
             .iter()
@@ -60,27 +61,17 @@ impl Source for Hazards {
             .map(|r| r.id)
             .collect();
         let acceptors = ledger::acceptors(c, closed)?;
-        let names = self.names.as_ref().expect("loaded above");
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            self.numbered += 1;
-            let (name, uscc) = enterprises.get(&r.enterprise_id).cloned().unzip();
-            out.push(row(
-                self.numbered,
-                r,
-                name,
-                uscc,
-                names,
-                &acceptors,
-                self.today,
-            ));
-        }
-        Ok(Some(out))
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let (name, uscc) = enterprises.get(&r.enterprise_id).cloned().unzip();
+                row(r, name, uscc, names, &acceptors, self.today)
+            })
+            .collect())
     }
 }
 
 fn row(
-    n: i64,
     r: &HazardRow,
     enterprise: Option<String>,
     uscc: Option<String>,
@@ -96,7 +87,6 @@ fn row(
         format!("{}：{}", f.title, f.description)
     };
     vec![
-        n.into(),
         r.code.as_str().into(),
         enterprise.into(),
         uscc.into(),
@@ -161,11 +151,8 @@ pub async fn export_hazards(
     let source = Hazards {
         scope: p.scope(),
         filter,
-        jurisdiction: Some(jurisdiction),
-        names: None,
+        jurisdiction,
         today,
-        done: false,
-        numbered: 0,
     };
     export::respond(&state, &HAZARD_LEDGER, format, source).await
 }

@@ -24,51 +24,48 @@ static LISTING_LEDGER: Ledger = Ledger {
 struct Listings {
     scope: Scope,
     filter: ListingFilter,
-    jurisdiction: Option<Option<String>>,
-    names: Option<Names>,
+    jurisdiction: Option<String>,
     today: NaiveDate,
-    done: bool,
-    numbered: i64,
 }
 
 impl Source for Listings {
-    fn next(&mut self, c: &mut AnyConnection) -> ApiResult<Option<Vec<Vec<Cell>>>> {
-        if self.done {
-            return Ok(None);
-        }
-        if let Some(code) = self.jurisdiction.take() {
-            self.filter.jurisdiction = crate::routes::jurisdiction_filter(c, code.as_deref())?;
-            self.names = Some(Names::load(c)?);
-        }
+    type Row = ListingRow;
+
+    fn start(&mut self, c: &mut AnyConnection) -> ApiResult<()> {
+        self.filter.jurisdiction =
+            crate::routes::jurisdiction_filter(c, self.jurisdiction.as_deref())?;
+        Ok(())
+    }
+
+    fn read(&mut self, c: &mut AnyConnection) -> ApiResult<Vec<ListingRow>> {
         let rows = listings::list_visible(c, &self.scope, &self.filter)?;
-        self.done = rows.len() < export::BATCH as usize;
-        let Some(last) = rows.last() else {
-            return Ok(None);
-        };
-        self.filter.after_id = Some(last.id);
+        if let Some(last) = rows.last() {
+            self.filter.after_id = Some(last.id);
+        }
+        Ok(rows)
+    }
+
+    fn cells(
+        &self,
+        c: &mut AnyConnection,
+        rows: &[ListingRow],
+        names: &Names,
+    ) -> ApiResult<Vec<Vec<Cell>>> {
         let enterprises = ledger::enterprises(c, rows.iter().map(|r| r.enterprise_id).collect())?;
         let hazards = ledger::hazards(c, rows.iter().map(|r| r.hazard_id).collect())?;
-        let names = self.names.as_ref().expect("loaded with the first batch");
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            self.numbered += 1;
-            let (name, uscc) = enterprises.get(&r.enterprise_id).cloned().unzip();
-            let (code, title) = hazards.get(&r.hazard_id).cloned().unzip();
-            out.push(row(
-                self.numbered,
-                r,
-                [name, uscc, code, title],
-                names,
-                self.today,
-            ));
-        }
-        Ok(Some(out))
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let (name, uscc) = enterprises.get(&r.enterprise_id).cloned().unzip();
+                let (code, title) = hazards.get(&r.hazard_id).cloned().unzip();
+                row(r, [name, uscc, code, title], names, self.today)
+            })
+            .collect())
     }
 }
 
 /// `looked_up`: the enterprise's name and USCC, the hazard's code and title.
 fn row(
-    n: i64,
     r: &ListingRow,
     looked_up: [Option<String>; 4],
     names: &Names,
@@ -77,7 +74,6 @@ fn row(
     let [enterprise, uscc, code, title] = looked_up;
     let date = |t: chrono::NaiveDateTime| crate::clock::shanghai_date(to_utc(t));
     vec![
-        n.into(),
         r.notice_no.as_str().into(),
         code.into(),
         title.into(),
@@ -130,11 +126,8 @@ pub async fn export_listings(
     let source = Listings {
         scope: p.scope(),
         filter,
-        jurisdiction: Some(jurisdiction),
-        names: None,
+        jurisdiction,
         today,
-        done: false,
-        numbered: 0,
     };
     export::respond(&state, &LISTING_LEDGER, format, source).await
 }

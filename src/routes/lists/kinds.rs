@@ -346,39 +346,31 @@ pub(super) async fn list<K: ListKind>(
 struct Items<K: ListKind> {
     reach: Reach,
     filter: ItemFilter,
-    names: Option<Names>,
-    done: bool,
-    numbered: i64,
     kind: std::marker::PhantomData<fn() -> K>,
 }
 
 impl<K: ListKind> Source for Items<K> {
-    fn next(&mut self, c: &mut AnyConnection) -> ApiResult<Option<Vec<Vec<Cell>>>> {
-        if self.done {
-            return Ok(None);
-        }
-        if self.names.is_none() {
-            self.names = Some(Names::load(c)?);
-        }
+    type Row = K::Row;
+
+    fn start(&mut self, _: &mut AnyConnection) -> ApiResult<()> {
+        Ok(())
+    }
+
+    fn read(&mut self, c: &mut AnyConnection) -> ApiResult<Vec<K::Row>> {
         let rows = K::list(c, &self.reach, &self.filter)?;
-        self.done = rows.len() < export::BATCH as usize;
-        let Some(last) = rows.last() else {
-            return Ok(None);
-        };
-        self.filter.after_id = Some(K::row_id(last));
-        let names = self.names.as_ref().expect("loaded above");
-        let cells = K::ledger_rows(c, &rows, names)?;
-        Ok(Some(
-            cells
-                .into_iter()
-                .map(|row| {
-                    self.numbered += 1;
-                    let mut numbered = vec![Cell::Int(self.numbered)];
-                    numbered.extend(row);
-                    numbered
-                })
-                .collect(),
-        ))
+        if let Some(last) = rows.last() {
+            self.filter.after_id = Some(K::row_id(last));
+        }
+        Ok(rows)
+    }
+
+    fn cells(
+        &self,
+        c: &mut AnyConnection,
+        rows: &[K::Row],
+        names: &Names,
+    ) -> ApiResult<Vec<Vec<Cell>>> {
+        K::ledger_rows(c, rows, names)
     }
 }
 
@@ -393,9 +385,6 @@ pub(super) async fn export<K: ListKind>(
     let source = Items::<K> {
         reach: lists_reach(&p)?,
         filter,
-        names: None,
-        done: false,
-        numbered: 0,
         kind: std::marker::PhantomData,
     };
     export::respond(&state, K::LEDGER, format, source).await
