@@ -430,8 +430,14 @@ fn search_filter(conn: &AnyConnection, text: &str, part: Search<'_>) -> HazardFi
             let text_part = like("title")
                 .or(like("description"))
                 .and(indexed("hazard_search_grams"));
-            let prefix = |prefix: &str| {
-                sql::<Bool>("lower(hazards.code) LIKE ").bind::<Text, _>(format!("{prefix}%"))
+            let prefix = |prefix: &CodePrefix| -> HazardFilter {
+                let code = sql::<Bool>("lower(hazards.code) LIKE ")
+                    .bind::<Text, _>(prefix.pattern.clone());
+                match prefix.units.as_slice() {
+                    // One unit is an equality, which the planner weighs best.
+                    [one] => Box::new(h::county_code.eq(one.clone()).and(code)),
+                    many => Box::new(h::county_code.eq_any(many.to_vec()).and(code)),
+                }
             };
             match part {
                 Search::All => {
@@ -464,10 +470,20 @@ fn search_filter(conn: &AnyConnection, text: &str, part: Search<'_>) -> HazardFi
 enum Search<'a> {
     All,
     Text,
-    CodePrefix(&'a str),
+    CodePrefix(&'a CodePrefix),
 }
 
-/// `q` lower-cased, if it can only ever match a hazard code at its start, so that a prefix
+/// A `q` that can only match codes at their start (`code_prefix`): the `LIKE` pattern, and the
+/// county-level units such codes can belong to. A code starts with its hazard's `county_code`
+/// and `-` (migration 000002), so a code starting with `q` belongs to a unit `U` with `q`
+/// starting with `U-`, or `U` starting with `q`; naming them lets a scope wider than one county
+/// walk that county's index instead of every row of the scope.
+pub struct CodePrefix {
+    pattern: String,
+    units: Vec<String>,
+}
+
+/// `q`'s code prefix, if it can only ever match a hazard code at its start, so that a prefix
 /// range finds every code containing it (PostgreSQL; `search_filter`).
 ///
 /// A code is `<county-level unit>-<year>-<number>`: the year has four digits and the number
@@ -475,7 +491,8 @@ enum Search<'a> {
 /// unit's part. A `q` that starts with such a run (and holds only ASCII letters, digits and
 /// `-`) can match further in only if some code's unit has the run past its first character,
 /// which `hazard_code_counters` (one row per `<unit>-<year>` ever handed out) tells.
-fn code_prefix(conn: &mut AnyConnection, q: &str) -> QueryResult<Option<String>> {
+fn code_prefix(conn: &mut AnyConnection, q: &str) -> QueryResult<Option<CodePrefix>> {
+    use super::schema::jurisdictions as j;
     if !matches!(conn, AnyConnection::Postgresql(_)) {
         return Ok(None);
     }
@@ -492,7 +509,24 @@ fn code_prefix(conn: &mut AnyConnection, q: &str) -> QueryResult<Option<String>>
         hcc::table.filter(lower(hcc::prefix).like(format!("_%{}%", &q[..digits]))),
     ))
     .get_result(conn)?;
-    Ok((!inside).then_some(q))
+    if inside {
+        return Ok(None);
+    }
+    // Every hazard's county_code is a jurisdiction (a foreign key), so this finds them all; a
+    // `_` or `%` in a unit's code only widens the list.
+    let units = j::table
+        .filter(
+            sql::<Bool>("")
+                .bind::<Text, _>(q.clone())
+                .sql(" LIKE lower(jurisdictions.code) || '-%' OR lower(jurisdictions.code) LIKE ")
+                .bind::<Text, _>(format!("{q}%")),
+        )
+        .select(j::code)
+        .load::<String>(conn)?;
+    Ok(Some(CodePrefix {
+        pattern: format!("{q}%"),
+        units,
+    }))
 }
 
 pub fn list_visible(
