@@ -39,6 +39,19 @@ crate::domain::text_enum! {
     }
 }
 
+/// The parameters every export takes besides its list's filters (documentation of what
+/// [`query`] reads).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ExportParams {
+    /// `csv` (default) or `xlsx`.
+    format: Option<Format>,
+    /// Only rows changed at or after this RFC 3339 time.
+    #[param(format = DateTime)]
+    updated_since: Option<String>,
+}
+
 /// A ledger file in the OpenAPI document: bytes of the named media type.
 pub struct LedgerFile;
 

@@ -130,9 +130,8 @@ fn row(
 #[utoipa::path(
     tag = "hazards", operation_id = "export_hazards",
     params(
-        ("format" = Option<export::Format>, Query, description = "`csv` (default) or `xlsx`"),
+        crate::http::export::ExportParams,
         HazardQuery,
-        ("updated_since" = Option<String>, Query, description = "Only rows changed at or after this RFC 3339 time"),
     ),
     security(("bearer" = [])),
     responses(export::ExportResponses)

@@ -105,9 +105,8 @@ fn row(
 #[utoipa::path(
     tag = "listings", operation_id = "export_listings",
     params(
-        ("format" = Option<export::Format>, Query, description = "`csv` (default) or `xlsx`"),
+        crate::http::export::ExportParams,
         ListingQuery,
-        ("updated_since" = Option<String>, Query, description = "Only rows changed at or after this RFC 3339 time"),
     ),
     security(("bearer" = [])),
     responses(export::ExportResponses)

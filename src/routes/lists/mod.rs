@@ -112,10 +112,9 @@ pub async fn list_problem_items(
 #[utoipa::path(
     tag = "lists", operation_id = "export_problem_items",
     params(
-        ("format" = Option<crate::http::export::Format>, Query, description = "`csv` (default) or `xlsx`"),
+        crate::http::export::ExportParams,
         ItemQuery,
         ("status" = Option<ProblemStatus>, Query, description = "Only items in this status"),
-        ("updated_since" = Option<String>, Query, description = "Only rows changed at or after this RFC 3339 time"),
     ),
     security(("bearer" = [])),
     responses(
@@ -277,10 +276,9 @@ pub async fn list_measure_items(
 #[utoipa::path(
     tag = "lists", operation_id = "export_measure_items",
     params(
-        ("format" = Option<crate::http::export::Format>, Query, description = "`csv` (default) or `xlsx`"),
+        crate::http::export::ExportParams,
         ItemQuery,
         ("status" = Option<MeasureStatus>, Query, description = "Only items in this status"),
-        ("updated_since" = Option<String>, Query, description = "Only rows changed at or after this RFC 3339 time"),
     ),
     security(("bearer" = [])),
     responses(
