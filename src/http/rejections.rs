@@ -14,7 +14,17 @@ pub fn query_error(err: actix_web::error::QueryPayloadError, _: &HttpRequest) ->
     ApiError::bad_request("invalid_query", format!("Invalid query string: {err}")).into()
 }
 
-pub fn path_error(err: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
+/// A path parameter that does not parse. When the path is itself a documented route (a
+/// literal one such as `/hazards/export`, which a `/hazards/{id}` of another method also
+/// matched), the method is what is wrong: 405 with `Allow`.
+pub fn path_error(err: actix_web::error::PathError, req: &HttpRequest) -> actix_web::Error {
+    if let Some(routes) = req.app_data::<web::Data<RouteTable>>() {
+        if let Some(methods) = routes.literal(req.path()) {
+            if !methods.iter().any(|m| m == req.method().as_str()) {
+                return no_route_error(req, routes).into();
+            }
+        }
+    }
     ApiError::bad_request("invalid_path", format!("Invalid path parameter: {err}")).into()
 }
 
@@ -45,16 +55,27 @@ impl RouteTable {
     }
 
     fn allowed(&self, path: &str) -> Option<Vec<String>> {
+        self.literal(path).or_else(|| {
+            let actual = segments(path);
+            self.0
+                .iter()
+                .find(|(template, _)| {
+                    template.len() == actual.len()
+                        && template
+                            .iter()
+                            .zip(&actual)
+                            .all(|(t, a)| t.starts_with('{') || t == a)
+                })
+                .map(|(_, m)| m.clone())
+        })
+    }
+
+    /// The methods of the documented route that is exactly `path`, with no parameter.
+    fn literal(&self, path: &str) -> Option<Vec<String>> {
         let actual = segments(path);
         self.0
             .iter()
-            .find(|(template, _)| {
-                template.len() == actual.len()
-                    && template
-                        .iter()
-                        .zip(&actual)
-                        .all(|(t, a)| t.starts_with('{') || t == a)
-            })
+            .find(|(template, _)| *template == actual)
             .map(|(_, m)| m.clone())
     }
 }

@@ -380,6 +380,12 @@ both!(hazard_export_holds_scope_and_refuses_bad_input, |app| {
     )
     .await
     .assert_problem(422, "validation_failed");
+    // Another method on the export is 405, though `/hazards/{id}` takes PATCH.
+    let r = app
+        .patch(&s.admin, "/api/v1/hazards/export", None, &json!({}))
+        .await;
+    r.assert_problem(405, "method_not_allowed");
+    assert_eq!(r.header("allow").as_deref(), Some("GET"));
 });
 
 // The listed-supervision ledger and the two lists export like the hazard ledger: the same rows
