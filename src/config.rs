@@ -73,6 +73,11 @@ pub struct Config {
     pub reminder_offsets: crate::domain::reminder::Offsets,
     /// How often each process looks for reminders to raise (`HAZREG_REMINDER_INTERVAL_SECS`).
     pub reminder_interval: Duration,
+    /// The day of the month after a quarter its report is due (`HAZREG_QUARTERLY_REPORT_DUE_DAY`,
+    /// 1–28, default 15).
+    pub quarterly_report_due_day: u32,
+    /// Public reports (举报) and their rewards (`HAZREG_PUBLIC_REPORT_*`, `HAZREG_REWARD_*`).
+    pub public_reports: crate::domain::public_report::IntakeConfig,
     /// The bearer token of `GET /metrics` on the API's address (`None`: metrics off there).
     pub metrics_token: Option<String>,
     /// A separate address serving only `GET /metrics`, without a token.
@@ -331,6 +336,57 @@ impl Config {
         .checked()
         .map_err(|e| err("HAZREG_REMINDER_ESCALATE_DAYS", e))?;
 
+        let quarterly_report_due_day =
+            u32::try_from(positive("HAZREG_QUARTERLY_REPORT_DUE_DAY", 15)?)
+                .ok()
+                .filter(|d| *d <= 28)
+                .ok_or_else(|| {
+                    err(
+                        "HAZREG_QUARTERLY_REPORT_DUE_DAY",
+                        "must be a day from 1 to 28",
+                    )
+                })?;
+        let public_reports = crate::domain::public_report::IntakeConfig {
+            per_address_per_hour: positive("HAZREG_PUBLIC_REPORT_RATE_PER_HOUR", 5)? as u32,
+            max_photos: parse(
+                "HAZREG_PUBLIC_REPORT_MAX_PHOTOS",
+                get("HAZREG_PUBLIC_REPORT_MAX_PHOTOS"),
+                5u32,
+                "a whole number",
+            )?,
+            max_photo_bytes: positive("HAZREG_PUBLIC_REPORT_PHOTO_MAX_BYTES", 10 * 1024 * 1024)?,
+            captcha_verify_url: get("HAZREG_CAPTCHA_VERIFY_URL"),
+            captcha_secret: get("HAZREG_CAPTCHA_SECRET"),
+            reward: crate::domain::public_report::RewardRule {
+                rate_percent: parse(
+                    "HAZREG_REWARD_RATE_PERCENT",
+                    get("HAZREG_REWARD_RATE_PERCENT"),
+                    15.0f64,
+                    "a percentage",
+                )?,
+                min_yuan: parse(
+                    "HAZREG_REWARD_MIN_YUAN",
+                    get("HAZREG_REWARD_MIN_YUAN"),
+                    3_000i64,
+                    "a whole number of yuan",
+                )?,
+                max_yuan: parse(
+                    "HAZREG_REWARD_MAX_YUAN",
+                    get("HAZREG_REWARD_MAX_YUAN"),
+                    300_000i64,
+                    "a whole number of yuan",
+                )?,
+            }
+            .checked()
+            .map_err(|e| err("HAZREG_REWARD_MAX_YUAN", e))?,
+        };
+        if public_reports.captcha_verify_url.is_some() && public_reports.captcha_secret.is_none() {
+            return Err(err(
+                "HAZREG_CAPTCHA_SECRET",
+                "is required with HAZREG_CAPTCHA_VERIFY_URL",
+            ));
+        }
+
         Ok(Config {
             bind,
             database_pool_size: positive("HAZREG_DATABASE_POOL_SIZE", 10)? as u32,
@@ -389,6 +445,8 @@ impl Config {
             export_concurrency: positive("HAZREG_EXPORT_CONCURRENCY", 2)? as usize,
             reminder_offsets,
             reminder_interval: Duration::from_secs(positive("HAZREG_REMINDER_INTERVAL_SECS", 300)?),
+            quarterly_report_due_day,
+            public_reports,
             metrics_token,
             metrics_bind,
             no_migrate: false,

@@ -37,6 +37,7 @@ every response carries `X-Request-Id`.",
         (name = "audit", description = "The append-only audit log"),
         (name = "webhooks", description = "The change feed pushed to your receiver: signed (Standard Webhooks), retried, logged"),
         (name = "reminders", description = "Deadline reminders and escalation: due soon to the enterprise, overdue to the county, escalated to the city"),
+        (name = "quarterly-reports", description = "季度隐患排查治理统计: enterprises' quarterly hazard statistics reports (16号令), frozen and hashed; who reported, who is late"),
         (name = "events", description = "The change feed: every change you may see, oldest first, resumable by cursor"),
         (name = "operations", description = "Health and readiness"),
     )

@@ -431,3 +431,12 @@ pub fn acknowledge_reminder(p: &Principal, kind: crate::domain::reminder::Remind
         )),
     }
 }
+
+/// A quarterly report is made by the enterprise, or filed for it by a regulator in scope (a
+/// paper report); auditors only read.
+pub fn submit_quarterly_report(p: &Principal) -> Verdict {
+    if p.role == Role::Auditor {
+        return Err(deny("Auditors read reports; they do not submit them"));
+    }
+    Ok(())
+}

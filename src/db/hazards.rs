@@ -374,7 +374,7 @@ fn overdue_statuses() -> Vec<&'static str> {
 }
 
 /// The same statuses as an SQL list (`'reported', 'rectifying'`).
-fn overdue_statuses_sql() -> String {
+pub fn overdue_statuses_sql() -> String {
     overdue_statuses()
         .iter()
         .map(|s| format!("'{s}'"))

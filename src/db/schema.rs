@@ -381,6 +381,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_deliveries,
     webhook_attempts,
     reminders,
+    quarterly_reports,
 );
 
 diesel::table! {
@@ -513,5 +514,35 @@ diesel::table! {
         listed -> BigInt,
         delisted -> BigInt,
         extensions_granted -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Quarterly hazard statistics reports (migration 000023, `db::quarterly`).
+    quarterly_reports (id) {
+        id -> BigInt,
+        enterprise_id -> BigInt,
+        year -> Integer,
+        quarter -> Integer,
+        city_code -> Text,
+        county_code -> Text,
+        jurisdiction_code -> Text,
+        sector_code -> Text,
+        signed_by -> Text,
+        found -> BigInt,
+        found_major -> BigInt,
+        rectified -> BigInt,
+        rectified_major -> BigInt,
+        overdue -> BigInt,
+        funds_10k_yuan -> Double,
+        earlier_open -> BigInt,
+        due_on -> Date,
+        late -> Bool,
+        content -> Text,
+        content_sha256 -> Text,
+        submitted_by -> BigInt,
+        submitted_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
     }
 }

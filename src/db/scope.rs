@@ -83,6 +83,7 @@ macro_rules! visible_rows {
         }
     };
 }
+pub(crate) use visible_rows;
 
 /// Rows within a reach and, for an officer bound to a department, its sectors.
 macro_rules! in_subtree {
@@ -95,6 +96,7 @@ macro_rules! in_subtree {
         }
     }};
 }
+pub(crate) use in_subtree;
 
 pub type TallyFilter = Box<dyn BoxableExpression<hazard_tallies::table, Backend, SqlType = Bool>>;
 

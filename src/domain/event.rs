@@ -31,6 +31,7 @@ text_enum! {
         AccountUpdated = "account.updated",
         ReminderRaised = "reminder.raised",
         ReminderAcknowledged = "reminder.acknowledged",
+        QuarterlyReportCreated = "quarterly_report.created",
     }
 }
 
@@ -45,6 +46,7 @@ text_enum! {
         ListSubmission = "list_submission",
         Account = "account",
         Reminder = "reminder",
+        QuarterlyReport = "quarterly_report",
     }
 }
 
@@ -74,7 +76,8 @@ impl SubjectType {
             SubjectType::Enterprise
             | SubjectType::Hazard
             | SubjectType::Listing
-            | SubjectType::Reminder => Audience::Regulated,
+            | SubjectType::Reminder
+            | SubjectType::QuarterlyReport => Audience::Regulated,
             SubjectType::ProblemItem | SubjectType::MeasureItem | SubjectType::ListSubmission => {
                 Audience::Lists
             }

@@ -87,6 +87,8 @@ pub mod jurisdiction;
 pub mod ledger;
 pub mod listing;
 pub mod lists;
+pub mod public_report;
+pub mod quarterly;
 pub mod refusal;
 pub mod reminder;
 pub mod role;

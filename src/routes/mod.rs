@@ -13,6 +13,7 @@ pub mod health;
 pub mod listings;
 pub mod lists;
 pub mod metrics;
+pub mod quarterly;
 pub mod reference;
 pub mod reminders;
 pub mod stats;
@@ -101,6 +102,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(reminders::list_reminders)
                 .service(reminders::get_reminder)
                 .service(reminders::acknowledge_reminder)
+                .service(quarterly::create_quarterly_report)
+                .service(quarterly::list_quarterly_reports)
+                .service(quarterly::quarterly_report_compliance)
+                .service(quarterly::export_quarterly_reports)
+                .service(quarterly::get_quarterly_report)
                 .service(webhooks::create_webhook)
                 .service(webhooks::list_webhooks)
                 .service(webhooks::get_webhook)

@@ -67,7 +67,7 @@ async fn all_pages(app: &TestApp, token: &str, path: &str) -> Vec<Value> {
 }
 
 /// A CSV answer's rows (the header first), after checking the byte-order mark.
-fn csv_rows(r: &Resp) -> Vec<Vec<String>> {
+pub(crate) fn csv_rows(r: &Resp) -> Vec<Vec<String>> {
     assert_eq!(&r.raw[..3], "\u{feff}".as_bytes(), "CSV starts with a BOM");
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -84,7 +84,7 @@ fn csv_rows(r: &Resp) -> Vec<Vec<String>> {
 }
 
 /// An XLSX answer's first sheet as text cells (the header first), and the sheet names.
-fn xlsx_rows(r: &Resp) -> (Vec<String>, Vec<Vec<String>>) {
+pub(crate) fn xlsx_rows(r: &Resp) -> (Vec<String>, Vec<Vec<String>>) {
     use calamine::{Data, Reader, Xlsx};
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(r.raw.clone())).expect("an XLSX file");
     let names = book.sheet_names().to_vec();
