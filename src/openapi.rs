@@ -10,7 +10,14 @@ use crate::error::Problem;
 use crate::routes;
 
 /// Operations that need no token.
-pub const PUBLIC_OPERATIONS: &[&str] = &["healthz", "readyz", "login", "refresh"];
+pub const PUBLIC_OPERATIONS: &[&str] = &[
+    "healthz",
+    "readyz",
+    "login",
+    "refresh",
+    "submit_public_report",
+    "track_public_report",
+];
 
 #[derive(OpenApi)]
 #[openapi(
@@ -38,6 +45,7 @@ every response carries `X-Request-Id`.",
         (name = "webhooks", description = "The change feed pushed to your receiver: signed (Standard Webhooks), retried, logged"),
         (name = "reminders", description = "Deadline reminders and escalation: due soon to the enterprise, overdue to the county, escalated to the city"),
         (name = "quarterly-reports", description = "季度隐患排查治理统计: enterprises' quarterly hazard statistics reports (16号令), frozen and hashed; who reported, who is late"),
+        (name = "public-reports", description = "举报 / 吹哨人: public reports sent without an account and followed by tracking code; their handling by regulators, and the reward"),
         (name = "events", description = "The change feed: every change you may see, oldest first, resumable by cursor"),
         (name = "operations", description = "Health and readiness"),
     )

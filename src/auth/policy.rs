@@ -440,3 +440,18 @@ pub fn submit_quarterly_report(p: &Principal) -> Verdict {
     }
     Ok(())
 }
+
+/// Handling public reports (triage, convert, dismiss, verify): regulators in scope; auditors
+/// only read. (Enterprise accounts never see them: `404`.)
+pub fn handle_public_reports(p: &Principal) -> Verdict {
+    if !p.role.is_regulator() {
+        return Err(deny("Only regulators handle public reports"));
+    }
+    Ok(())
+}
+
+/// A public reporter's contact is confidential: regulator administrators in scope see it,
+/// nobody else (officers, auditors, enterprises).
+pub fn see_reporter_contact(p: &Principal) -> bool {
+    matches!(p.role, Role::CityAdmin | Role::CountyAdmin)
+}

@@ -52,6 +52,8 @@ pub struct HazardRow {
     pub updated_at: NaiveDateTime,
     pub version: i64,
     pub city_code: String,
+    /// The public report (举报) it was recorded from (`routes::public_reports`).
+    pub public_report_id: Option<i64>,
 }
 
 impl HazardRow {
@@ -184,6 +186,7 @@ pub struct NewHazard<'a> {
     pub sector_code: &'a str,
     pub status: HazardStatus,
     pub reported_by: i64,
+    pub public_report_id: Option<i64>,
 }
 
 pub fn insert(
@@ -204,6 +207,7 @@ pub fn insert(
             h::status.eq(n.status.as_str()),
             h::listed.eq(false),
             h::reported_by.eq(n.reported_by),
+            h::public_report_id.eq(n.public_report_id),
             h::created_at.eq(now),
             h::updated_at.eq(now),
             h::version.eq(1i64),

@@ -34,13 +34,23 @@ pub fn counts(c: &mut AnyConnection) -> QueryResult<BTreeMap<String, i64>> {
     Ok(out)
 }
 
-/// Every evidence file the attachment rows reference: `(sha256, size)`, each once, in order.
+/// Every stored file the rows reference — attachments and the photos of public reports:
+/// `(sha256, size)`, each once, in order.
 pub fn attachment_files(c: &mut AnyConnection) -> QueryResult<Vec<(String, i64)>> {
-    attachments::table
+    use super::schema::public_report_photos as ph;
+    let mut files: BTreeMap<String, i64> = attachments::table
         .select((attachments::sha256, attachments::size))
         .distinct()
-        .order(attachments::sha256)
-        .load(c)
+        .load::<(String, i64)>(c)?
+        .into_iter()
+        .collect();
+    files.extend(
+        ph::table
+            .select((ph::sha256, ph::size))
+            .distinct()
+            .load::<(String, i64)>(c)?,
+    );
+    Ok(files.into_iter().collect())
 }
 
 /// The version of the newest migration applied (`00000000000013` style), if any.

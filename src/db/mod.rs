@@ -19,6 +19,7 @@ pub mod ledger;
 pub mod listings;
 pub mod lists;
 pub mod plan;
+pub mod public_reports;
 pub mod quarterly;
 pub mod reference;
 pub mod reminders;

@@ -211,6 +211,7 @@ diesel::table! {
         updated_at -> Timestamp,
         version -> BigInt,
         city_code -> Text,
+        public_report_id -> Nullable<BigInt>,
     }
 }
 
@@ -382,6 +383,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_attempts,
     reminders,
     quarterly_reports,
+    public_reports,
+    public_report_photos,
 );
 
 diesel::table! {
@@ -544,5 +547,48 @@ diesel::table! {
         submitted_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Public reports (举报, migration 000024, `db::public_reports`).
+    public_reports (id) {
+        id -> BigInt,
+        tracking_code -> Text,
+        secret_sha256 -> Text,
+        status -> Text,
+        description -> Text,
+        location -> Nullable<Text>,
+        enterprise_name -> Nullable<Text>,
+        city_code -> Text,
+        county_code -> Text,
+        jurisdiction_code -> Text,
+        contact_name -> Nullable<Text>,
+        contact_phone -> Nullable<Text>,
+        reply -> Nullable<Text>,
+        enterprise_id -> Nullable<BigInt>,
+        hazard_id -> Nullable<BigInt>,
+        dismiss_reason -> Nullable<Text>,
+        outcome -> Nullable<Text>,
+        outcome_note -> Nullable<Text>,
+        fine_yuan -> Nullable<BigInt>,
+        reward_yuan -> Nullable<BigInt>,
+        handled_by -> Nullable<BigInt>,
+        handled_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Photos sent with a public report (migration 000024).
+    public_report_photos (id) {
+        id -> BigInt,
+        report_id -> BigInt,
+        sha256 -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        created_at -> Timestamp,
     }
 }

@@ -65,6 +65,8 @@ stored_as_text!(
     crate::domain::lists::SubmissionStatus,
     crate::domain::reminder::ReminderKind,
     crate::domain::reminder::ReminderSubject,
+    crate::domain::public_report::PublicReportStatus,
+    crate::domain::public_report::VerificationOutcome,
 );
 
 /// A JSON document stored as TEXT and read into its type: a stored text that does not parse is

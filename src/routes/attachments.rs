@@ -440,6 +440,18 @@ pub async fn get_attachment(
                 .ok_or_else(ApiError::not_found)
         })
         .await?;
+    serve_stored(&state, &req, &row.sha256, &row.content_type).await
+}
+
+/// Answers a stored file (by its SHA-256) inline with its sniffed type, or as
+/// `application/octet-stream` to a client that asks for that: attachments and the photos of
+/// public reports.
+pub(crate) async fn serve_stored(
+    state: &AppState,
+    req: &HttpRequest,
+    sha256: &str,
+    content_type: &str,
+) -> ApiResult<HttpResponse> {
     // A client that asks for `application/octet-stream` (generic download code, generated
     // clients) gets the bytes under that type; everyone else gets the type that was sniffed.
     let wants_octets = req
@@ -449,15 +461,15 @@ pub async fn get_attachment(
         .is_some_and(|a| {
             a.split(',')
                 .any(|t| t.split(';').next().unwrap_or("").trim() == "application/octet-stream")
-                && !a.contains(row.content_type.as_str())
+                && !a.contains(content_type)
         });
     let served = if wants_octets {
         "application/octet-stream"
     } else {
-        row.content_type.as_str()
+        content_type
     };
     let mime: actix_web::mime::Mime = served.parse().map_err(ApiError::internal)?;
-    let file = actix_files::NamedFile::open_async(state.attachments.local_copy(&row.sha256).await?)
+    let file = actix_files::NamedFile::open_async(state.attachments.local_copy(sha256).await?)
         .await
         .map_err(ApiError::internal)?
         .set_content_type(mime)
@@ -466,7 +478,7 @@ pub async fn get_attachment(
             parameters: vec![],
         })
         .use_last_modified(false);
-    let mut res = file.into_response(&req);
+    let mut res = file.into_response(req);
     res.headers_mut().insert(
         header::X_CONTENT_TYPE_OPTIONS,
         header::HeaderValue::from_static("nosniff"),

@@ -74,7 +74,7 @@ pub struct TokenResponse {
     pub refresh_token: String,
 }
 
-fn client_ip(req: &HttpRequest, trust_forwarded_for: bool) -> IpAddr {
+pub(crate) fn client_ip(req: &HttpRequest, trust_forwarded_for: bool) -> IpAddr {
     let fallback = IpAddr::from([0, 0, 0, 0]);
     if trust_forwarded_for {
         if let Some(ip) = req.connection_info().realip_remote_addr().and_then(|s| {

@@ -13,6 +13,7 @@ pub mod health;
 pub mod listings;
 pub mod lists;
 pub mod metrics;
+pub mod public_reports;
 pub mod quarterly;
 pub mod reference;
 pub mod reminders;
@@ -107,6 +108,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(quarterly::quarterly_report_compliance)
                 .service(quarterly::export_quarterly_reports)
                 .service(quarterly::get_quarterly_report)
+                .service(public_reports::submit_public_report)
+                .service(public_reports::track_public_report)
+                .service(public_reports::list_public_reports)
+                .service(public_reports::get_public_report)
+                .service(public_reports::get_public_report_photo)
+                .service(public_reports::triage_public_report)
+                .service(public_reports::convert_public_report)
+                .service(public_reports::dismiss_public_report)
+                .service(public_reports::verify_public_report)
                 .service(webhooks::create_webhook)
                 .service(webhooks::list_webhooks)
                 .service(webhooks::get_webhook)

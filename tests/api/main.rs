@@ -23,6 +23,7 @@ mod metrics;
 mod openapi;
 mod operations;
 mod plans;
+mod public_reports;
 mod quarterly;
 mod reminders;
 mod staging;

@@ -130,9 +130,8 @@ pub async fn create_hazard(
     key: IdempotencyKey,
     body: ApiJson<serde_json::Value>,
 ) -> ApiResult<HttpResponse> {
-    let (mut fields, attachment_ids) = create_body(body.body)?;
+    let (fields, attachment_ids) = create_body(body.body)?;
     let (now, today) = (state.clock.now(), state.clock.today());
-    let year = crate::clock::shanghai_date(now).year();
     let actor = Actor::from(&p);
     idempotency::create(
         &state,
@@ -141,47 +140,68 @@ pub async fn create_hazard(
         "create_hazard",
         body.sha256,
         move |c| {
-            // Auditors never record hazards, whatever they name.
-            policy::work_on_hazards(&p)?;
-            let enterprise_id = editing::enterprise_of_new(p.enterprise_id, fields.enterprise_id)?;
-            let enterprise = enterprises::get_visible(c, &p.scope(), enterprise_id)?
-                .ok_or_else(ApiError::not_found)?;
-            enterprise.status.accepts_hazards()?;
-            fields.enterprise_id = Some(enterprise_id);
-            fields.source = Some(policy::hazard_source(&p, fields.source)?);
-            let fields = fields.validate(today).map_err(ApiError::validation)?;
-            let status = lifecycle::initial_status(&fields);
-            // The enterprise row carries its city and county-level unit (`db::scope`).
-            let prefix = format!("{}-{year}", enterprise.county_code);
-            let code = hazards::next_code(c, &prefix)?;
-            let row = hazards::insert(
-                c,
-                &NewHazard {
-                    code: &code,
-                    enterprise_id,
-                    jurisdiction_code: &enterprise.jurisdiction_code,
-                    county_code: &enterprise.county_code,
-                    city_code: &enterprise.city_code,
-                    sector_code: &enterprise.sector_code,
-                    status,
-                    reported_by: p.account_id,
-                },
-                &fields,
-            )?;
-            let response = HazardResponse::new(&row, today);
-            audit::created(c, &actor, "hazard", row.id, &response)?;
-            let place = events::Place::from(&row);
-            events::publish(
-                c,
-                &actor,
-                EventType::HazardCreated,
-                row.id,
-                &place,
-                &response,
-            )?;
+            let row = record(c, &p, &actor, fields, now, today, None)?;
             evidence::bind_staged(c, &p, row.id, &attachment_ids)?;
-            Created::new(format!("/api/v1/hazards/{}", row.id), &response)
+            Created::new(
+                format!("/api/v1/hazards/{}", row.id),
+                &HazardResponse::new(&row, today),
+            )
         },
     )
     .await
+}
+
+/// Records a hazard from its fields, as `p` (checks, code, row, audit, `hazard.created`), in
+/// the caller's transaction: what `POST /hazards` does, and what converting a public report
+/// does (`public_report` names the report it comes from).
+pub(crate) fn record(
+    c: &mut crate::db::AnyConnection,
+    p: &Principal,
+    actor: &Actor,
+    mut fields: HazardFields,
+    now: chrono::DateTime<chrono::Utc>,
+    today: chrono::NaiveDate,
+    public_report: Option<i64>,
+) -> ApiResult<hazards::HazardRow> {
+    // Auditors never record hazards, whatever they name.
+    policy::work_on_hazards(p)?;
+    let enterprise_id = editing::enterprise_of_new(p.enterprise_id, fields.enterprise_id)?;
+    let enterprise =
+        enterprises::get_visible(c, &p.scope(), enterprise_id)?.ok_or_else(ApiError::not_found)?;
+    enterprise.status.accepts_hazards()?;
+    fields.enterprise_id = Some(enterprise_id);
+    fields.source = Some(policy::hazard_source(p, fields.source)?);
+    let fields = fields.validate(today).map_err(ApiError::validation)?;
+    let status = lifecycle::initial_status(&fields);
+    // The enterprise row carries its city and county-level unit (`db::scope`).
+    let year = crate::clock::shanghai_date(now).year();
+    let prefix = format!("{}-{year}", enterprise.county_code);
+    let code = hazards::next_code(c, &prefix)?;
+    let row = hazards::insert(
+        c,
+        &NewHazard {
+            code: &code,
+            enterprise_id,
+            jurisdiction_code: &enterprise.jurisdiction_code,
+            county_code: &enterprise.county_code,
+            city_code: &enterprise.city_code,
+            sector_code: &enterprise.sector_code,
+            status,
+            reported_by: p.account_id,
+            public_report_id: public_report,
+        },
+        &fields,
+    )?;
+    let response = HazardResponse::new(&row, today);
+    audit::created(c, actor, "hazard", row.id, &response)?;
+    let place = events::Place::from(&row);
+    events::publish(
+        c,
+        actor,
+        EventType::HazardCreated,
+        row.id,
+        &place,
+        &response,
+    )?;
+    Ok(row)
 }

@@ -2,7 +2,7 @@
 //! action: recording (`create`), listing and reading (`list`), editing (`edit`), the lifecycle
 //! transitions and the timeline (`transition`).
 
-mod create;
+pub(crate) mod create;
 mod edit;
 pub mod evidence;
 mod export;
@@ -62,6 +62,9 @@ pub struct HazardResponse {
     pub reported_by: i64,
     /// Who submitted the current rectification for acceptance.
     pub submitted_by: Option<i64>,
+    /// The public report (举报) the hazard was recorded from, if any
+    /// (`GET /api/v1/public-reports/{id}`, for regulators).
+    pub public_report_id: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
@@ -84,6 +87,7 @@ impl HazardResponse {
             rectification_note: r.rectification_note.clone(),
             reported_by: r.reported_by,
             submitted_by: r.submitted_by,
+            public_report_id: r.public_report_id,
             created_at: to_utc(r.created_at),
             updated_at: to_utc(r.updated_at),
             closed_at: r.closed_at.map(to_utc),
