@@ -67,6 +67,10 @@ pub struct PublicReportRequest {
 
 /// The multipart form of a report with photos.
 #[derive(ToSchema)]
+#[schema(example = json!({
+    "report": {"description": "储罐区可燃气体报警器被人为关闭", "jurisdiction_code": "431302"},
+    "photo": ["(the bytes of a JPEG, PNG or WebP photo)"]
+}))]
 #[allow(dead_code)]
 pub struct PublicReportForm {
     /// The report, as the JSON body would be (`PublicReportRequest`).

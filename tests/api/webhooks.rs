@@ -690,3 +690,85 @@ both!(
         );
     }
 );
+
+both!(
+    reminder_events_reach_the_webhooks_of_those_they_are_for,
+    env = [
+        ("HAZREG_WEBHOOK_ALLOW_LOOPBACK", "true"),
+        ("HAZREG_WEBHOOK_POLL_MS", "100"),
+        ("HAZREG_REMINDER_INTERVAL_SECS", "1"),
+    ],
+    |app| {
+        app.set_now("2026-11-25T08:00:00Z");
+        let admin = app.admin().await;
+        let enterprise = app
+            .enterprise(&admin, &uscc(1), "431302", "hazardous_chemicals")
+            .await;
+        let (_, county_admin) = app
+            .regulator(&admin, "wh.louxing", "county_admin", "431302")
+            .await;
+        let (_, ent) = app
+            .account(
+                &admin,
+                "wh.ent",
+                "enterprise",
+                json!({"enterprise_id": enterprise}),
+            )
+            .await;
+        let (county, enterprise_hook) = (Receiver::default(), Receiver::default());
+        let (_, county_secret) = subscribe(
+            app,
+            &county_admin,
+            &county.start(),
+            json!(["reminder.raised"]),
+        )
+        .await;
+        subscribe(
+            app,
+            &ent,
+            &enterprise_hook.start(),
+            json!(["reminder.raised"]),
+        )
+        .await;
+        // Due on 11-27: `due_soon` (D−3) is due at once; `overdue` (D+1) on 11-28.
+        let r = app
+            .post(
+                &admin,
+                "/api/v1/hazards",
+                &five_fixes(
+                    hazard_body(Some(enterprise), "general", "2026-11-20"),
+                    "2026-11-27",
+                ),
+            )
+            .await;
+        r.assert_status(201);
+        let hazard = r.id();
+        let kinds = |got: &[Received]| {
+            got.iter()
+                .map(|d| {
+                    let v: Value = serde_json::from_slice(&d.body).unwrap();
+                    assert_eq!(v["type"], "reminder.raised");
+                    assert_eq!(v["data"]["subject_id"], hazard);
+                    v["data"]["kind"].as_str().unwrap().to_string()
+                })
+                .collect::<Vec<_>>()
+        };
+        let got = county.wait_for(1).await;
+        assert!(verifies(&county_secret, &got[0]));
+        assert_eq!(kinds(&got), vec!["due_soon"]);
+        assert_eq!(kinds(&enterprise_hook.wait_for(1).await), vec!["due_soon"]);
+        // Overdue is the regulators' alone.
+        app.set_now("2026-11-28T08:00:00Z");
+        assert_eq!(
+            kinds(&county.wait_for(2).await),
+            vec!["due_soon", "overdue"]
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(2500)).await;
+        assert_eq!(
+            kinds(&enterprise_hook.all()),
+            vec!["due_soon"],
+            "the enterprise is not told of its own overdue"
+        );
+        assert_eq!(county.count(), 2, "each reminder is delivered once");
+    }
+);

@@ -37,7 +37,7 @@ use crate::error::{ApiError, ApiResult};
     "major_report": null, "governance_plan": null,
     "jurisdiction_code": "431302", "sector_code": "industry_trade", "status": "rectifying",
     "overdue": false, "overdue_days": 0, "listed": false, "rectification_note": null,
-    "reported_by": 3, "submitted_by": null,
+    "reported_by": 3, "submitted_by": null, "public_report_id": null,
     "created_at": "2026-11-20T02:00:00Z", "updated_at": "2026-11-20T02:00:00Z", "closed_at": null,
     "version": 1
 }))]
