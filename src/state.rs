@@ -18,6 +18,8 @@ pub struct AppState {
     pub tokens: Tokens,
     pub passwords: Passwords,
     pub safety_director_rule: SafetyDirectorRule,
+    /// LS and LEC grading thresholds (reference data, `domain::risk`).
+    pub risk_grading: crate::domain::risk::RiskGrading,
     pub clock: Arc<dyn Clock>,
     pub attachments: AttachmentStore,
     /// Signs and checks list cursors.
@@ -50,6 +52,7 @@ impl AppState {
             passwords,
             metrics,
             safety_director_rule: reference.safety_director_rule.clone(),
+            risk_grading: reference.risk_grading,
             clock: Arc::new(SystemClock),
             attachments: AttachmentStore::configured(&config.data_dir, config.s3.as_ref())?,
             cursor_key: crate::auth::cursors::CursorKey::new(config.jwt_secret.as_deref()),

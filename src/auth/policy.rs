@@ -455,3 +455,14 @@ pub fn handle_public_reports(p: &Principal) -> Verdict {
 pub fn see_reporter_contact(p: &Principal) -> bool {
     matches!(p.role, Role::CityAdmin | Role::CountyAdmin)
 }
+
+/// The risk register (units, events, measures) is kept by the enterprise itself; regulators
+/// and auditors read it. Answers the enterprise whose register it is.
+pub fn edit_risk_register(p: &Principal) -> Result<i64, Refusal> {
+    match (p.role, p.enterprise_id) {
+        (Role::Enterprise, Some(id)) => Ok(id),
+        _ => Err(deny(
+            "The enterprise keeps its own risk register; regulators and auditors read it",
+        )),
+    }
+}

@@ -229,3 +229,17 @@ pub fn update(
     }
     Ok(row)
 }
+
+/// Whether an account belongs to an enterprise (a responsible person named by account).
+pub fn belongs_to_enterprise(
+    conn: &mut AnyConnection,
+    id: i64,
+    enterprise_id: i64,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        accounts::table
+            .filter(accounts::id.eq(id))
+            .filter(accounts::enterprise_id.eq(enterprise_id)),
+    ))
+    .get_result(conn)
+}

@@ -34,6 +34,8 @@ pub struct EnterpriseRow {
     pub version: i64,
     pub city_code: String,
     pub county_code: String,
+    /// The worst level of its risk units (`db::risk`), beside the declared `risk_level`.
+    pub computed_risk_level: Option<RiskLevel>,
 }
 
 #[derive(Insertable, AsChangeset, Debug)]

@@ -23,6 +23,7 @@ pub mod public_reports;
 pub mod quarterly;
 pub mod reference;
 pub mod reminders;
+pub mod risk;
 pub mod schema;
 pub mod scope;
 pub mod seed;

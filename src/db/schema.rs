@@ -62,6 +62,7 @@ diesel::table! {
         version -> BigInt,
         city_code -> Text,
         county_code -> Text,
+        computed_risk_level -> Nullable<Text>,
     }
 }
 
@@ -385,6 +386,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     quarterly_reports,
     public_reports,
     public_report_photos,
+    risk_units,
+    risk_events,
+    risk_assessments,
+    control_measures,
 );
 
 diesel::table! {
@@ -590,5 +595,101 @@ diesel::table! {
         content_type -> Text,
         size -> BigInt,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Risk analysis units (风险分析单元, migration 000025, `db::risk`).
+    risk_units (id) {
+        id -> BigInt,
+        uuid -> Text,
+        enterprise_id -> BigInt,
+        city_code -> Text,
+        county_code -> Text,
+        jurisdiction_code -> Text,
+        sector_code -> Text,
+        name -> Text,
+        location -> Nullable<Text>,
+        department -> Nullable<Text>,
+        responsible_person -> Nullable<Text>,
+        longitude -> Nullable<Double>,
+        latitude -> Nullable<Double>,
+        major_hazard_source -> Bool,
+        principal_person -> Nullable<Text>,
+        technical_person -> Nullable<Text>,
+        operating_person -> Nullable<Text>,
+        risk_level -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Risk events (风险事件, migration 000025).
+    risk_events (id) {
+        id -> BigInt,
+        uuid -> Text,
+        unit_id -> BigInt,
+        enterprise_id -> BigInt,
+        city_code -> Text,
+        county_code -> Text,
+        jurisdiction_code -> Text,
+        sector_code -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        method -> Text,
+        l -> Double,
+        s -> Nullable<Double>,
+        e -> Nullable<Double>,
+        c -> Nullable<Double>,
+        score -> Double,
+        level -> Text,
+        assessed_by -> BigInt,
+        assessed_on -> Date,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Every assessment of a risk event (migration 000025).
+    risk_assessments (id) {
+        id -> BigInt,
+        event_id -> BigInt,
+        method -> Text,
+        l -> Double,
+        s -> Nullable<Double>,
+        e -> Nullable<Double>,
+        c -> Nullable<Double>,
+        score -> Double,
+        level -> Text,
+        assessed_by -> BigInt,
+        assessed_on -> Date,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Control measures (管控措施, migration 000025).
+    control_measures (id) {
+        id -> BigInt,
+        uuid -> Text,
+        event_id -> BigInt,
+        unit_id -> BigInt,
+        enterprise_id -> BigInt,
+        city_code -> Text,
+        county_code -> Text,
+        jurisdiction_code -> Text,
+        sector_code -> Text,
+        description -> Text,
+        classification -> Text,
+        tier -> Text,
+        responsible_account_id -> Nullable<BigInt>,
+        responsible_person -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
     }
 }

@@ -22,6 +22,9 @@ pub struct ReferenceData {
     pub sectors: Vec<SectorSeed>,
     pub departments: Vec<DepartmentSeed>,
     pub safety_director_rule: SafetyDirectorRule,
+    /// LS and LEC grading thresholds (`domain::risk`); the common tables when absent.
+    #[serde(default)]
+    pub risk_grading: crate::domain::risk::RiskGrading,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -111,6 +114,9 @@ impl ReferenceData {
     }
 
     fn check(&self) -> anyhow::Result<()> {
+        self.risk_grading
+            .check()
+            .map_err(|e| anyhow::anyhow!("reference data: {e}"))?;
         use crate::domain::jurisdiction::{allowed_parent, JurisdictionLevel};
         let levels: HashMap<&str, Option<JurisdictionLevel>> = self
             .jurisdictions

@@ -67,6 +67,9 @@ stored_as_text!(
     crate::domain::reminder::ReminderSubject,
     crate::domain::public_report::PublicReportStatus,
     crate::domain::public_report::VerificationOutcome,
+    crate::domain::risk::RiskMethod,
+    crate::domain::risk::MeasureClass,
+    crate::domain::risk::ControlTier,
 );
 
 /// A JSON document stored as TEXT and read into its type: a stored text that does not parse is

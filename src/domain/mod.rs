@@ -91,6 +91,7 @@ pub mod public_report;
 pub mod quarterly;
 pub mod refusal;
 pub mod reminder;
+pub mod risk;
 pub mod role;
 pub mod totp;
 pub mod uscc;

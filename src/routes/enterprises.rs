@@ -81,6 +81,7 @@ pub struct SafetyDirectorPatch {
     "above_scale": true,
     "safety_director_required": false,
     "safety_director_status": "appointed",
+    "computed_risk_level": "orange",
     "created_at": "2026-11-29T02:00:00Z",
     "updated_at": "2026-11-29T02:00:00Z",
     "version": 1
@@ -94,6 +95,9 @@ pub struct EnterpriseResponse {
     /// Above scale and in a sector that must appoint a safety director (安全总监).
     pub safety_director_required: bool,
     pub safety_director_status: SafetyDirectorStatus,
+    /// The level computed from its risk register: the worst level of its risk units
+    /// (`GET /api/v1/risk-units`), `null` while it has none; `risk_level` is the declared one.
+    pub computed_risk_level: Option<RiskLevel>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -113,6 +117,7 @@ impl EnterpriseResponse {
             safety_director_required: required,
             safety_director_status: rule.status(required, fields.safety_director.is_some()),
             fields,
+            computed_risk_level: r.computed_risk_level,
             created_at: to_utc(r.created_at),
             updated_at: to_utc(r.updated_at),
             version: r.version,

@@ -17,6 +17,7 @@ pub mod public_reports;
 pub mod quarterly;
 pub mod reference;
 pub mod reminders;
+pub mod risk;
 pub mod stats;
 pub mod submissions;
 pub mod totp;
@@ -117,6 +118,18 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(public_reports::convert_public_report)
                 .service(public_reports::dismiss_public_report)
                 .service(public_reports::verify_public_report)
+                .service(risk::create_risk_unit)
+                .service(risk::list_risk_units)
+                .service(risk::get_risk_unit)
+                .service(risk::update_risk_unit)
+                .service(risk::create_risk_event)
+                .service(risk::list_risk_events)
+                .service(risk::get_risk_event)
+                .service(risk::list_risk_assessments)
+                .service(risk::assess_risk_event)
+                .service(risk::create_control_measure)
+                .service(risk::list_control_measures)
+                .service(risk::get_control_measure)
                 .service(webhooks::create_webhook)
                 .service(webhooks::list_webhooks)
                 .service(webhooks::get_webhook)

@@ -26,6 +26,7 @@ mod plans;
 mod public_reports;
 mod quarterly;
 mod reminders;
+mod risk;
 mod staging;
 mod stats;
 mod storage;
