@@ -47,6 +47,7 @@ every response carries `X-Request-Id`.",
         (name = "quarterly-reports", description = "季度隐患排查治理统计: enterprises' quarterly hazard statistics reports (16号令), frozen and hashed; who reported, who is late"),
         (name = "public-reports", description = "举报 / 吹哨人: public reports sent without an account and followed by tracking code; their handling by regulators, and the reward"),
         (name = "risk-register", description = "风险分级管控: risk analysis units, risk events graded by LS or LEC, control measures"),
+        (name = "inspections", description = "隐患排查: inspection tasks over control measures, their due slots (done, missed), check records raising hazards"),
         (name = "events", description = "The change feed: every change you may see, oldest first, resumable by cursor"),
         (name = "operations", description = "Health and readiness"),
     )

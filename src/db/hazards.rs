@@ -54,6 +54,10 @@ pub struct HazardRow {
     pub city_code: String,
     /// The public report (举报) it was recorded from (`routes::public_reports`).
     pub public_report_id: Option<i64>,
+    /// Where a check found it (`routes::inspections`): the record, the measure, the unit.
+    pub check_record_id: Option<i64>,
+    pub control_measure_id: Option<i64>,
+    pub risk_unit_id: Option<i64>,
 }
 
 impl HazardRow {
@@ -186,7 +190,16 @@ pub struct NewHazard<'a> {
     pub sector_code: &'a str,
     pub status: HazardStatus,
     pub reported_by: i64,
+    pub origin: Origin,
+}
+
+/// Where a new hazard comes from, besides who reported it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Origin {
     pub public_report_id: Option<i64>,
+    pub check_record_id: Option<i64>,
+    pub control_measure_id: Option<i64>,
+    pub risk_unit_id: Option<i64>,
 }
 
 pub fn insert(
@@ -207,7 +220,10 @@ pub fn insert(
             h::status.eq(n.status.as_str()),
             h::listed.eq(false),
             h::reported_by.eq(n.reported_by),
-            h::public_report_id.eq(n.public_report_id),
+            h::public_report_id.eq(n.origin.public_report_id),
+            h::check_record_id.eq(n.origin.check_record_id),
+            h::control_measure_id.eq(n.origin.control_measure_id),
+            h::risk_unit_id.eq(n.origin.risk_unit_id),
             h::created_at.eq(now),
             h::updated_at.eq(now),
             h::version.eq(1i64),
@@ -878,4 +894,22 @@ pub fn purge_expired_staged(conn: &mut AnyConnection) -> QueryResult<usize> {
             .filter(at::staged_until.lt(super::now())),
     )
     .execute(conn)
+}
+
+/// Names a check as the origin of an existing hazard, unless one is named already.
+pub fn set_origin(conn: &mut AnyConnection, id: i64, origin: Origin) -> QueryResult<()> {
+    diesel::update(
+        h::table
+            .filter(h::id.eq(id))
+            .filter(h::check_record_id.is_null()),
+    )
+    .set((
+        h::check_record_id.eq(origin.check_record_id),
+        h::control_measure_id.eq(origin.control_measure_id),
+        h::risk_unit_id.eq(origin.risk_unit_id),
+        h::updated_at.eq(super::now()),
+        h::version.eq(h::version + 1),
+    ))
+    .execute(conn)
+    .map(|_| ())
 }

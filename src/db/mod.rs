@@ -13,6 +13,7 @@ pub mod events;
 pub mod extensions;
 pub mod hazards;
 pub mod idempotency;
+pub mod inspections;
 pub mod inventory;
 pub mod jobs;
 pub mod ledger;

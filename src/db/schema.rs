@@ -213,6 +213,9 @@ diesel::table! {
         version -> BigInt,
         city_code -> Text,
         public_report_id -> Nullable<BigInt>,
+        check_record_id -> Nullable<BigInt>,
+        control_measure_id -> Nullable<BigInt>,
+        risk_unit_id -> Nullable<BigInt>,
     }
 }
 
@@ -390,6 +393,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     risk_events,
     risk_assessments,
     control_measures,
+    inspection_tasks,
+    inspection_task_measures,
+    inspection_slots,
+    check_records,
+    check_results,
 );
 
 diesel::table! {
@@ -691,5 +699,83 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Inspection tasks (排查任务, migration 000026, `db::inspections`).
+    inspection_tasks (id) {
+        id -> BigInt,
+        uuid -> Text,
+        enterprise_id -> BigInt,
+        city_code -> Text,
+        county_code -> Text,
+        jurisdiction_code -> Text,
+        sector_code -> Text,
+        name -> Text,
+        assignee_account_id -> Nullable<BigInt>,
+        assignee_post -> Nullable<Text>,
+        cycle_unit -> Text,
+        cycle_every -> Integer,
+        working_days_only -> Bool,
+        starts_on -> Date,
+        ends_on -> Nullable<Date>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    inspection_task_measures (task_id, measure_id) {
+        task_id -> BigInt,
+        measure_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// A task's due slots (migration 000026).
+    inspection_slots (id) {
+        id -> BigInt,
+        task_id -> BigInt,
+        seq -> Integer,
+        enterprise_id -> BigInt,
+        city_code -> Text,
+        county_code -> Text,
+        jurisdiction_code -> Text,
+        sector_code -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        record_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    /// Check records (排查记录, migration 000026).
+    check_records (id) {
+        id -> BigInt,
+        uuid -> Text,
+        slot_id -> BigInt,
+        task_id -> BigInt,
+        enterprise_id -> BigInt,
+        city_code -> Text,
+        county_code -> Text,
+        jurisdiction_code -> Text,
+        sector_code -> Text,
+        checked_by -> BigInt,
+        checked_at -> Timestamp,
+        failed -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    check_results (record_id, measure_id) {
+        record_id -> BigInt,
+        measure_id -> BigInt,
+        ok -> Bool,
+        note -> Nullable<Text>,
+        hazard_id -> Nullable<BigInt>,
     }
 }

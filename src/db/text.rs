@@ -70,6 +70,7 @@ stored_as_text!(
     crate::domain::risk::RiskMethod,
     crate::domain::risk::MeasureClass,
     crate::domain::risk::ControlTier,
+    crate::domain::inspection::CycleUnit,
 );
 
 /// A JSON document stored as TEXT and read into its type: a stored text that does not parse is

@@ -83,6 +83,7 @@ pub mod enterprise;
 pub mod event;
 pub mod extension;
 pub mod hazard;
+pub mod inspection;
 pub mod jurisdiction;
 pub mod ledger;
 pub mod listing;

@@ -10,6 +10,7 @@ pub mod events;
 pub mod extensions;
 pub mod hazards;
 pub mod health;
+pub mod inspections;
 pub mod listings;
 pub mod lists;
 pub mod metrics;
@@ -130,6 +131,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(risk::create_control_measure)
                 .service(risk::list_control_measures)
                 .service(risk::get_control_measure)
+                .service(inspections::create_inspection_task)
+                .service(inspections::list_inspection_tasks)
+                .service(inspections::get_inspection_task)
+                .service(inspections::list_inspection_slots)
+                .service(inspections::create_check_record)
+                .service(inspections::list_check_records)
+                .service(inspections::get_check_record)
                 .service(webhooks::create_webhook)
                 .service(webhooks::list_webhooks)
                 .service(webhooks::get_webhook)

@@ -1133,7 +1133,10 @@ pub async fn convert_public_report(
             fields,
             now,
             today,
-            Some(row.id),
+            crate::db::hazards::Origin {
+                public_report_id: Some(row.id),
+                ..Default::default()
+            },
         )
         .map_err(|mut err| {
             for f in &mut err.errors {

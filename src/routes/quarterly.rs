@@ -36,8 +36,11 @@ pub struct QuarterlyReportRequest {
     /// required from regulators.
     #[serde(default)]
     pub enterprise_id: Option<i64>,
+    /// From 2000.
+    #[schema(minimum = 2000, maximum = 9999)]
     pub year: i64,
     /// 1–4.
+    #[schema(minimum = 1, maximum = 4)]
     pub quarter: i64,
     /// The principal (主要负责人) who signs the report, by name (1–100 characters).
     pub signed_by: String,
@@ -376,6 +379,8 @@ pub async fn get_quarterly_report(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ComplianceQuery {
+    /// From 2000.
+    #[param(minimum = 2000, maximum = 9999)]
     pub year: i32,
     /// 1–4.
     #[param(minimum = 1, maximum = 4)]

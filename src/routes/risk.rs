@@ -126,7 +126,7 @@ impl UnitInput {
     "name": "液氯储罐区", "location": "厂区东北角 2 号罐区", "department": "生产部",
     "responsible_person": "赵工", "longitude": 112.0, "latitude": 27.7,
     "major_hazard_source": true, "principal_person": "王建国", "technical_person": "李工",
-    "operating_person": "张班长", "accountability_complete": true, "risk_level": "orange",
+    "operating_person": "张班长", "accountability_complete": true, "risk_level": "orange", "controlled": true,
     "created_at": "2026-12-07T02:00:00Z", "updated_at": "2026-12-07T02:00:00Z", "version": 2
 }))]
 pub struct UnitResponse {
@@ -142,6 +142,8 @@ pub struct UnitResponse {
     pub accountability_complete: Option<bool>,
     /// The worst level of its risk events; `null` while it has none.
     pub risk_level: Option<RiskLevel>,
+    /// False while a hazard a check found at one of its measures is open (失控).
+    pub controlled: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -162,6 +164,7 @@ impl UnitResponse {
                     && r.operating_person.is_some()
             }),
             risk_level: r.risk_level,
+            controlled: true,
             created_at: to_utc(r.created_at),
             updated_at: to_utc(r.updated_at),
             version: r.version,
@@ -253,10 +256,13 @@ pub async fn list_risk_units(
         fetch: paging.fetch(),
         ..Default::default()
     };
-    let rows = state
-        .run(move |c| Ok(db::list_units(c, &p.scope(), &f)?))
+    let items = state
+        .run(move |c| {
+            let rows = db::list_units(c, &p.scope(), &f)?;
+            units_with_control(c, &rows)
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(paging.finish(rows, |r| r.id, |r| UnitResponse::new(&r))))
+    Ok(HttpResponse::Ok().json(paging.finish(items, |r| r.id, |r| r)))
 }
 
 fn visible_unit(c: &mut AnyConnection, p: &Principal, id: i64) -> ApiResult<UnitRow> {
@@ -279,8 +285,13 @@ pub async fn get_risk_unit(
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let row = state.run(move |c| visible_unit(c, &p, id)).await?;
-    Ok(with_etag(row.version, &UnitResponse::new(&row)))
+    let response = state
+        .run(move |c| {
+            let row = visible_unit(c, &p, id)?;
+            Ok(units_with_control(c, &[row])?.remove(0))
+        })
+        .await?;
+    Ok(with_etag(response.version, &response))
 }
 
 /// Change a risk analysis unit
@@ -691,7 +702,7 @@ pub struct MeasureRequest {
 #[schema(example = json!({
     "id": 21, "uuid": "0a6b7d1e-5c55-4a8e-9a57-2e9f6c2d7b31", "event_id": 9, "unit_id": 5, "enterprise_id": 42,
     "description": "储罐区设置有毒气体检测报警并与紧急切断阀联锁", "classification": "engineering",
-    "tier": "workshop", "responsible_account_id": null, "responsible_person": "赵工",
+    "tier": "workshop", "responsible_account_id": null, "responsible_person": "赵工", "failing": false,
     "created_at": "2026-12-07T02:00:00Z", "updated_at": "2026-12-07T02:00:00Z", "version": 1
 }))]
 pub struct MeasureResponse {
@@ -705,6 +716,8 @@ pub struct MeasureResponse {
     pub tier: ControlTier,
     pub responsible_account_id: Option<i64>,
     pub responsible_person: Option<String>,
+    /// True while a hazard a check found at it is open.
+    pub failing: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -723,6 +736,7 @@ impl MeasureResponse {
             tier: r.tier,
             responsible_account_id: r.responsible_account_id,
             responsible_person: r.responsible_person.clone(),
+            failing: false,
             created_at: to_utc(r.created_at),
             updated_at: to_utc(r.updated_at),
             version: r.version,
@@ -832,10 +846,13 @@ pub async fn list_control_measures(
         fetch: paging.fetch(),
         ..Default::default()
     };
-    let rows = state
-        .run(move |c| Ok(db::list_measures(c, &p.scope(), &f)?))
+    let items = state
+        .run(move |c| {
+            let rows = db::list_measures(c, &p.scope(), &f)?;
+            measures_with_failing(c, &rows)
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(paging.finish(rows, |r| r.id, |r| MeasureResponse::new(&r))))
+    Ok(HttpResponse::Ok().json(paging.finish(items, |r| r.id, |r| r)))
 }
 
 /// Get a control measure
@@ -854,8 +871,40 @@ pub async fn get_control_measure(
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let row = state
-        .run(move |c| db::measure_visible(c, &p.scope(), id)?.ok_or_else(ApiError::not_found))
+    let response = state
+        .run(move |c| {
+            let row = db::measure_visible(c, &p.scope(), id)?.ok_or_else(ApiError::not_found)?;
+            Ok(measures_with_failing(c, &[row])?.remove(0))
+        })
         .await?;
-    Ok(with_etag(row.version, &MeasureResponse::new(&row)))
+    Ok(with_etag(response.version, &response))
+}
+
+/// Units with `controlled` as of the open hazards checks found (one query for them all).
+fn units_with_control(c: &mut AnyConnection, rows: &[UnitRow]) -> ApiResult<Vec<UnitResponse>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let out = crate::db::inspections::units_out_of_control(c, &ids)?;
+    Ok(rows
+        .iter()
+        .map(|r| UnitResponse {
+            controlled: !out.contains(&r.id),
+            ..UnitResponse::new(r)
+        })
+        .collect())
+}
+
+/// Measures with `failing` as of the open hazards checks found (one query for them all).
+fn measures_with_failing(
+    c: &mut AnyConnection,
+    rows: &[MeasureRow],
+) -> ApiResult<Vec<MeasureResponse>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let failing = crate::db::inspections::failing_measures(c, &ids)?;
+    Ok(rows
+        .iter()
+        .map(|r| MeasureResponse {
+            failing: failing.contains(&r.id),
+            ..MeasureResponse::new(r)
+        })
+        .collect())
 }

@@ -15,6 +15,7 @@ mod events;
 mod exports;
 mod hardening;
 mod hazards;
+mod inspections;
 mod layers;
 mod listings;
 mod lists;

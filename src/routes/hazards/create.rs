@@ -140,7 +140,7 @@ pub async fn create_hazard(
         "create_hazard",
         body.sha256,
         move |c| {
-            let row = record(c, &p, &actor, fields, now, today, None)?;
+            let row = record(c, &p, &actor, fields, now, today, Default::default())?;
             evidence::bind_staged(c, &p, row.id, &attachment_ids)?;
             Created::new(
                 format!("/api/v1/hazards/{}", row.id),
@@ -153,7 +153,7 @@ pub async fn create_hazard(
 
 /// Records a hazard from its fields, as `p` (checks, code, row, audit, `hazard.created`), in
 /// the caller's transaction: what `POST /hazards` does, and what converting a public report
-/// does (`public_report` names the report it comes from).
+/// does, and a failed check (`origin` names where it comes from).
 pub(crate) fn record(
     c: &mut crate::db::AnyConnection,
     p: &Principal,
@@ -161,7 +161,7 @@ pub(crate) fn record(
     mut fields: HazardFields,
     now: chrono::DateTime<chrono::Utc>,
     today: chrono::NaiveDate,
-    public_report: Option<i64>,
+    origin: hazards::Origin,
 ) -> ApiResult<hazards::HazardRow> {
     // Auditors never record hazards, whatever they name.
     policy::work_on_hazards(p)?;
@@ -188,7 +188,7 @@ pub(crate) fn record(
             sector_code: &enterprise.sector_code,
             status,
             reported_by: p.account_id,
-            public_report_id: public_report,
+            origin,
         },
         &fields,
     )?;

@@ -38,6 +38,7 @@ use crate::error::{ApiError, ApiResult};
     "jurisdiction_code": "431302", "sector_code": "industry_trade", "status": "rectifying",
     "overdue": false, "overdue_days": 0, "listed": false, "rectification_note": null,
     "reported_by": 3, "submitted_by": null, "public_report_id": null,
+    "check_record_id": null, "control_measure_id": null, "risk_unit_id": null,
     "created_at": "2026-11-20T02:00:00Z", "updated_at": "2026-11-20T02:00:00Z", "closed_at": null,
     "version": 1
 }))]
@@ -65,6 +66,11 @@ pub struct HazardResponse {
     /// The public report (举报) the hazard was recorded from, if any
     /// (`GET /api/v1/public-reports/{id}`, for regulators).
     pub public_report_id: Option<i64>,
+    /// Found by a check (`GET /api/v1/check-records/{id}`): the record, the failed control
+    /// measure and its risk unit; `null` otherwise.
+    pub check_record_id: Option<i64>,
+    pub control_measure_id: Option<i64>,
+    pub risk_unit_id: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
@@ -88,6 +94,9 @@ impl HazardResponse {
             reported_by: r.reported_by,
             submitted_by: r.submitted_by,
             public_report_id: r.public_report_id,
+            check_record_id: r.check_record_id,
+            control_measure_id: r.control_measure_id,
+            risk_unit_id: r.risk_unit_id,
             created_at: to_utc(r.created_at),
             updated_at: to_utc(r.updated_at),
             closed_at: r.closed_at.map(to_utc),

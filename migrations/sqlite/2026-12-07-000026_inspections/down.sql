@@ -1,0 +1,10 @@
+DROP INDEX hazards_risk_unit;
+DROP INDEX hazards_control_measure;
+ALTER TABLE hazards DROP COLUMN risk_unit_id;
+ALTER TABLE hazards DROP COLUMN control_measure_id;
+ALTER TABLE hazards DROP COLUMN check_record_id;
+DROP TABLE check_results;
+DROP TABLE check_records;
+DROP TABLE inspection_slots;
+DROP TABLE inspection_task_measures;
+DROP TABLE inspection_tasks;
