@@ -55,6 +55,18 @@ pub fn start(state: &web::Data<AppState>) {
         "reminders",
         move |c, _, _| Ok(crate::routes::reminders::scan(c, &offsets, clock.today())? > 0),
     );
+    // Needs no claim: a slot is stored once whoever materialises it (`inspection_slots_once`).
+    let clock = state.clock.clone();
+    every(
+        state,
+        state.config.reminder_interval,
+        "inspection_slots",
+        move |c, _, _| {
+            let local = clock.now().naive_utc() + chrono::Duration::hours(8);
+            crate::db::inspections::materialise_all(c, local)?;
+            Ok(false)
+        },
+    );
     // Needs no claim: folds on several nodes take disjoint rows (`db::stats::fold_tallies`).
     every(
         state,

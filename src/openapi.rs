@@ -31,7 +31,7 @@ every response carries `X-Request-Id`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     // Schemas that only query parameters name are not collected by the route list.
-    components(schemas(Problem, crate::routes::hazards::HazardOrder, crate::http::export::Format)),
+    components(schemas(Problem, crate::routes::hazards::HazardOrder, crate::http::export::Format, crate::routes::risk_stats::RiskUnitGroupBy, crate::domain::quarterly::ReportState)),
     tags(
         (name = "auth", description = "Sign in, refresh, sign out, who am I"),
         (name = "accounts", description = "Accounts and roles"),

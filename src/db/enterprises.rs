@@ -264,3 +264,16 @@ fn list_query(scope: &Scope, rule: &SafetyDirectorRule, f: &EnterpriseFilter) ->
     }
     q.order(e::id.asc()).limit(f.fetch)
 }
+
+/// The county-level unit of each enterprise, in one query.
+pub fn county_codes(
+    conn: &mut AnyConnection,
+    ids: Vec<i64>,
+) -> QueryResult<std::collections::HashMap<i64, String>> {
+    Ok(e::table
+        .filter(e::id.eq_any(&ids))
+        .select((e::id, e::county_code))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect())
+}

@@ -465,3 +465,78 @@ pub fn units_out_of_control(c: &mut AnyConnection, ids: &[i64]) -> QueryResult<H
         .into_iter()
         .collect())
 }
+
+/// Materialises the slots of every task, `batch` tasks per query (the scheduler's run, so the
+/// regulators' views count slots no one has listed).
+pub fn materialise_all(c: &mut AnyConnection, now_local: NaiveDateTime) -> QueryResult<usize> {
+    let mut after = 0i64;
+    let mut n = 0;
+    loop {
+        let tasks: Vec<TaskRow> = t::table
+            .filter(t::id.gt(after))
+            .order(t::id.asc())
+            .limit(500)
+            .select(TaskRow::as_select())
+            .load(c)?;
+        let Some(last) = tasks.last() else {
+            return Ok(n);
+        };
+        after = last.id;
+        for task in &tasks {
+            materialise(c, task, now_local)?;
+        }
+        n += tasks.len();
+    }
+}
+
+/// One enterprise's slots in a period: due (started in it), done, missed (ended unchecked).
+#[derive(Debug, Clone)]
+pub struct SlotTally {
+    pub enterprise_id: i64,
+    pub due: i64,
+    pub done: i64,
+    pub missed: i64,
+}
+
+/// Slots starting in [`from`, `to`) per enterprise in scope, a page by enterprise id.
+pub fn tally_by_enterprise(
+    c: &mut AnyConnection,
+    scope: &Scope,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    now: NaiveDateTime,
+    after: Option<i64>,
+    fetch: i64,
+) -> QueryResult<Vec<SlotTally>> {
+    use diesel::dsl::{count, count_star, sql};
+    use diesel::sql_types::BigInt;
+    let missed = sql::<BigInt>("CAST(COALESCE(SUM(CASE WHEN inspection_slots.record_id IS NULL AND inspection_slots.ends_at <= ")
+        .bind::<diesel::sql_types::Timestamp, _>(now)
+        .sql(" THEN 1 ELSE 0 END), 0) AS BIGINT)");
+    let mut q = sl::table
+        .filter(slots_visible(scope))
+        .filter(sl::starts_at.ge(from))
+        .filter(sl::starts_at.lt(to))
+        .group_by(sl::enterprise_id)
+        .select((
+            sl::enterprise_id,
+            count_star(),
+            count(sl::record_id),
+            missed,
+        ))
+        .order(sl::enterprise_id.asc())
+        .limit(fetch)
+        .into_boxed();
+    if let Some(a) = after {
+        q = q.filter(sl::enterprise_id.gt(a));
+    }
+    Ok(q.load::<(i64, i64, i64, i64)>(c)?
+        .into_iter()
+        .map(|(enterprise_id, due, done, missed)| SlotTally {
+            enterprise_id,
+            due,
+            done,
+            missed,
+        })
+        .collect())
+}

@@ -551,3 +551,119 @@ pub fn list_measures(
     }
     q.load(c)
 }
+
+/// Units in scope by level, grouped by county-level unit (`by_sector` false) or sector:
+/// (group key, level or `None` for unassessed, count).
+pub fn units_by_level(
+    c: &mut AnyConnection,
+    scope: &Scope,
+    by_sector: bool,
+) -> QueryResult<Vec<(String, Option<RiskLevel>, i64)>> {
+    use diesel::dsl::count_star;
+    if by_sector {
+        u::table
+            .filter(units_visible(scope))
+            .group_by((u::sector_code, u::risk_level))
+            .select((u::sector_code, u::risk_level, count_star()))
+            .load(c)
+    } else {
+        u::table
+            .filter(units_visible(scope))
+            .group_by((u::county_code, u::risk_level))
+            .select((u::county_code, u::risk_level, count_star()))
+            .load(c)
+    }
+}
+
+/// An enterprise with red units: how many, and its major hazard sources with and without
+/// all three 包保责任人.
+#[derive(Debug, Clone)]
+pub struct RedEnterprise {
+    pub enterprise_id: i64,
+    pub red_units: i64,
+    pub major_sources: i64,
+    pub incomplete_sources: i64,
+}
+
+/// A page (by enterprise id) of the enterprises in scope with at least one red unit.
+pub fn red_enterprises(
+    c: &mut AnyConnection,
+    scope: &Scope,
+    after: Option<i64>,
+    fetch: i64,
+) -> QueryResult<Vec<RedEnterprise>> {
+    use diesel::dsl::{count_star, sql};
+    use diesel::sql_types::BigInt;
+    let mut q = u::table
+        .filter(units_visible(scope))
+        .filter(u::risk_level.eq(RiskLevel::Red.as_str()))
+        .group_by(u::enterprise_id)
+        .select((u::enterprise_id, count_star()))
+        .order(u::enterprise_id.asc())
+        .limit(fetch)
+        .into_boxed();
+    if let Some(a) = after {
+        q = q.filter(u::enterprise_id.gt(a));
+    }
+    let red: Vec<(i64, i64)> = q.load(c)?;
+    let ids: Vec<i64> = red.iter().map(|r| r.0).collect();
+    let sources: std::collections::HashMap<i64, (i64, i64)> = u::table
+        .filter(u::enterprise_id.eq_any(&ids))
+        .filter(u::major_hazard_source.eq(true))
+        .group_by(u::enterprise_id)
+        .select((
+            u::enterprise_id,
+            count_star(),
+            sql::<BigInt>(
+                "CAST(SUM(CASE WHEN risk_units.principal_person IS NULL \
+                 OR risk_units.technical_person IS NULL OR risk_units.operating_person IS NULL \
+                 THEN 1 ELSE 0 END) AS BIGINT)",
+            ),
+        ))
+        .load::<(i64, i64, i64)>(c)?
+        .into_iter()
+        .map(|(e, n, bad)| (e, (n, bad)))
+        .collect();
+    Ok(red
+        .into_iter()
+        .map(|(enterprise_id, red_units)| {
+            let (major_sources, incomplete_sources) =
+                sources.get(&enterprise_id).copied().unwrap_or((0, 0));
+            RedEnterprise {
+                enterprise_id,
+                red_units,
+                major_sources,
+                incomplete_sources,
+            }
+        })
+        .collect())
+}
+
+/// Non-void hazards in scope discovered in [`from`, `to`] by origin — `inspection` (found by a
+/// check), `public_report` or `other` — with how many are still open: (origin, found, open).
+pub fn hazards_by_origin(
+    c: &mut AnyConnection,
+    scope: &Scope,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<(String, i64, i64)>> {
+    use super::schema::hazards as h;
+    use diesel::dsl::{count_star, sql};
+    use diesel::sql_types::{BigInt, Text};
+    let origin = "CASE WHEN hazards.check_record_id IS NOT NULL THEN 'inspection' \
+                  WHEN hazards.source = 'public_report' THEN 'public_report' ELSE 'other' END";
+    h::table
+        .filter(super::scope::hazards_visible(scope))
+        .filter(h::status.ne("void"))
+        .filter(h::discovered_on.ge(from))
+        .filter(h::discovered_on.le(to))
+        .group_by(sql::<Text>(origin))
+        .select((
+            sql::<Text>(origin),
+            count_star(),
+            sql::<BigInt>(
+                "CAST(SUM(CASE WHEN hazards.status <> 'closed' THEN 1 ELSE 0 END) AS BIGINT)",
+            ),
+        ))
+        .load(c)
+}

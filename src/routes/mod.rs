@@ -19,6 +19,7 @@ pub mod quarterly;
 pub mod reference;
 pub mod reminders;
 pub mod risk;
+pub mod risk_stats;
 pub mod stats;
 pub mod submissions;
 pub mod totp;
@@ -100,6 +101,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(submissions::review_submission)
                 .service(stats::hazard_stats)
                 .service(stats::listing_stats)
+                .service(risk_stats::risk_unit_stats)
+                .service(risk_stats::red_risk_enterprises)
+                .service(risk_stats::inspection_stats)
+                .service(risk_stats::hazard_origin_stats)
                 .service(audit::list_audit_events)
                 .service(events::list_events)
                 .service(reminders::list_reminders)

@@ -159,7 +159,7 @@ pub struct ListingStats {
     pub totals: ListingFigures,
 }
 
-fn period(
+pub(crate) fn period(
     state: &AppState,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,

@@ -235,6 +235,41 @@ both!(inspection_slots_records_and_the_hazards_they_raise, |app| {
             "2026-12-30T16:00:00Z"
         ]
     );
+    // The regulators' view of the same: 30 due, 28 done, 2 missed.
+    let r = app
+        .get(
+            &lx,
+            "/api/v1/stats/inspections?from=2026-12-01&to=2026-12-30",
+        )
+        .await;
+    r.assert_status(200);
+    assert_eq!(r.items().len(), 1);
+    let row = &r.items()[0];
+    assert_eq!(
+        (
+            row["enterprise_id"].as_i64(),
+            row["due"].as_i64(),
+            row["done"].as_i64(),
+            row["missed"].as_i64(),
+            row["open"].as_i64(),
+            row["completion_rate"].as_f64()
+        ),
+        (Some(e1), Some(30), Some(28), Some(2), Some(0), Some(0.9333))
+    );
+    assert!(app
+        .get(&sf, "/api/v1/stats/inspections")
+        .await
+        .items()
+        .is_empty());
+    app.get(&ent1, "/api/v1/stats/inspections")
+        .await
+        .assert_problem(403, "forbidden");
+    app.get(
+        &lx,
+        "/api/v1/stats/inspections?from=2026-12-31&to=2026-12-01",
+    )
+    .await
+    .assert_problem(422, "validation_failed");
     app.get(&sf, &format!("/api/v1/inspection-tasks/{daily}"))
         .await
         .assert_problem(404, "not_found");
@@ -290,6 +325,20 @@ both!(inspection_slots_records_and_the_hazards_they_raise, |app| {
         .get(&lx, &format!("/api/v1/risk-units?enterprise_id={e1}"))
         .await;
     assert_eq!(listed.items()[0]["controlled"], false);
+    let origins = |token: String| async move {
+        app.get(
+            &token,
+            "/api/v1/stats/hazard-origins?from=2026-12-01&to=2026-12-31",
+        )
+        .await
+        .body["rows"]
+            .clone()
+    };
+    assert_eq!(
+        origins(lx.clone()).await,
+        json!([{"origin": "inspection", "label": "排查发现", "found": 1, "open": 1}])
+    );
+    assert_eq!(origins(sf.clone()).await, json!([]));
     let r = app
         .get(
             &lx,
@@ -330,4 +379,8 @@ both!(inspection_slots_records_and_the_hazards_they_raise, |app| {
         .assert_status(200);
     assert_eq!(controlled().await, true);
     assert_eq!(failing(lx.clone(), measures[1]).await, false);
+    assert_eq!(
+        origins(lx.clone()).await,
+        json!([{"origin": "inspection", "label": "排查发现", "found": 1, "open": 0}])
+    );
 });

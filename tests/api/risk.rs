@@ -246,6 +246,52 @@ both!(
             "an enterprise is its worst unit"
         );
 
+        // The regulators' views: units by colour, enterprises with red units and their 包保.
+        let r = app
+            .get(&admin, "/api/v1/stats/risk-units?group_by=jurisdiction")
+            .await;
+        r.assert_status(200);
+        assert_eq!(
+            r.body["rows"],
+            json!([
+                {"key": "431302", "label": "娄星区", "red": 1, "orange": 0, "yellow": 0, "blue": 1, "unassessed": 1, "total": 3},
+                {"key": "431321", "label": "双峰县", "red": 0, "orange": 0, "yellow": 0, "blue": 0, "unassessed": 1, "total": 1}
+            ])
+        );
+        assert_eq!(r.body["totals"]["total"], 4);
+        let r = app
+            .get(&lx, "/api/v1/stats/risk-units?group_by=sector")
+            .await;
+        assert_eq!(
+            r.body["rows"].as_array().unwrap().len(),
+            1,
+            "the county sees its own"
+        );
+        assert_eq!(r.body["rows"][0]["key"], "hazardous_chemicals");
+        let r = app.get(&lx, "/api/v1/stats/red-risk-enterprises").await;
+        r.assert_status(200);
+        assert_eq!(
+            r.items().clone(),
+            vec![
+                json!({"enterprise_id": e1, "name": format!("测试企业 {}", uscc(1)), "county_code": "431302",
+                    "red_units": 1, "major_hazard_sources": 2, "incomplete_sources": 1, "accountability_complete": false})
+            ]
+        );
+        assert!(app
+            .get(&sf, "/api/v1/stats/red-risk-enterprises")
+            .await
+            .items()
+            .is_empty());
+        for path in [
+            "/api/v1/stats/risk-units?group_by=sector",
+            "/api/v1/stats/red-risk-enterprises",
+        ] {
+            app.get(&ent1, path).await.assert_problem(403, "forbidden");
+        }
+        app.get(&admin, "/api/v1/stats/risk-units?group_by=colour")
+            .await
+            .assert_problem(400, "invalid_query");
+
         // Assessed again: kept, and the levels follow.
         let fire_id = fire["id"].as_i64().unwrap();
         app.post(
