@@ -48,6 +48,7 @@ every response carries `X-Request-Id`.",
         (name = "public-reports", description = "举报 / 吹哨人: public reports sent without an account and followed by tracking code; their handling by regulators, and the reward"),
         (name = "risk-register", description = "风险分级管控: risk analysis units, risk events graded by LS or LEC, control measures"),
         (name = "inspections", description = "隐患排查: inspection tasks over control measures, their due slots (done, missed), check records raising hazards"),
+        (name = "exchange", description = "双重预防 数据接入: the risk register, tasks, records and hazards in the national data-access model's layout, incremental"),
         (name = "events", description = "The change feed: every change you may see, oldest first, resumable by cursor"),
         (name = "operations", description = "Health and readiness"),
     )

@@ -913,3 +913,27 @@ pub fn set_origin(conn: &mut AnyConnection, id: i64, origin: Origin) -> QueryRes
     .execute(conn)
     .map(|_| ())
 }
+
+/// A page (by id) of the hazards in scope changed since a moment: the national data model
+/// exchange (`routes::exchange`).
+pub fn changed_since(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    since: Option<NaiveDateTime>,
+    after_id: Option<i64>,
+    fetch: i64,
+) -> QueryResult<Vec<HazardRow>> {
+    let mut q = h::table
+        .filter(hazards_visible(scope))
+        .select(HazardRow::as_select())
+        .order(h::id.asc())
+        .limit(fetch)
+        .into_boxed();
+    if let Some(t) = since {
+        q = q.filter(h::updated_at.ge(t));
+    }
+    if let Some(a) = after_id {
+        q = q.filter(h::id.gt(a));
+    }
+    q.load(conn)
+}

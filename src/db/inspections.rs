@@ -540,3 +540,42 @@ pub fn tally_by_enterprise(
         })
         .collect())
 }
+
+/// The UUIDs of rows by id, in one query per table (the national exchange names rows by UUID).
+pub fn measure_uuids(c: &mut AnyConnection, ids: &[i64]) -> QueryResult<HashMap<i64, String>> {
+    Ok(m::table
+        .filter(m::id.eq_any(ids))
+        .select((m::id, m::uuid))
+        .load::<(i64, String)>(c)?
+        .into_iter()
+        .collect())
+}
+
+pub fn task_uuids(c: &mut AnyConnection, ids: &[i64]) -> QueryResult<HashMap<i64, String>> {
+    Ok(t::table
+        .filter(t::id.eq_any(ids))
+        .select((t::id, t::uuid))
+        .load::<(i64, String)>(c)?
+        .into_iter()
+        .collect())
+}
+
+pub fn record_uuids(c: &mut AnyConnection, ids: &[i64]) -> QueryResult<HashMap<i64, String>> {
+    Ok(r::table
+        .filter(r::id.eq_any(ids))
+        .select((r::id, r::uuid))
+        .load::<(i64, String)>(c)?
+        .into_iter()
+        .collect())
+}
+
+/// The USCC of each enterprise, in one query.
+pub fn company_codes(c: &mut AnyConnection, ids: &[i64]) -> QueryResult<HashMap<i64, String>> {
+    use super::schema::enterprises as e;
+    Ok(e::table
+        .filter(e::id.eq_any(ids))
+        .select((e::id, e::uscc))
+        .load::<(i64, String)>(c)?
+        .into_iter()
+        .collect())
+}

@@ -667,3 +667,42 @@ pub fn hazards_by_origin(
         ))
         .load(c)
 }
+
+/// The UUIDs of units and of events by id, in one query each (the national exchange).
+pub fn unit_uuids(
+    c: &mut AnyConnection,
+    ids: &[i64],
+) -> QueryResult<std::collections::HashMap<i64, String>> {
+    Ok(u::table
+        .filter(u::id.eq_any(ids))
+        .select((u::id, u::uuid))
+        .load::<(i64, String)>(c)?
+        .into_iter()
+        .collect())
+}
+
+pub fn event_uuids(
+    c: &mut AnyConnection,
+    ids: &[i64],
+) -> QueryResult<std::collections::HashMap<i64, String>> {
+    Ok(ev::table
+        .filter(ev::id.eq_any(ids))
+        .select((ev::id, ev::uuid))
+        .load::<(i64, String)>(c)?
+        .into_iter()
+        .collect())
+}
+
+/// Measures by id, in one query.
+pub fn measures_by_id(
+    c: &mut AnyConnection,
+    ids: &[i64],
+) -> QueryResult<std::collections::HashMap<i64, MeasureRow>> {
+    Ok(m::table
+        .filter(m::id.eq_any(ids))
+        .select(MeasureRow::as_select())
+        .load::<MeasureRow>(c)?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect())
+}

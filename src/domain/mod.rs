@@ -81,6 +81,7 @@ pub use refusal::{Refusal, RefusalKind, Verdict};
 pub mod account;
 pub mod enterprise;
 pub mod event;
+pub mod exchange;
 pub mod extension;
 pub mod hazard;
 pub mod inspection;

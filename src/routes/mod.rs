@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod enterprises;
 pub mod events;
+pub mod exchange;
 pub mod extensions;
 pub mod hazards;
 pub mod health;
@@ -143,6 +144,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(inspections::create_check_record)
                 .service(inspections::list_check_records)
                 .service(inspections::get_check_record)
+                .service(exchange::exchange_risk_units)
+                .service(exchange::exchange_risk_events)
+                .service(exchange::exchange_control_measures)
+                .service(exchange::exchange_check_tasks)
+                .service(exchange::exchange_check_records)
+                .service(exchange::exchange_hazards)
                 .service(webhooks::create_webhook)
                 .service(webhooks::list_webhooks)
                 .service(webhooks::get_webhook)

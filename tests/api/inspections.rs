@@ -383,4 +383,114 @@ both!(inspection_slots_records_and_the_hazards_they_raise, |app| {
         origins(lx.clone()).await,
         json!([{"origin": "inspection", "label": "排查发现", "found": 1, "open": 0}])
     );
+
+    // The national model exchange: the same rows in its layout, linked by stable UUIDs.
+    let ex = |token: String, table: &'static str| async move {
+        let r = app
+            .get(
+                &token,
+                &format!("/api/v1/exchange/dual-prevention/{table}?limit=200"),
+            )
+            .await;
+        r.assert_status(200);
+        r.items().clone()
+    };
+    let units = ex(lx.clone(), "risk-units").await;
+    let unit_uuid = app
+        .get(&lx, &format!("/api/v1/risk-units/{unit}"))
+        .await
+        .body["uuid"]
+        .clone();
+    let row = units
+        .iter()
+        .find(|u| u["id"] == unit_uuid)
+        .expect("the unit");
+    assert_eq!(
+        (row["companyCode"].as_str(), row["riskLevel"].as_i64()),
+        (Some(uscc(1).as_str()), Some(3))
+    );
+    let events = ex(lx.clone(), "risk-events").await;
+    assert!(events.iter().any(|e| e["riskUnitId"] == unit_uuid
+        && e["evaluationMethod"] == "LS"
+        && e["riskValue"] == 12.0));
+    let measure_uuid = app
+        .get(&lx, &format!("/api/v1/control-measures/{}", measures[1]))
+        .await
+        .body["uuid"]
+        .clone();
+    let cms = ex(lx.clone(), "control-measures").await;
+    let cm = cms
+        .iter()
+        .find(|m| m["id"] == measure_uuid)
+        .expect("the measure");
+    assert_eq!(
+        (cm["classify1"].as_i64(), cm["controlLevel"].as_i64()),
+        (Some(1), Some(3))
+    );
+    let tasks = ex(lx.clone(), "check-tasks").await;
+    assert_eq!(tasks.len(), 4, "two tasks of two measures each");
+    let ids: std::collections::HashSet<_> =
+        tasks.iter().map(|t| t["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 4);
+    assert!(tasks
+        .iter()
+        .any(|t| t["checkCycleUnit"] == "月" && t["workStartTime"] == "2026-10-31"));
+    let records = ex(lx.clone(), "check-records").await;
+    assert_eq!(records.len(), 58, "29 records of two measures");
+    let failed: Vec<&Value> = records.iter().filter(|r| r["checkStatus"] == 1).collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["riskMeasureId"], measure_uuid);
+    assert!(
+        tasks.iter().any(|t| t["id"] == failed[0]["checkTaskId"]),
+        "a record names its task row"
+    );
+    let hazards = ex(ent1.clone(), "hazards").await;
+    let h = hazards
+        .iter()
+        .find(|h| h["hazardCode"].as_str().is_some())
+        .expect("the hazard");
+    assert_eq!(h["riskMeasureId"], measure_uuid);
+    assert_eq!(h["checkRecordId"], failed[0]["id"]);
+    assert_eq!(
+        (
+            h["dangerLevel"].as_i64(),
+            h["dangerState"].as_i64(),
+            h["dangerSrc"].as_i64(),
+            h["hazardDangerType"].as_i64(),
+            h["deleted"].as_i64()
+        ),
+        (Some(0), Some(9), Some(1), Some(9), Some(0))
+    );
+    assert!(h["checkAcceptPerson"]
+        .as_str()
+        .is_some_and(|s| !s.is_empty()));
+    assert!(h["checkAcceptTime"].as_str().is_some_and(|s| s.len() == 19));
+    assert_eq!(h["id"].as_str().unwrap().len(), 36);
+    // Incremental, and in scope.
+    let later = app
+        .get(
+            &lx,
+            "/api/v1/exchange/dual-prevention/hazards?updated_since=2027-06-01T00:00:00Z",
+        )
+        .await;
+    later.assert_status(200);
+    assert!(later.items().is_empty());
+    // The other county sees its own enterprise's register only, and none of these tasks,
+    // records or hazards.
+    let theirs = ex(sf.clone(), "risk-units").await;
+    assert!(!theirs.is_empty() && theirs.iter().all(|u| u["companyCode"] == uscc(2).as_str()));
+    assert!(!ex(sf.clone(), "risk-events")
+        .await
+        .iter()
+        .any(|e| e["riskUnitId"] == unit_uuid));
+    assert!(!ex(sf.clone(), "control-measures")
+        .await
+        .iter()
+        .any(|m| m["id"] == measure_uuid));
+    for table in ["check-tasks", "check-records", "hazards"] {
+        assert!(
+            ex(sf.clone(), table).await.is_empty(),
+            "{table} out of scope"
+        );
+    }
 });
