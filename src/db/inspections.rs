@@ -295,6 +295,29 @@ pub fn slot_visible(c: &mut AnyConnection, scope: &Scope, id: i64) -> QueryResul
         .optional()
 }
 
+/// Done and missed slots of several tasks at `now` (UTC), in one grouped query.
+pub fn tallies(
+    c: &mut AnyConnection,
+    tasks: &[i64],
+    now: NaiveDateTime,
+) -> QueryResult<HashMap<i64, (i64, i64)>> {
+    use diesel::dsl::{count, sql};
+    use diesel::sql_types::BigInt;
+    let missed = sql::<BigInt>(
+        "CAST(COALESCE(SUM(CASE WHEN inspection_slots.record_id IS NULL AND inspection_slots.ends_at <= ",
+    )
+    .bind::<diesel::sql_types::Timestamp, _>(now)
+    .sql(" THEN 1 ELSE 0 END), 0) AS BIGINT)");
+    Ok(sl::table
+        .filter(sl::task_id.eq_any(tasks))
+        .group_by(sl::task_id)
+        .select((sl::task_id, count(sl::record_id), missed))
+        .load::<(i64, i64, i64)>(c)?
+        .into_iter()
+        .map(|(t, done, missed)| (t, (done, missed)))
+        .collect())
+}
+
 /// A task's done and missed slots at `now` (UTC).
 pub fn tally(c: &mut AnyConnection, task_id: i64, now: NaiveDateTime) -> QueryResult<(i64, i64)> {
     let done: i64 = sl::table

@@ -233,7 +233,9 @@ pub struct TaskQuery {
 /// List inspection tasks
 ///
 /// The tasks in your scope, oldest first, each with its done and missed slots and
-/// completion rate as of now. Filters: `enterprise_id`, `updated_since`.
+/// completion rate as of now (slots the scheduler has materialised, every
+/// `HAZREG_REMINDER_INTERVAL_SECS`; reading one task or its slots materialises them at once).
+/// Filters: `enterprise_id`, `updated_since`.
 #[utoipa::path(
     tag = "inspections", operation_id = "list_inspection_tasks", params(TaskQuery, page::PageParams),
     security(("bearer" = [])),

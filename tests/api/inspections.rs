@@ -216,6 +216,22 @@ both!(inspection_slots_records_and_the_hazards_they_raise, |app| {
         (Some(28), Some(2), Some(0.9333)),
         "28 of 30 by hand"
     );
+    let listed = app
+        .get(&lx, &format!("/api/v1/inspection-tasks?enterprise_id={e1}"))
+        .await;
+    let row = listed
+        .items()
+        .iter()
+        .find(|t| t["id"] == daily)
+        .expect("listed");
+    assert_eq!(
+        (
+            row["done"].as_i64(),
+            row["missed"].as_i64(),
+            row["measure_ids"].as_array().map(Vec::len)
+        ),
+        (Some(28), Some(2), Some(2))
+    );
     let s = slots(app, &lx, daily).await;
     let states: Vec<&str> = s.iter().map(|x| x["state"].as_str().unwrap()).collect();
     assert_eq!(states.len(), 31);
