@@ -552,26 +552,43 @@ pub fn list_measures(
     q.load(c)
 }
 
-/// Units in scope by level, grouped by county-level unit (`by_sector` false) or sector:
-/// (group key, level or `None` for unassessed, count).
+/// How risk units are grouped for counting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnitGrouping {
+    County,
+    Sector,
+    /// `county:sector`.
+    CountyAndSector,
+}
+
+/// Units in scope by level per group: (group key, level or `None` for unassessed, count).
 pub fn units_by_level(
     c: &mut AnyConnection,
     scope: &Scope,
-    by_sector: bool,
+    grouping: UnitGrouping,
 ) -> QueryResult<Vec<(String, Option<RiskLevel>, i64)>> {
-    use diesel::dsl::count_star;
-    if by_sector {
-        u::table
+    use diesel::dsl::{count_star, sql};
+    use diesel::sql_types::Text;
+    match grouping {
+        UnitGrouping::Sector => u::table
             .filter(units_visible(scope))
             .group_by((u::sector_code, u::risk_level))
             .select((u::sector_code, u::risk_level, count_star()))
-            .load(c)
-    } else {
-        u::table
+            .load(c),
+        UnitGrouping::County => u::table
             .filter(units_visible(scope))
             .group_by((u::county_code, u::risk_level))
             .select((u::county_code, u::risk_level, count_star()))
-            .load(c)
+            .load(c),
+        UnitGrouping::CountyAndSector => u::table
+            .filter(units_visible(scope))
+            .group_by((u::county_code, u::sector_code, u::risk_level))
+            .select((
+                sql::<Text>("risk_units.county_code || ':' || risk_units.sector_code"),
+                u::risk_level,
+                count_star(),
+            ))
+            .load(c),
     }
 }
 

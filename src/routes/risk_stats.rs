@@ -26,6 +26,8 @@ pub enum RiskUnitGroupBy {
     /// The county-level unit.
     Jurisdiction,
     Sector,
+    /// Both: keys `<county code>:<sector code>`.
+    JurisdictionSector,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -83,8 +85,9 @@ impl ColourCounts {
 /// Risk units by colour
 ///
 /// The risk units in your scope counted by level (red 重大, orange 较大, yellow 一般, blue 低,
-/// or not assessed yet) per county-level unit (`group_by=jurisdiction`) or sector
-/// (`group_by=sector`), with totals.
+/// or not assessed yet) per county-level unit (`group_by=jurisdiction`), per sector
+/// (`group_by=sector`), or per sector within each county-level unit
+/// (`group_by=jurisdiction_sector`, keys `<county code>:<sector code>`), with totals.
 #[utoipa::path(
     tag = "stats", operation_id = "risk_unit_stats", params(RiskUnitStatsQuery),
     security(("bearer" = [])),
@@ -101,11 +104,15 @@ pub async fn risk_unit_stats(
 ) -> ApiResult<HttpResponse> {
     policy::read_stats(&p)?;
     let group_by = query.into_inner().group_by;
-    let by_sector = group_by == RiskUnitGroupBy::Sector;
+    let grouping = match group_by {
+        RiskUnitGroupBy::Jurisdiction => risk::UnitGrouping::County,
+        RiskUnitGroupBy::Sector => risk::UnitGrouping::Sector,
+        RiskUnitGroupBy::JurisdictionSector => risk::UnitGrouping::CountyAndSector,
+    };
     let (counts, names) = state
         .run(move |c| {
             Ok((
-                risk::units_by_level(c, &p.scope(), by_sector)?,
+                risk::units_by_level(c, &p.scope(), grouping)?,
                 Names::load(c)?,
             ))
         })
@@ -119,10 +126,12 @@ pub async fn risk_unit_stats(
     let rows = groups
         .into_iter()
         .map(|(key, counts)| RiskUnitStatsRow {
-            label: if by_sector {
-                names.sector(&key)
-            } else {
-                names.jurisdiction(&key)
+            label: match key.split_once(':') {
+                Some((county, sector)) if group_by == RiskUnitGroupBy::JurisdictionSector => {
+                    format!("{} · {}", names.jurisdiction(county), names.sector(sector))
+                }
+                _ if group_by == RiskUnitGroupBy::Sector => names.sector(&key),
+                _ => names.jurisdiction(&key),
             },
             key,
             counts,

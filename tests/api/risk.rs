@@ -268,6 +268,33 @@ both!(
             "the county sees its own"
         );
         assert_eq!(r.body["rows"][0]["key"], "hazardous_chemicals");
+        let r = app
+            .get(
+                &admin,
+                "/api/v1/stats/risk-units?group_by=jurisdiction_sector",
+            )
+            .await;
+        r.assert_status(200);
+        let keys: Vec<(&str, i64, i64)> = r.body["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                (
+                    x["key"].as_str().unwrap(),
+                    x["red"].as_i64().unwrap(),
+                    x["total"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            vec![
+                ("431302:hazardous_chemicals", 1, 3),
+                ("431321:construction", 0, 1)
+            ]
+        );
+        assert_eq!(r.body["rows"][0]["label"], "娄星区 · 危险化学品");
         let r = app.get(&lx, "/api/v1/stats/red-risk-enterprises").await;
         r.assert_status(200);
         assert_eq!(
