@@ -120,6 +120,35 @@ pub fn slot_state(checked: bool, ends: NaiveDateTime, now: NaiveDateTime) -> Slo
     }
 }
 
+/// A slot's one check was made already.
+pub fn already_checked() -> super::Refusal {
+    super::Refusal::conflict("already_checked", "This slot has been checked")
+}
+
+/// A slot takes one check, while it is open: not before it starts (`slot_closed`), not after
+/// it ends (missed, `slot_closed`), not twice (`already_checked`).
+pub fn check_recordable(
+    checked: bool,
+    starts: NaiveDateTime,
+    ends: NaiveDateTime,
+    now: NaiveDateTime,
+) -> super::Verdict {
+    use super::Refusal;
+    if checked {
+        return Err(Refusal::conflict(
+            "already_checked",
+            "This slot has been checked",
+        ));
+    }
+    if now < starts || slot_state(false, ends, now) != SlotState::Open {
+        return Err(Refusal::conflict(
+            "slot_closed",
+            "Only an open slot can be checked; this one has not started or has ended",
+        ));
+    }
+    Ok(())
+}
+
 /// `done ÷ (done + missed)`, 4 decimals; 0 when no slot has ended or been done.
 pub fn completion_rate(done: i64, missed: i64) -> f64 {
     if done + missed == 0 {

@@ -17,8 +17,9 @@ use crate::error::ApiResult;
 use crate::http::page::{self, Listing, Paging};
 use crate::state::AppState;
 
-fn company(codes: &std::collections::HashMap<i64, String>, id: i64) -> String {
-    codes.get(&id).cloned().unwrap_or_default()
+/// What a lookup (USCC, UUID) gives for an id; empty when the row is gone.
+fn looked_up(found: &std::collections::HashMap<i64, String>, id: i64) -> String {
+    found.get(&id).cloned().unwrap_or_default()
 }
 
 #[derive(Serialize, ToSchema)]
@@ -233,7 +234,7 @@ pub async fn exchange_risk_units(
         |r| r.id,
         |r| ExchangeRiskUnit {
             id: r.uuid.clone(),
-            company_code: company(&codes, r.enterprise_id),
+            company_code: looked_up(&codes, r.enterprise_id),
             risk_unit_name: r.name.clone(),
             hazard_dep: r.department.clone(),
             hazard_liable_person: r.responsible_person.clone(),
@@ -280,7 +281,7 @@ pub async fn exchange_risk_events(
         |r| r.id,
         |r| ExchangeRiskEvent {
             id: r.uuid.clone(),
-            risk_unit_id: company(&units, r.unit_id),
+            risk_unit_id: looked_up(&units, r.unit_id),
             risk_event_name: r.name.clone(),
             risk_description: r.description.clone(),
             evaluation_method: r.method.as_str().to_uppercase(),
@@ -322,7 +323,7 @@ pub async fn exchange_control_measures(
         |r| r.id,
         |r| ExchangeControlMeasure {
             id: r.uuid.clone(),
-            risk_event_id: company(&events, r.event_id),
+            risk_event_id: looked_up(&events, r.event_id),
             risk_measure_desc: r.description.clone(),
             classify1: code::measure_class(r.classification),
             control_level: code::control_tier(r.tier),
@@ -473,7 +474,7 @@ fn exchange_hazard(
     ExchangeHazard {
         id: derived_uuid(&["hazard", &h.code]),
         hazard_code: h.code.clone(),
-        company_code: company(companies, h.enterprise_id),
+        company_code: looked_up(companies, h.enterprise_id),
         risk_measure_id: measure,
         check_record_id: record,
         danger_name: f.title.clone(),

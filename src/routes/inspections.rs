@@ -16,7 +16,9 @@ use crate::db::inspections::{self as db, NewTask, RecordRow, ResultRow, SlotRow,
 use crate::db::risk::{self as risk_db, Owner};
 use crate::db::{enterprises, to_utc, AnyConnection};
 use crate::domain::hazard::{HazardFields, HazardLevel, HazardStatus};
-use crate::domain::inspection::{completion_rate, slot_state, Cycle, CycleUnit, SlotState};
+use crate::domain::inspection::{
+    already_checked, check_recordable, completion_rate, slot_state, Cycle, CycleUnit, SlotState,
+};
 use crate::domain::validate::Errors;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::idempotency::{self, Created};
@@ -482,20 +484,12 @@ pub async fn create_check_record(
             policy::edit_risk_register(&p)?;
             let slot =
                 db::slot_visible(c, &p.scope(), req.slot_id)?.ok_or_else(ApiError::not_found)?;
-            let conflict = |code: &'static str, detail: &str| {
-                ApiError::from(crate::domain::Refusal::conflict(code, detail.to_string()))
-            };
-            if slot.record_id.is_some() {
-                return Err(conflict("already_checked", "This slot has been checked"));
-            }
-            if slot_state(false, slot.ends_at, now.naive_utc()) != SlotState::Open
-                || slot.starts_at > now.naive_utc()
-            {
-                return Err(conflict(
-                    "slot_closed",
-                    "Only an open slot can be checked; this one has ended",
-                ));
-            }
+            check_recordable(
+                slot.record_id.is_some(),
+                slot.starts_at,
+                slot.ends_at,
+                now.naive_utc(),
+            )?;
             let measures = db::measures_of(c, &[slot.task_id])?
                 .remove(&slot.task_id)
                 .unwrap_or_default();
@@ -539,8 +533,9 @@ pub async fn create_check_record(
             }
             e.into_result().map_err(ApiError::validation)?;
             let failed = req.results.iter().filter(|r| !r.ok).count() as i32;
+            // Checked by another request meanwhile: the same refusal as above.
             let record = db::insert_record(c, &slot, p.account_id, failed)?
-                .ok_or_else(|| conflict("already_checked", "This slot has been checked"))?;
+                .ok_or_else(|| ApiError::from(already_checked()))?;
             for r in &req.results {
                 let note = r.note.as_deref().map(str::trim);
                 let hazard = match (r.ok, r.hazard_id) {

@@ -391,6 +391,23 @@ pub struct AssessmentResponse {
     pub assessed_on: NaiveDate,
 }
 
+impl AssessmentResponse {
+    /// An event's current assessment, as its row keeps it.
+    fn current(r: &EventRow) -> AssessmentResponse {
+        AssessmentResponse {
+            method: r.method,
+            l: r.l,
+            s: r.s,
+            e: r.e,
+            c: r.c,
+            score: r.score,
+            level: r.level,
+            assessed_by: r.assessed_by,
+            assessed_on: r.assessed_on,
+        }
+    }
+}
+
 impl From<&AssessmentRow> for AssessmentResponse {
     fn from(r: &AssessmentRow) -> Self {
         AssessmentResponse {
@@ -438,17 +455,7 @@ impl EventResponse {
             enterprise_id: r.enterprise_id,
             name: r.name.clone(),
             description: r.description.clone(),
-            assessment: AssessmentResponse {
-                method: r.method,
-                l: r.l,
-                s: r.s,
-                e: r.e,
-                c: r.c,
-                score: r.score,
-                level: r.level,
-                assessed_by: r.assessed_by,
-                assessed_on: r.assessed_on,
-            },
+            assessment: AssessmentResponse::current(r),
             created_at: to_utc(r.created_at),
             updated_at: to_utc(r.updated_at),
             version: r.version,

@@ -88,6 +88,18 @@ both!(
                 .await
                 .assert_problem(422, "validation_failed");
         }
+        // Control characters are refused alike on both databases, in bodies and in queries.
+        for name in ["a\u{0}b", "a\u{1b}[31mb", "a\nb"] {
+            app.post(&ent1, "/api/v1/risk-units", &unit(name, false, &[]))
+                .await
+                .assert_problem(422, "validation_failed");
+        }
+        app.get(&admin, "/api/v1/quarterly-reports?county_code=%00")
+            .await
+            .assert_problem(400, "invalid_query");
+        app.get(&admin, "/api/v1/public-reports?jurisdiction_code=a%1Bb")
+            .await
+            .assert_problem(400, "invalid_query");
         let mut unknown = unit("x", false, &[]);
         unknown["risk_level"] = json!("blue");
         app.post(&ent1, "/api/v1/risk-units", &unknown)

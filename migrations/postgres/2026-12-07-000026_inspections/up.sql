@@ -48,7 +48,11 @@ CREATE TABLE inspection_slots (
     record_id         BIGINT
 );
 CREATE UNIQUE INDEX inspection_slots_once ON inspection_slots (task_id, seq);
-CREATE INDEX inspection_slots_enterprise ON inspection_slots (enterprise_id, ends_at);
+-- The regulators' view counts a period's slots per enterprise within a scope.
+CREATE INDEX inspection_slots_enterprise ON inspection_slots (enterprise_id, starts_at);
+CREATE INDEX inspection_slots_city ON inspection_slots (city_code, starts_at);
+CREATE INDEX inspection_slots_county ON inspection_slots (county_code, starts_at);
+CREATE INDEX inspection_slots_jurisdiction ON inspection_slots (jurisdiction_code, starts_at);
 
 CREATE TABLE check_records (
     id                BIGSERIAL PRIMARY KEY,
