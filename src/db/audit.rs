@@ -66,27 +66,119 @@ pub fn record(
     entity_id: &str,
     changes: &Value,
 ) -> QueryResult<()> {
-    let place = jurisdiction_of(conn, entity_type, entity_id)?;
+    let event = Event {
+        at: super::now(),
+        actor_id: actor.account_id,
+        action,
+        entity_type,
+        entity_id,
+        changes: changes.to_string(),
+        request_id: actor.request_id.as_deref(),
+    };
+    if record_at_entity(conn, &event)? {
+        return Ok(());
+    }
+    let place = place_of_account(conn, &event)?;
     diesel::insert_into(ae::table)
         .values((
             ae::jurisdiction_path.eq(place.as_ref().map(|p| p.path.clone())),
             ae::city_code.eq(place.as_ref().map(|p| p.city.clone())),
             ae::county_code.eq(place.as_ref().map(|p| p.county.clone())),
             ae::jurisdiction_code.eq(place.map(|p| p.code)),
-            ae::at.eq(super::now()),
-            ae::actor_id.eq(actor.account_id),
-            ae::action.eq(action),
-            ae::entity_type.eq(entity_type),
-            ae::entity_id.eq(entity_id),
-            ae::changes.eq(changes.to_string()),
-            ae::request_id.eq(actor.request_id.as_deref()),
+            ae::at.eq(event.at),
+            ae::actor_id.eq(event.actor_id),
+            ae::action.eq(event.action),
+            ae::entity_type.eq(event.entity_type),
+            ae::entity_id.eq(event.entity_id),
+            ae::changes.eq(&event.changes),
+            ae::request_id.eq(event.request_id),
         ))
         .execute(conn)?;
     Ok(())
 }
 
-/// Where an entity belongs: its jurisdiction, with that jurisdiction's path, city and
-/// county-level unit.
+/// An audit event's own columns (its place comes from its entity).
+struct Event<'a> {
+    at: chrono::NaiveDateTime,
+    actor_id: Option<i64>,
+    action: &'a str,
+    entity_type: &'a str,
+    entity_id: &'a str,
+    changes: String,
+    request_id: Option<&'a str>,
+}
+
+diesel::define_sql_function! {
+    /// `COALESCE` of a jurisdiction's city or county-level column and its own code (a city or
+    /// county-level unit is its own).
+    #[sql_name = "COALESCE"]
+    fn or_own_code(column: diesel::sql_types::Nullable<diesel::sql_types::Text>, code: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// Records the event of an entity that names its jurisdiction in a column, in one statement:
+/// `INSERT … SELECT` from the row of that jurisdiction (its path, city and county-level unit),
+/// so a write pays one round trip for its audit event. False for other entities (and for an
+/// entity not found, which has no place).
+fn record_at_entity(conn: &mut AnyConnection, event: &Event<'_>) -> QueryResult<bool> {
+    use super::schema::jurisdictions as j;
+    use super::schema::{
+        enterprises as e, hazards as h, list_submissions as ls, listings as l, measure_items as mi,
+        problem_items as pi, reminders as r,
+    };
+    use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+    let Ok(id) = event.entity_id.parse::<i64>() else {
+        return Ok(false);
+    };
+    macro_rules! insert_via {
+        ($code:expr) => {
+            diesel::insert_into(ae::table)
+                .values(
+                    j::table
+                        .filter(j::code.nullable().eq($code.single_value()))
+                        .select((
+                            j::path.nullable(),
+                            or_own_code(j::city_code, j::code).nullable(),
+                            or_own_code(j::county_code, j::code).nullable(),
+                            j::code.nullable(),
+                            event.at.into_sql::<Timestamp>(),
+                            event.actor_id.into_sql::<Nullable<BigInt>>(),
+                            event.action.into_sql::<Text>(),
+                            event.entity_type.into_sql::<Text>(),
+                            event.entity_id.into_sql::<Text>(),
+                            event.changes.as_str().into_sql::<Text>(),
+                            event.request_id.into_sql::<Nullable<Text>>(),
+                        )),
+                )
+                .into_columns((
+                    ae::jurisdiction_path,
+                    ae::city_code,
+                    ae::county_code,
+                    ae::jurisdiction_code,
+                    ae::at,
+                    ae::actor_id,
+                    ae::action,
+                    ae::entity_type,
+                    ae::entity_id,
+                    ae::changes,
+                    ae::request_id,
+                ))
+                .execute(conn)?
+        };
+    }
+    let inserted = match event.entity_type {
+        "hazard" => insert_via!(h::table.find(id).select(h::jurisdiction_code)),
+        "enterprise" => insert_via!(e::table.find(id).select(e::jurisdiction_code)),
+        "listing" => insert_via!(l::table.find(id).select(l::jurisdiction_code)),
+        "problem_item" => insert_via!(pi::table.find(id).select(pi::owner_jurisdiction_code)),
+        "measure_item" => insert_via!(mi::table.find(id).select(mi::owner_jurisdiction_code)),
+        "list_submission" => insert_via!(ls::table.find(id).select(ls::owner_jurisdiction_code)),
+        "reminder" => insert_via!(r::table.find(id).select(r::jurisdiction_code)),
+        _ => 0,
+    };
+    Ok(inserted == 1)
+}
+
+/// Where an account belongs: the jurisdiction it is bound to, or its enterprise's.
 struct Place {
     code: String,
     path: String,
@@ -94,62 +186,36 @@ struct Place {
     county: String,
 }
 
-/// The jurisdiction an entity belongs to (`None` for what belongs to none, such as reference
-/// data): what scopes the audit log to a reader's reach.
-fn jurisdiction_of(
-    conn: &mut AnyConnection,
-    entity_type: &str,
-    entity_id: &str,
-) -> QueryResult<Option<Place>> {
+/// The place of an account's event (`None` for every other entity that gets here: reference
+/// data and the like belong to no jurisdiction).
+fn place_of_account(conn: &mut AnyConnection, event: &Event<'_>) -> QueryResult<Option<Place>> {
     use super::schema::jurisdictions as j;
-    use super::schema::{
-        accounts as a, enterprises as e, hazards as h, list_submissions as ls, listings as l,
-        measure_items as mi, problem_items as pi,
-    };
-    let Ok(id) = entity_id.parse::<i64>() else {
+    use super::schema::{accounts as a, enterprises as e};
+    let (Ok(id), "account") = (event.entity_id.parse::<i64>(), event.entity_type) else {
         return Ok(None);
     };
-    type PlaceRow = (String, String, Option<String>, Option<String>);
-    // The jurisdiction row of the entity's jurisdiction code, in one query.
-    macro_rules! place_via {
-        ($code:expr) => {
-            j::table
-                .filter(j::code.nullable().eq($code.single_value()))
-                .select((j::code, j::path, j::city_code, j::county_code))
-                .first::<PlaceRow>(conn)
-                .optional()?
-        };
-    }
-    let row = match entity_type {
-        "hazard" => place_via!(h::table.find(id).select(h::jurisdiction_code)),
-        "enterprise" => place_via!(e::table.find(id).select(e::jurisdiction_code)),
-        "listing" => place_via!(l::table.find(id).select(l::jurisdiction_code)),
-        "problem_item" => place_via!(pi::table.find(id).select(pi::owner_jurisdiction_code)),
-        "measure_item" => place_via!(mi::table.find(id).select(mi::owner_jurisdiction_code)),
-        "list_submission" => place_via!(ls::table.find(id).select(ls::owner_jurisdiction_code)),
-        "reminder" => place_via!(super::schema::reminders::table
-            .find(id)
-            .select(super::schema::reminders::jurisdiction_code)),
-        "account" => {
-            let binding: Option<(Option<String>, Option<i64>)> = a::table
-                .find(id)
-                .select((a::jurisdiction_code, a::enterprise_id))
-                .first(conn)
-                .optional()?;
-            match binding {
-                Some((Some(code), _)) => j::table
-                    .find(code)
-                    .select((j::code, j::path, j::city_code, j::county_code))
-                    .first::<PlaceRow>(conn)
-                    .optional()?,
-                Some((None, Some(enterprise))) => {
-                    place_via!(e::table.find(enterprise).select(e::jurisdiction_code))
-                }
-                _ => None,
-            }
-        }
+    let binding: Option<(Option<String>, Option<i64>)> = a::table
+        .find(id)
+        .select((a::jurisdiction_code, a::enterprise_id))
+        .first(conn)
+        .optional()?;
+    let code = match binding {
+        Some((Some(code), _)) => Some(code),
+        Some((None, Some(enterprise))) => e::table
+            .find(enterprise)
+            .select(e::jurisdiction_code)
+            .first::<String>(conn)
+            .optional()?,
         _ => None,
     };
+    let Some(code) = code else {
+        return Ok(None);
+    };
+    let row: Option<(String, String, Option<String>, Option<String>)> = j::table
+        .find(code)
+        .select((j::code, j::path, j::city_code, j::county_code))
+        .first(conn)
+        .optional()?;
     Ok(row.map(|(code, path, city, county)| Place {
         city: city.unwrap_or_else(|| code.clone()),
         county: county.unwrap_or_else(|| code.clone()),

@@ -105,8 +105,8 @@ fn json_text<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| unreachable!("a struct of strings serializes"))
 }
 
-/// The columns a client's fields are stored in.
-#[derive(Insertable, AsChangeset)]
+/// The columns a client's fields are stored in (written whole by `insert` and `update_fields`).
+#[derive(AsChangeset)]
 #[diesel(table_name = h, treat_none_as_null = true)]
 struct HazardValues<'a> {
     title: &'a str,
@@ -208,9 +208,31 @@ pub fn insert(
     f: &HazardFields,
 ) -> QueryResult<HazardRow> {
     let now = super::now();
+    let v = HazardValues::from(f);
+    // Every column as a bound value, NULL included. Derived `Insertable` writes a `None` as
+    // `DEFAULT`, so the statement's text would depend on which fields are set; diesel does not
+    // cache such a statement, and PostgreSQL would parse and plan every create afresh.
     diesel::insert_into(h::table)
         .values((
-            HazardValues::from(f),
+            (
+                h::title.eq(v.title),
+                h::description.eq(v.description),
+                h::location.eq(v.location),
+                h::level.eq(v.level),
+                h::source.eq(v.source),
+                h::nature.eq(v.nature),
+                h::standard_ref.eq(v.standard_ref),
+                h::major_reason.eq(v.major_reason),
+                h::discovered_on.eq(v.discovered_on),
+                h::responsible_person.eq(v.responsible_person),
+                h::rectification_deadline.eq(v.rectification_deadline),
+                h::deadline_key.eq(v.deadline_key),
+                h::measures.eq(v.measures),
+                h::funds_10k_yuan.eq(v.funds_10k_yuan),
+                h::acceptance_criteria.eq(v.acceptance_criteria),
+                h::major_report.eq(v.major_report),
+                h::governance_plan.eq(v.governance_plan),
+            ),
             h::code.eq(n.code),
             h::enterprise_id.eq(n.enterprise_id),
             h::jurisdiction_code.eq(n.jurisdiction_code),
