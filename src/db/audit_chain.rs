@@ -108,12 +108,14 @@ pub fn seal(conn: &mut AnyConnection, batch: i64) -> QueryResult<usize> {
             return Ok::<_, diesel::result::Error>(None);
         }
         let (mut pos, mut hash) = head(c)?;
+        let mut links = Vec::with_capacity(pending.len());
         for l in &pending {
             pos += 1;
             hash = link_hash(&hash, pos, l);
-            diesel::update(ae::table.find(l.seq))
-                .set((ae::chain_pos.eq(pos), ae::chain_hash.eq(&hash)))
-                .execute(c)?;
+            links.push((l.seq, pos, hash.clone()));
+        }
+        for chunk in links.chunks(LINKS_PER_STATEMENT) {
+            write_links(c, chunk)?;
         }
         Ok(Some((pending.len(), pos, hash)))
     })?;
@@ -124,6 +126,36 @@ pub fn seal(conn: &mut AnyConnection, batch: i64) -> QueryResult<usize> {
         }
         None => 0,
     })
+}
+
+/// Links written by one `UPDATE` (three parameters each, well under either database's limit).
+const LINKS_PER_STATEMENT: usize = 500;
+
+/// Gives each event `(seq, position, hash)` its link, in one statement for the lot.
+fn write_links(conn: &mut AnyConnection, links: &[(i64, i64, String)]) -> QueryResult<()> {
+    use diesel::sql_types::{BigInt, Text};
+    // Numbered parameters, as both databases read them (SQLite: in order of appearance).
+    let rows = (0..links.len())
+        .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "UPDATE audit_events SET chain_pos = v.column2, chain_hash = v.column3 \
+         FROM (VALUES {rows}) AS v WHERE audit_events.seq = v.column1"
+    );
+    let mut q = diesel::sql_query(sql).into_boxed();
+    for (seq, pos, hash) in links {
+        q = q
+            .bind::<BigInt, _>(*seq)
+            .bind::<BigInt, _>(*pos)
+            .bind::<Text, _>(hash.clone());
+    }
+    let updated = q.execute(conn)?;
+    if updated != links.len() {
+        // Only the sealer (holding its lock) writes links, so every pending event is there.
+        return Err(diesel::result::Error::RollbackTransaction);
+    }
+    Ok(())
 }
 
 /// What [`verify`] found.

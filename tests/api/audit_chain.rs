@@ -74,6 +74,23 @@ both!(
             "one position per event"
         );
 
+        // A backlog larger than one statement's links (and than one seal's batch) is sealed
+        // in order and verifies.
+        app.sql(
+            "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 1200) \
+             INSERT INTO audit_events (at, actor_id, action, entity_type, entity_id, changes) \
+             SELECT CURRENT_TIMESTAMP, NULL, 'backlog', 'test', CAST(i AS TEXT), '{}' FROM s",
+        );
+        all_sealed(app).await;
+        let events = count(app, "SELECT CAST(COUNT(*) AS TEXT) AS t FROM audit_events");
+        assert!(events >= 1220, "{events} events");
+        let (ok, out) = verify(app);
+        assert!(ok, "{out}");
+        assert!(
+            out.contains(&format!("audit chain intact: {events} events checked")),
+            "the backlog is in the chain: {out}"
+        );
+
         // An event changed behind the server's back: its link is named.
         let seq = 5;
         let pos = count(
