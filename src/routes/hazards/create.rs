@@ -176,11 +176,10 @@ pub(crate) fn record(
     // The enterprise row carries its city and county-level unit (`db::scope`).
     let year = crate::clock::shanghai_date(now).year();
     let prefix = format!("{}-{year}", enterprise.county_code);
-    let code = hazards::next_code(c, &prefix)?;
     let row = hazards::insert(
         c,
         &NewHazard {
-            code: &code,
+            code_prefix: &prefix,
             enterprise_id,
             jurisdiction_code: &enterprise.jurisdiction_code,
             county_code: &enterprise.county_code,

@@ -193,7 +193,7 @@ pub async fn list_hazards(
     Ok(HttpResponse::Ok().json(paging.finish(
         rows,
         |r| cursor_of(sort, r),
-        |r| HazardResponse::new(&r, today),
+        |r| HazardResponse::from_row(r, today),
     )))
 }
 

@@ -79,18 +79,25 @@ pub struct HazardResponse {
 
 impl HazardResponse {
     pub fn new(r: &HazardRow, today: NaiveDate) -> HazardResponse {
-        let days = overdue_days(r.status(), r.rectification_deadline, today);
+        HazardResponse::from_row(r.clone(), today)
+    }
+
+    /// The representation of a row the caller is done with (a list's page): its strings move
+    /// into the answer instead of being copied.
+    pub fn from_row(mut r: HazardRow, today: NaiveDate) -> HazardResponse {
+        let days = overdue_days(r.status, r.rectification_deadline, today);
+        let fields = r.take_fields();
         HazardResponse {
             id: r.id,
-            code: r.code.clone(),
-            fields: r.fields(),
-            jurisdiction_code: r.jurisdiction_code.clone(),
-            sector_code: r.sector_code.clone(),
-            status: r.status(),
+            code: r.code,
+            fields,
+            jurisdiction_code: r.jurisdiction_code,
+            sector_code: r.sector_code,
+            status: r.status,
             overdue: days > 0,
             overdue_days: days,
             listed: r.listed,
-            rectification_note: r.rectification_note.clone(),
+            rectification_note: r.rectification_note,
             reported_by: r.reported_by,
             submitted_by: r.submitted_by,
             public_report_id: r.public_report_id,

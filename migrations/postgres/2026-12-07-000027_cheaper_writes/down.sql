@@ -1,3 +1,5 @@
+DROP FUNCTION hazard_code_take(text);
+
 CREATE OR REPLACE FUNCTION hazard_search_grams(t text) RETURNS text[]
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     AS $$ SELECT COALESCE(array_agg(DISTINCT substr(t, i, 2)), '{}'::text[])
