@@ -147,12 +147,17 @@ def extract_sql(log_path, db, out_page, out_both, out_all):
         stmts.append((pid, substitute(sql, params)))
     page = [s for _, s in stmts if re.search(r'FROM "hazards"', s) and "LIMIT" in s.upper()]
     principal = [s for _, s in stmts if re.search(r'"sessions"', s) and re.search(r'"accounts"', s)]
+    # The request's own connections: background jobs (reminders, the sealer) write beside it.
+    pids = {pid for pid, s in stmts if s in (page[-1:] + principal[-1:])}
+    stmts = [(pid, s) for pid, s in stmts if pid in pids]
     if not page or not principal:
         sys.exit(f"could not find the page query ({len(page)}) and the principal query ({len(principal)}) "
              f"among {len(stmts)} statements of {db} in {log_path}")
     # the last request's statements: from the last principal query on
     last = max(i for i, (_, s) in enumerate(stmts) if s == principal[-1])
     request = [s for _, s in stmts[last - 1 if last and stmts[last - 1][1] == "SELECT 1" else last:]]
+    if page[-1] in request:
+        request = request[: request.index(page[-1]) + 1]
     with open(out_page, "w") as f:
         f.write(page[-1].rstrip(";") + ";\n")
     with open(out_both, "w") as f:

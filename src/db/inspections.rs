@@ -177,6 +177,35 @@ pub fn list_tasks(
     after_id: Option<i64>,
     fetch: i64,
 ) -> QueryResult<Vec<TaskRow>> {
+    list_tasks_query(scope, enterprise_id, updated_since, after_id, fetch).load(c)
+}
+
+/// The plan of [`list_tasks`]'s query (`db::plan`; `tests/api/plans.rs`).
+pub fn tasks_plan(
+    c: &mut AnyConnection,
+    scope: &Scope,
+    enterprise_id: Option<i64>,
+    updated_since: Option<NaiveDateTime>,
+    after_id: Option<i64>,
+    fetch: i64,
+) -> QueryResult<Vec<String>> {
+    super::plan::explain(
+        c,
+        list_tasks_query(scope, enterprise_id, updated_since, after_id, fetch),
+    )
+}
+
+fn list_tasks_query(
+    scope: &Scope,
+    enterprise_id: Option<i64>,
+    updated_since: Option<NaiveDateTime>,
+    after_id: Option<i64>,
+    fetch: i64,
+) -> t::BoxedQuery<
+    'static,
+    super::scope::Backend,
+    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<TaskRow, super::scope::Backend>>,
+> {
     let mut q = t::table
         .filter(tasks_visible(scope))
         .select(TaskRow::as_select())
@@ -192,7 +221,7 @@ pub fn list_tasks(
     if let Some(a) = after_id {
         q = q.filter(t::id.gt(a));
     }
-    q.load(c)
+    q
 }
 
 #[derive(Queryable, Selectable, Debug, Clone)]
@@ -447,6 +476,35 @@ pub fn list_records(
     after_id: Option<i64>,
     fetch: i64,
 ) -> QueryResult<Vec<RecordRow>> {
+    list_records_query(scope, task_id, updated_since, after_id, fetch).load(c)
+}
+
+/// The plan of [`list_records`]'s query (`db::plan`; `tests/api/plans.rs`).
+pub fn records_plan(
+    c: &mut AnyConnection,
+    scope: &Scope,
+    task_id: Option<i64>,
+    updated_since: Option<NaiveDateTime>,
+    after_id: Option<i64>,
+    fetch: i64,
+) -> QueryResult<Vec<String>> {
+    super::plan::explain(
+        c,
+        list_records_query(scope, task_id, updated_since, after_id, fetch),
+    )
+}
+
+fn list_records_query(
+    scope: &Scope,
+    task_id: Option<i64>,
+    updated_since: Option<NaiveDateTime>,
+    after_id: Option<i64>,
+    fetch: i64,
+) -> r::BoxedQuery<
+    'static,
+    super::scope::Backend,
+    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<RecordRow, super::scope::Backend>>,
+> {
     let mut q = r::table
         .filter(records_visible(scope))
         .select(RecordRow::as_select())
@@ -462,7 +520,7 @@ pub fn list_records(
     if let Some(a) = after_id {
         q = q.filter(r::id.gt(a));
     }
-    q.load(c)
+    q
 }
 
 /// Of these measures (or units), the ones an open hazard found by a check names: failing

@@ -137,29 +137,49 @@ pub struct PublicReportFilter {
 }
 
 pub fn list_within(
-    conn: &mut AnyConnection,
+    c: &mut AnyConnection,
     reach: &Reach,
     f: &PublicReportFilter,
 ) -> QueryResult<Vec<PublicReportRow>> {
-    let mut query = pr::table
+    list_within_query(reach, f).load(c)
+}
+
+/// The plan of [`list_within`]'s query (`db::plan`; `tests/api/plans.rs`).
+pub fn list_plan(
+    c: &mut AnyConnection,
+    reach: &Reach,
+    f: &PublicReportFilter,
+) -> QueryResult<Vec<String>> {
+    super::plan::explain(c, list_within_query(reach, f))
+}
+
+fn list_within_query(
+    reach: &Reach,
+    f: &PublicReportFilter,
+) -> pr::BoxedQuery<
+    'static,
+    super::scope::Backend,
+    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<PublicReportRow, super::scope::Backend>>,
+> {
+    let mut q = pr::table
         .filter(within_reach(reach))
         .select(PublicReportRow::as_select())
         .order(pr::id.asc())
         .limit(f.fetch)
         .into_boxed();
     if let Some(s) = f.status {
-        query = query.filter(pr::status.eq(s.as_str()));
+        q = q.filter(pr::status.eq(s.as_str()));
     }
     if let Some(r) = &f.jurisdiction {
-        query = query.filter(within_reach(r));
+        q = q.filter(within_reach(r));
     }
     if let Some(t) = f.updated_since {
-        query = query.filter(pr::updated_at.ge(t));
+        q = q.filter(pr::updated_at.ge(t));
     }
     if let Some(a) = f.after_id {
-        query = query.filter(pr::id.gt(a));
+        q = q.filter(pr::id.gt(a));
     }
-    query.load(conn)
+    q
 }
 
 /// The photos of these reports, in one query.

@@ -172,35 +172,55 @@ pub struct ReportListFilter {
 }
 
 pub fn list_visible(
-    conn: &mut AnyConnection,
+    c: &mut AnyConnection,
     scope: &Scope,
     f: &ReportListFilter,
 ) -> QueryResult<Vec<ReportRow>> {
-    let mut query = q::table
+    list_visible_query(scope, f).load(c)
+}
+
+/// The plan of [`list_visible`]'s query (`db::plan`; `tests/api/plans.rs`).
+pub fn list_plan(
+    c: &mut AnyConnection,
+    scope: &Scope,
+    f: &ReportListFilter,
+) -> QueryResult<Vec<String>> {
+    super::plan::explain(c, list_visible_query(scope, f))
+}
+
+fn list_visible_query(
+    scope: &Scope,
+    f: &ReportListFilter,
+) -> q::BoxedQuery<
+    'static,
+    super::scope::Backend,
+    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<ReportRow, super::scope::Backend>>,
+> {
+    let mut q = q::table
         .filter(reports_visible(scope))
         .select(ReportRow::as_select())
         .order(q::id.asc())
         .limit(f.fetch)
         .into_boxed();
     if let Some(id) = f.enterprise_id {
-        query = query.filter(q::enterprise_id.eq(id));
+        q = q.filter(q::enterprise_id.eq(id));
     }
     if let Some(y) = f.year {
-        query = query.filter(q::year.eq(y));
+        q = q.filter(q::year.eq(y));
     }
     if let Some(n) = f.quarter {
-        query = query.filter(q::quarter.eq(n));
+        q = q.filter(q::quarter.eq(n));
     }
     if let Some(c) = &f.county_code {
-        query = query.filter(q::county_code.eq(c.clone()));
+        q = q.filter(q::county_code.eq(c.clone()));
     }
     if let Some(t) = f.updated_since {
-        query = query.filter(q::updated_at.ge(t));
+        q = q.filter(q::updated_at.ge(t));
     }
     if let Some(a) = f.after_id {
-        query = query.filter(q::id.gt(a));
+        q = q.filter(q::id.gt(a));
     }
-    query.load(conn)
+    q
 }
 
 pub fn get_visible(

@@ -190,6 +190,26 @@ pub fn list_units(
     scope: &Scope,
     f: &RegisterFilter,
 ) -> QueryResult<Vec<UnitRow>> {
+    list_units_query(scope, f).load(c)
+}
+
+/// The plan of [`list_units`]'s query (`db::plan`; `tests/api/plans.rs`).
+pub fn units_plan(
+    c: &mut AnyConnection,
+    scope: &Scope,
+    f: &RegisterFilter,
+) -> QueryResult<Vec<String>> {
+    super::plan::explain(c, list_units_query(scope, f))
+}
+
+fn list_units_query(
+    scope: &Scope,
+    f: &RegisterFilter,
+) -> u::BoxedQuery<
+    'static,
+    super::scope::Backend,
+    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<UnitRow, super::scope::Backend>>,
+> {
     let mut q = u::table
         .filter(units_visible(scope))
         .select(UnitRow::as_select())
@@ -211,7 +231,7 @@ pub fn list_units(
     if let Some(a) = f.after_id {
         q = q.filter(u::id.gt(a));
     }
-    q.load(c)
+    q
 }
 
 #[derive(Queryable, Selectable, Debug, Clone)]
@@ -419,6 +439,26 @@ pub fn list_events(
     scope: &Scope,
     f: &RegisterFilter,
 ) -> QueryResult<Vec<EventRow>> {
+    list_events_query(scope, f).load(c)
+}
+
+/// The plan of [`list_events`]'s query (`db::plan`; `tests/api/plans.rs`).
+pub fn events_plan(
+    c: &mut AnyConnection,
+    scope: &Scope,
+    f: &RegisterFilter,
+) -> QueryResult<Vec<String>> {
+    super::plan::explain(c, list_events_query(scope, f))
+}
+
+fn list_events_query(
+    scope: &Scope,
+    f: &RegisterFilter,
+) -> ev::BoxedQuery<
+    'static,
+    super::scope::Backend,
+    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<EventRow, super::scope::Backend>>,
+> {
     let mut q = ev::table
         .filter(events_visible(scope))
         .select(EventRow::as_select())
@@ -440,7 +480,7 @@ pub fn list_events(
     if let Some(a) = f.after_id {
         q = q.filter(ev::id.gt(a));
     }
-    q.load(c)
+    q
 }
 
 /// An event's assessments, oldest first.
@@ -528,6 +568,26 @@ pub fn list_measures(
     scope: &Scope,
     f: &RegisterFilter,
 ) -> QueryResult<Vec<MeasureRow>> {
+    list_measures_query(scope, f).load(c)
+}
+
+/// The plan of [`list_measures`]'s query (`db::plan`; `tests/api/plans.rs`).
+pub fn measures_plan(
+    c: &mut AnyConnection,
+    scope: &Scope,
+    f: &RegisterFilter,
+) -> QueryResult<Vec<String>> {
+    super::plan::explain(c, list_measures_query(scope, f))
+}
+
+fn list_measures_query(
+    scope: &Scope,
+    f: &RegisterFilter,
+) -> m::BoxedQuery<
+    'static,
+    super::scope::Backend,
+    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<MeasureRow, super::scope::Backend>>,
+> {
     let mut q = m::table
         .filter(measures_visible(scope))
         .select(MeasureRow::as_select())
@@ -549,7 +609,7 @@ pub fn list_measures(
     if let Some(a) = f.after_id {
         q = q.filter(m::id.gt(a));
     }
-    q.load(c)
+    q
 }
 
 /// How risk units are grouped for counting.

@@ -26,6 +26,7 @@ mod operations;
 mod plans;
 mod public_reports;
 mod quarterly;
+mod register_plans;
 mod reminders;
 mod risk;
 mod staging;

@@ -168,7 +168,7 @@ fn filter(sort: HazardSort) -> HazardListFilter {
     }
 }
 
-fn subtree(path: &str, reach: Reach, sectors: Option<Vec<&str>>) -> Scope {
+pub(crate) fn subtree(path: &str, reach: Reach, sectors: Option<Vec<&str>>) -> Scope {
     Scope::Subtree {
         path: path.to_string(),
         reach,
@@ -178,7 +178,7 @@ fn subtree(path: &str, reach: Reach, sectors: Option<Vec<&str>>) -> Scope {
 
 /// Whether a plan reads `table` whole: a scan, or its primary key walked in id order (a
 /// primary-key lookup of one id is fine).
-fn full_scan(backend: Backend, table: &str, plan: &[String]) -> bool {
+pub(crate) fn full_scan(backend: Backend, table: &str, plan: &[String]) -> bool {
     let lookup = plan.iter().any(|l| l.contains("Index Cond: (id = "));
     plan.iter().any(|line| match backend {
         Backend::Postgres => {
@@ -197,7 +197,7 @@ fn full_scan(backend: Backend, table: &str, plan: &[String]) -> bool {
 }
 
 /// Whether a plan is led by one of `indexes` (name prefixes).
-fn led_by(plan: &[String], indexes: &[&str]) -> bool {
+pub(crate) fn led_by(plan: &[String], indexes: &[&str]) -> bool {
     plan.iter()
         .any(|line| indexes.iter().any(|index| line.contains(index)))
 }
