@@ -255,16 +255,10 @@ const AUDIT_INDEXES: &[&str] = &[
     "audit_events_jurisdiction",
 ];
 
-async fn check(app: &TestApp) {
-    let admin = app.admin().await;
-    let enterprise = app
-        .enterprise(&admin, &uscc(1), "431302", "hazardous_chemicals")
-        .await;
-    let small = app
-        .enterprise(&admin, &uscc(2), "431302001", "construction")
-        .await;
-    load(app, enterprise, small);
-    let scopes = [
+/// The scopes every list is checked at: city, county, the empty zone, a township, a
+/// department (two sectors of a county) and an enterprise (`small`, in the township).
+pub(crate) fn scopes(small: i64) -> [(&'static str, Scope); 6] {
+    [
         (
             "city",
             subtree("/431300/", Reach::City("431300".into()), None),
@@ -298,7 +292,19 @@ async fn check(app: &TestApp) {
             ),
         ),
         ("enterprise", Scope::Enterprise(small)),
-    ];
+    ]
+}
+
+async fn check(app: &TestApp) {
+    let admin = app.admin().await;
+    let enterprise = app
+        .enterprise(&admin, &uscc(1), "431302", "hazardous_chemicals")
+        .await;
+    let small = app
+        .enterprise(&admin, &uscc(2), "431302001", "construction")
+        .await;
+    load(app, enterprise, small);
+    let scopes = scopes(small);
     let mut shapes: Vec<(&str, HazardListFilter)> = vec![
         ("default", filter(HazardSort::Id)),
         ("status", {

@@ -14,9 +14,8 @@ use hazard_registry::db::public_reports::{self, PublicReportFilter};
 use hazard_registry::db::quarterly::{self, ReportListFilter};
 use hazard_registry::db::risk::{self, RegisterFilter};
 use hazard_registry::db::scope::Scope;
-use hazard_registry::domain::jurisdiction::Reach;
 
-use crate::plans::{full_scan, led_by, subtree};
+use crate::plans::{full_scan, led_by, scopes};
 use crate::support::{uscc, Backend, TestApp};
 
 const ROWS: u32 = 20_000;
@@ -139,41 +138,7 @@ async fn check(app: &TestApp) {
         .parse()
         .expect("an account id");
     load(app, enterprise, small, account);
-    let scopes = [
-        (
-            "city",
-            subtree("/431300/", Reach::City("431300".into()), None),
-        ),
-        (
-            "county",
-            subtree("/431300/431302/", Reach::CountyLevel("431302".into()), None),
-        ),
-        (
-            "empty zone",
-            subtree(
-                "/431300/431300-WBXQ/",
-                Reach::CountyLevel("431300-WBXQ".into()),
-                None,
-            ),
-        ),
-        (
-            "township",
-            subtree(
-                "/431300/431302/431302001/",
-                Reach::Exact("431302001".into()),
-                None,
-            ),
-        ),
-        (
-            "department",
-            subtree(
-                "/431300/431302/",
-                Reach::CountyLevel("431302".into()),
-                Some(vec!["construction", "gas"]),
-            ),
-        ),
-        ("enterprise", Scope::Enterprise(small)),
-    ];
+    let scopes = scopes(small);
     let register = RegisterFilter {
         fetch: 51,
         ..RegisterFilter::default()
