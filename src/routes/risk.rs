@@ -391,36 +391,34 @@ pub struct AssessmentResponse {
     pub assessed_on: NaiveDate,
 }
 
+/// An assessment's answer from a row that keeps one: an event's row (its current assessment)
+/// or an assessment's own row, which share these columns.
+macro_rules! assessment_of {
+    ($r:expr) => {
+        AssessmentResponse {
+            method: $r.method,
+            l: $r.l,
+            s: $r.s,
+            e: $r.e,
+            c: $r.c,
+            score: $r.score,
+            level: $r.level,
+            assessed_by: $r.assessed_by,
+            assessed_on: $r.assessed_on,
+        }
+    };
+}
+
 impl AssessmentResponse {
     /// An event's current assessment, as its row keeps it.
     fn current(r: &EventRow) -> AssessmentResponse {
-        AssessmentResponse {
-            method: r.method,
-            l: r.l,
-            s: r.s,
-            e: r.e,
-            c: r.c,
-            score: r.score,
-            level: r.level,
-            assessed_by: r.assessed_by,
-            assessed_on: r.assessed_on,
-        }
+        assessment_of!(r)
     }
 }
 
 impl From<&AssessmentRow> for AssessmentResponse {
     fn from(r: &AssessmentRow) -> Self {
-        AssessmentResponse {
-            method: r.method,
-            l: r.l,
-            s: r.s,
-            e: r.e,
-            c: r.c,
-            score: r.score,
-            level: r.level,
-            assessed_by: r.assessed_by,
-            assessed_on: r.assessed_on,
-        }
+        assessment_of!(r)
     }
 }
 

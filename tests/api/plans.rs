@@ -295,7 +295,9 @@ pub(crate) fn scopes(small: i64) -> [(&'static str, Scope); 6] {
     ]
 }
 
-async fn check(app: &TestApp) {
+/// The two enterprises the loaded rows belong to: the busy one in 431302, and a small one in
+/// the township 431302001 (the enterprise scope checked).
+pub(crate) async fn enterprises(app: &TestApp) -> (i64, i64) {
     let admin = app.admin().await;
     let enterprise = app
         .enterprise(&admin, &uscc(1), "431302", "hazardous_chemicals")
@@ -303,6 +305,11 @@ async fn check(app: &TestApp) {
     let small = app
         .enterprise(&admin, &uscc(2), "431302001", "construction")
         .await;
+    (enterprise, small)
+}
+
+async fn check(app: &TestApp) {
+    let (enterprise, small) = enterprises(app).await;
     load(app, enterprise, small);
     let scopes = scopes(small);
     let mut shapes: Vec<(&str, HazardListFilter)> = vec![

@@ -15,8 +15,8 @@ use hazard_registry::db::quarterly::{self, ReportListFilter};
 use hazard_registry::db::risk::{self, RegisterFilter};
 use hazard_registry::db::scope::Scope;
 
-use crate::plans::{full_scan, led_by, scopes};
-use crate::support::{uscc, Backend, TestApp};
+use crate::plans::{enterprises, full_scan, led_by, scopes};
+use crate::support::{Backend, TestApp};
 
 const ROWS: u32 = 20_000;
 
@@ -106,14 +106,16 @@ fn load(app: &TestApp, enterprise: i64, small: i64, account: i64) {
 /// SQLite, with statistics, the city (nine rows in ten) may be read in id order, stopping at
 /// the page's end: a scan with no sort is no full read there (as `plans.rs` allows for the
 /// audit log), and only there.
-fn assert_served(app: &TestApp, what: &str, table: &str, indexes: &[&str], plan: &[String]) {
+fn assert_served(app: &TestApp, who: &str, list: &str, table: &str, plan: &[String]) {
+    let names = indexes(table);
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let in_page_order = app.backend == Backend::Sqlite
-        && what.ends_with(", city")
+        && who == "city"
         && plan.len() == 1
         && plan[0].trim() == format!("SCAN {table}");
     assert!(
-        in_page_order || (!full_scan(app.backend, table, plan) && led_by(plan, indexes)),
-        "{what} ({:?}): the plan reads {table} without a scope index:\n{}",
+        in_page_order || (!full_scan(app.backend, table, plan) && led_by(plan, &names)),
+        "{list}, {who} ({:?}): the plan reads {table} without a scope index:\n{}",
         app.backend,
         plan.join("\n")
     );
@@ -127,13 +129,7 @@ fn indexes(table: &str) -> Vec<String> {
 }
 
 async fn check(app: &TestApp) {
-    let admin = app.admin().await;
-    let enterprise = app
-        .enterprise(&admin, &uscc(1), "431302", "hazardous_chemicals")
-        .await;
-    let small = app
-        .enterprise(&admin, &uscc(2), "431302001", "construction")
-        .await;
+    let (enterprise, small) = enterprises(app).await;
     let account: i64 = app.sql_texts("SELECT CAST(MIN(id) AS TEXT) AS t FROM accounts")[0]
         .parse()
         .expect("an account id");
@@ -213,9 +209,7 @@ async fn check(app: &TestApp) {
             }),
         ];
         for (list, table, plan) in &lists {
-            let names = indexes(table);
-            let names: Vec<&str> = names.iter().map(String::as_str).collect();
-            assert_served(app, &format!("{list}, {who}"), table, &names, plan);
+            assert_served(app, who, list, table, plan);
         }
     }
 }
