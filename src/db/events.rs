@@ -138,25 +138,93 @@ pub fn publish_for<T: serde::Serialize>(
     audience: crate::domain::event::Audience,
     data: &T,
 ) -> QueryResult<()> {
-    let data = serde_json::to_string(data)
-        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-    let subject = event_type.subject();
+    let event = Outgoing::new(event_type, subject_id, place.clone(), audience, data)?;
     diesel::insert_into(events::table)
-        .values((
-            events::event_type.eq(event_type.as_str()),
-            events::occurred_at.eq(super::now()),
-            events::actor_id.eq(actor.account_id),
-            events::subject_type.eq(subject.as_str()),
-            events::subject_id.eq(subject_id),
-            events::audience.eq(audience.as_str()),
-            events::city_code.eq(&place.city),
-            events::county_code.eq(&place.county),
-            events::jurisdiction_code.eq(&place.jurisdiction),
-            events::enterprise_id.eq(place.enterprise_id),
-            events::sector_code.eq(place.sector.as_deref()),
-            events::data.eq(data),
-        ))
+        .values(event.row(actor, super::now()))
         .execute(conn)?;
+    Ok(())
+}
+
+/// An event to append with [`publish_all`]: its subject's representation already serialized.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    event_type: EventType,
+    subject_id: i64,
+    place: Place,
+    audience: Audience,
+    data: String,
+}
+
+/// One `events` row as `INSERT` writes it (every column bound, so the statement is cached).
+type EventValues<'a> = (
+    diesel::dsl::Eq<events::event_type, &'static str>,
+    diesel::dsl::Eq<events::occurred_at, chrono::NaiveDateTime>,
+    diesel::dsl::Eq<events::actor_id, Option<i64>>,
+    diesel::dsl::Eq<events::subject_type, &'static str>,
+    diesel::dsl::Eq<events::subject_id, i64>,
+    diesel::dsl::Eq<events::audience, &'static str>,
+    diesel::dsl::Eq<events::city_code, &'a str>,
+    diesel::dsl::Eq<events::county_code, &'a str>,
+    diesel::dsl::Eq<events::jurisdiction_code, &'a str>,
+    diesel::dsl::Eq<events::enterprise_id, Option<i64>>,
+    diesel::dsl::Eq<events::sector_code, Option<&'a str>>,
+    diesel::dsl::Eq<events::data, &'a str>,
+);
+
+impl Outgoing {
+    pub fn new<T: serde::Serialize>(
+        event_type: EventType,
+        subject_id: i64,
+        place: Place,
+        audience: Audience,
+        data: &T,
+    ) -> QueryResult<Outgoing> {
+        let data = serde_json::to_string(data)
+            .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+        Ok(Outgoing {
+            event_type,
+            subject_id,
+            place,
+            audience,
+            data,
+        })
+    }
+
+    fn row(&self, actor: &Actor, at: chrono::NaiveDateTime) -> EventValues<'_> {
+        (
+            events::event_type.eq(self.event_type.as_str()),
+            events::occurred_at.eq(at),
+            events::actor_id.eq(actor.account_id),
+            events::subject_type.eq(self.event_type.subject().as_str()),
+            events::subject_id.eq(self.subject_id),
+            events::audience.eq(self.audience.as_str()),
+            events::city_code.eq(self.place.city.as_str()),
+            events::county_code.eq(self.place.county.as_str()),
+            events::jurisdiction_code.eq(self.place.jurisdiction.as_str()),
+            events::enterprise_id.eq(self.place.enterprise_id),
+            events::sector_code.eq(self.place.sector.as_deref()),
+            events::data.eq(self.data.as_str()),
+        )
+    }
+}
+
+/// Rows per `INSERT` of [`publish_all`]: 12 values each, well inside both databases' limits on
+/// bound parameters.
+const PUBLISH_BATCH: usize = 500;
+
+/// Appends many events in the caller's transaction, in their order, with one multi-row
+/// `INSERT` per [`PUBLISH_BATCH`] (a background job's batch, never one statement per event).
+pub fn publish_all(conn: &mut AnyConnection, actor: &Actor, all: &[Outgoing]) -> QueryResult<()> {
+    let at = super::now();
+    for chunk in all.chunks(PUBLISH_BATCH) {
+        let rows: Vec<_> = chunk.iter().map(|e| e.row(actor, at)).collect();
+        let insert = diesel::insert_into(events::table).values(rows);
+        // Each backend's own multi-row `INSERT` (the multi-backend connection has none).
+        match conn {
+            AnyConnection::Postgresql(c) => insert.execute(c)?,
+            AnyConnection::Sqlite(c) => insert.execute(c)?,
+        };
+    }
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{policy, Principal};
 use crate::db::audit::{self, Actor};
-use crate::db::events::{self, Place};
+use crate::db::events::{self, Outgoing, Place};
 use crate::db::reminders::{self, ReminderFilter, ReminderRow};
 use crate::db::{to_utc, write_tx};
 use crate::domain::event::{Audience, EventType};
@@ -75,14 +75,9 @@ impl ReminderResponse {
     }
 }
 
-/// Where a reminder's events belong, and who reads them: `due_soon` is the enterprise's to read
-/// as well; the others only regulators'.
-pub fn publish(
-    c: &mut crate::db::AnyConnection,
-    actor: &Actor,
-    event_type: EventType,
-    r: &ReminderRow,
-) -> diesel::QueryResult<()> {
+/// A reminder's event: where it belongs, and who reads it (`due_soon` is the enterprise's to
+/// read as well; the others only regulators').
+fn event_of(event_type: EventType, r: &ReminderRow) -> diesel::QueryResult<Outgoing> {
     let place = Place::regulated(
         &r.city_code,
         &r.county_code,
@@ -94,15 +89,17 @@ pub fn publish(
         ReminderKind::DueSoon => Audience::Regulated,
         ReminderKind::Overdue | ReminderKind::Escalated => Audience::Lists,
     };
-    events::publish_for(
-        c,
-        actor,
-        event_type,
-        r.id,
-        &place,
-        audience,
-        &ReminderResponse::new(r),
-    )
+    Outgoing::new(event_type, r.id, place, audience, &ReminderResponse::new(r))
+}
+
+/// Publishes one event of a reminder.
+pub fn publish(
+    c: &mut crate::db::AnyConnection,
+    actor: &Actor,
+    event_type: EventType,
+    r: &ReminderRow,
+) -> diesel::QueryResult<()> {
+    events::publish_all(c, actor, &[event_of(event_type, r)?])
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -254,9 +251,11 @@ pub fn scan(
             loop {
                 let rows = write_tx(c, |c| {
                     let rows = reminders::raise(c, offsets, *kind, *subject, today)?;
-                    for r in &rows {
-                        publish(c, &Actor::system(), EventType::ReminderRaised, r)?;
-                    }
+                    let raised = rows
+                        .iter()
+                        .map(|r| event_of(EventType::ReminderRaised, r))
+                        .collect::<diesel::QueryResult<Vec<_>>>()?;
+                    events::publish_all(c, &Actor::system(), &raised)?;
                     Ok::<_, diesel::result::Error>(rows)
                 })?;
                 raised += rows.len();

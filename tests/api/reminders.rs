@@ -293,6 +293,118 @@ both!(
     }
 );
 
+both!(
+    a_backlog_is_raised_in_batches_each_reminder_with_its_event,
+    env = [("HAZREG_REMINDER_INTERVAL_SECS", "1")],
+    |app| {
+        // More hazards than one raising transaction takes (1,000) and than one multi-row
+        // event INSERT writes (500): the scan works through them in batches.
+        const N: usize = 1_050;
+        app.set_now("2026-11-25T08:00:00Z");
+        let admin = app.admin().await;
+        let enterprise = app
+            .enterprise(&admin, &uscc(1), "431302", "hazardous_chemicals")
+            .await;
+        let body = five_fixes(
+            hazard_body(Some(enterprise), "general", "2026-11-20"),
+            "2026-12-05",
+        );
+        let mut hazards = Vec::new();
+        for chunk in (0..N).collect::<Vec<_>>().chunks(25) {
+            let sent = chunk
+                .iter()
+                .map(|_| app.post(&admin, "/api/v1/hazards", &body));
+            for r in futures_util::future::join_all(sent).await {
+                r.assert_status(201);
+                hazards.push(r.id());
+            }
+        }
+        // 12-02 in Shanghai, three days before every deadline: N reminders come due at once.
+        app.set_now("2026-12-01T16:00:00Z");
+        let admin = app.admin().await;
+        let mut reminders = Vec::new();
+        for _ in 0..200 {
+            reminders = collect(app, &admin, "/api/v1/reminders?kind=due_soon&limit=200").await;
+            if reminders.len() >= N {
+                break;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        }
+        let mut subjects: Vec<i64> = reminders
+            .iter()
+            .map(|r| r["subject_id"].as_i64().unwrap())
+            .collect();
+        subjects.sort_unstable();
+        hazards.sort_unstable();
+        assert!(
+            subjects == hazards,
+            "one due_soon reminder per hazard: {} of {N}",
+            subjects.len()
+        );
+        // Each reminder has exactly one event, carrying the reminder as its GET answers.
+        let events = collect(
+            app,
+            &admin,
+            "/api/v1/events?types=reminder.raised&limit=200",
+        )
+        .await;
+        assert_eq!(events.len(), N);
+        let mut by_event: Vec<(i64, String)> = events
+            .iter()
+            .map(|e| {
+                assert_eq!(e["subject"]["type"], "reminder");
+                assert!(e["actor"].is_null(), "raised by the server itself");
+                assert_eq!(e["data"]["id"], e["subject"]["id"]);
+                (
+                    e["subject"]["id"].as_i64().unwrap(),
+                    e["data"]["subject_code"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        by_event.sort_unstable();
+        let mut by_reminder: Vec<(i64, String)> = reminders
+            .iter()
+            .map(|r| {
+                (
+                    r["id"].as_i64().unwrap(),
+                    r["subject_code"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        by_reminder.sort_unstable();
+        assert!(
+            by_event == by_reminder,
+            "each reminder's event carries that reminder"
+        );
+        // The enterprise reads its due_soon reminders' events too (audience `regulated`).
+        let (_, ent) = app
+            .account(
+                &admin,
+                "ent.a",
+                "enterprise",
+                json!({"enterprise_id": enterprise}),
+            )
+            .await;
+        let seen = collect(app, &ent, "/api/v1/events?types=reminder.raised&limit=200").await;
+        assert_eq!(seen.len(), N);
+    }
+);
+
+/// Every item of a paged list (the change feed's end is an empty page with a cursor).
+async fn collect(app: &TestApp, token: &str, first: &str) -> Vec<Value> {
+    let mut all = Vec::new();
+    let mut next = first.to_string();
+    loop {
+        let r = app.get(token, &next).await;
+        r.assert_status(200);
+        all.extend(r.items().iter().cloned());
+        match r.body["next_cursor"].as_str() {
+            Some(cur) if !r.items().is_empty() => next = format!("{first}&cursor={cur}"),
+            _ => return all,
+        }
+    }
+}
+
 /// Two server processes on one PostgreSQL, both scanning every second with the real clock:
 /// every reminder is raised once, with one feed event.
 #[actix_web::test]
