@@ -41,6 +41,17 @@ impl HazardGroup {
         self.major_delisted += o.major_delisted;
         self.extensions_granted += o.extensions_granted;
     }
+
+    /// Takes another group's figures off these (the key stays).
+    pub fn subtract(&mut self, o: &HazardGroup) {
+        self.found -= o.found;
+        self.closed -= o.closed;
+        self.overdue -= o.overdue;
+        self.major_found -= o.major_found;
+        self.major_listed -= o.major_listed;
+        self.major_delisted -= o.major_delisted;
+        self.extensions_granted -= o.extensions_granted;
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,8 +76,9 @@ fn is_pg(conn: &AnyConnection) -> bool {
 /// Hazard figures per group over [from, to] (days of discovery), with overdue as of `today`.
 ///
 /// Whole months come from `hazard_tallies` (kept by triggers, migration 000011), the days of
-/// the period that do not fill a month from the rows, and overdue — which depends on today —
-/// from the rows through the partial overdue indexes. The three are added up per key; a group
+/// the period that do not fill a month from the rows (a period reaching today reads its last
+/// month whole and takes off the days after it, [`Period::split_through`]), and overdue —
+/// which depends on today — from the rows through the partial overdue indexes. The three are added up per key; a group
 /// exists when it found something, as with one `GROUP BY` over the rows.
 pub fn hazards(
     conn: &mut AnyConnection,
@@ -77,11 +89,15 @@ pub fn hazards(
     today: NaiveDate,
 ) -> QueryResult<Vec<HazardGroup>> {
     let mut parts = Vec::new();
+    let mut beyond = Vec::new();
     let days = match scope {
         Scope::Subtree { reach, sectors, .. } => {
-            let split = Period::split(from, to);
+            let split = Period::split_through(from, to, today);
             if let Some((first, last)) = &split.months {
                 parts.extend(tallied(conn, reach, sectors, grouping, first, last)?);
+            }
+            if let Some((a, b)) = split.beyond {
+                beyond = counted(conn, scope, grouping, a, b)?;
             }
             split.days
         }
@@ -92,12 +108,19 @@ pub fn hazards(
         parts.extend(counted(conn, scope, grouping, a, b)?);
     }
     let mut groups: BTreeMap<String, HazardGroup> = BTreeMap::new();
+    fn group<'a>(groups: &'a mut BTreeMap<String, HazardGroup>, key: &str) -> &'a mut HazardGroup {
+        groups
+            .entry(key.to_string())
+            .or_insert_with(|| HazardGroup {
+                key: key.to_string(),
+                ..HazardGroup::default()
+            })
+    }
     for p in parts {
-        let g = groups.entry(p.key.clone()).or_insert_with(|| HazardGroup {
-            key: p.key.clone(),
-            ..HazardGroup::default()
-        });
-        g.add(&p);
+        group(&mut groups, &p.key).add(&p);
+    }
+    for p in beyond {
+        group(&mut groups, &p.key).subtract(&p);
     }
     for (key, n) in overdue(conn, scope, grouping, from, to, today)? {
         if let Some(g) = groups.get_mut(&key) {
@@ -108,14 +131,37 @@ pub fn hazards(
 }
 
 /// A period of days as the whole months it covers (`YYYY-MM`, first and last) and the runs of
-/// days outside them.
+/// days outside them; and the days after the period that those months hold too, to be taken
+/// off again (`beyond`).
 #[derive(Debug, PartialEq, Eq)]
 struct Period {
     months: Option<(String, String)>,
     days: Vec<(NaiveDate, NaiveDate)>,
+    beyond: Option<(NaiveDate, NaiveDate)>,
 }
 
 impl Period {
+    /// [`Period::split`], except that a period reaching `today` whose last month starts inside
+    /// it reads that month whole from its tally and takes off the days after `to`. Nothing
+    /// can be discovered after today (a later `discovered_on` is refused), so those days
+    /// normally hold no rows and cost one empty index range instead of counting every row
+    /// of the month so far, the busiest days of a dashboard's period. Subtracting is exact
+    /// whatever they hold: every figure is a sum over rows.
+    fn split_through(from: NaiveDate, to: NaiveDate, today: NaiveDate) -> Period {
+        let first = to.with_day(1).unwrap_or(to);
+        let month_end = first
+            .checked_add_months(Months::new(1))
+            .and_then(|d| d.pred_opt())
+            .unwrap_or(to);
+        match to.succ_opt() {
+            Some(next) if to >= today && to < month_end && first >= from => Period {
+                beyond: Some((next, month_end)),
+                ..Period::split(from, month_end)
+            },
+            _ => Period::split(from, to),
+        }
+    }
+
     fn split(from: NaiveDate, to: NaiveDate) -> Period {
         let first_of = |d: NaiveDate| d.with_day(1).unwrap_or(d);
         let next_month = |d: NaiveDate| {
@@ -138,6 +184,7 @@ impl Period {
             return Period {
                 months: None,
                 days: vec![(from, to)],
+                beyond: None,
             };
         }
         let month = |d: NaiveDate| d.format("%Y-%m").to_string();
@@ -152,6 +199,7 @@ impl Period {
         Period {
             months: Some((month(start), month(last))),
             days,
+            beyond: None,
         }
     }
 }
@@ -414,6 +462,41 @@ mod tests {
                 (d("2026-07-01"), d("2026-07-01"))
             ]
         );
+    }
+
+    #[test]
+    fn a_period_reaching_today_reads_its_last_month_whole_and_takes_off_the_rest() {
+        let today = d("2026-12-08");
+        // The dashboard's period: two years to today.
+        let p = Period::split_through(d("2024-12-01"), today, today);
+        assert_eq!(p.months, months("2024-12", "2026-12"));
+        assert!(p.days.is_empty());
+        assert_eq!(p.beyond, Some((d("2026-12-09"), d("2026-12-31"))));
+        // Past today, too; a head of days stays counted.
+        let p = Period::split_through(d("2026-10-15"), d("2026-12-20"), today);
+        assert_eq!(p.months, months("2026-11", "2026-12"));
+        assert_eq!(p.days, vec![(d("2026-10-15"), d("2026-10-31"))]);
+        assert_eq!(p.beyond, Some((d("2026-12-21"), d("2026-12-31"))));
+        // The month alone, from its first day.
+        let p = Period::split_through(d("2026-12-01"), today, today);
+        assert_eq!(p.months, months("2026-12", "2026-12"));
+        assert_eq!(p.beyond, Some((d("2026-12-09"), d("2026-12-31"))));
+        // Unchanged: a period ending before today; a last month that starts before `from`; a
+        // period that ends with its month.
+        for (from, to) in [
+            ("2024-12-01", "2026-12-07"),
+            ("2026-12-03", "2026-12-08"),
+            ("2026-01-01", "2026-12-31"),
+        ] {
+            assert_eq!(
+                Period::split_through(d(from), d(to), today),
+                Period::split(d(from), d(to)),
+                "{from}..{to}"
+            );
+        }
+        // The last day there is.
+        let p = Period::split_through(d("2026-12-01"), NaiveDate::MAX, today);
+        assert_eq!(p, Period::split(d("2026-12-01"), NaiveDate::MAX));
     }
 }
 

@@ -460,6 +460,17 @@ both!(
          sector_code, title, description, level, source, '2026-09-14', deadline_key, status, \
          listed, reported_by, created_at, updated_at, version FROM hazards",
         );
+        // Rows discovered after today (11-29), as only SQL can write them: a period that reaches
+        // today reads November whole from its tally and takes them off again.
+        app.sql(
+            "INSERT INTO hazards (code, enterprise_id, jurisdiction_code, county_code, city_code, \
+         sector_code, title, description, level, source, discovered_on, deadline_key, status, \
+         listed, reported_by, created_at, updated_at, version) \
+         SELECT code || '-late', enterprise_id, jurisdiction_code, county_code, city_code, \
+         sector_code, title, description, level, source, '2026-11-30', deadline_key, status, \
+         listed, reported_by, created_at, updated_at, version FROM hazards \
+         WHERE code NOT LIKE '%-copy'",
+        );
         app.sql(&format!(
         "UPDATE hazards SET discovered_on = '2026-10-02', sector_code = 'construction' WHERE id = {}",
         made[2]
@@ -504,6 +515,27 @@ both!(
                 Some(("2025-12-01", "2026-09-30")),
                 "2025-12-01",
                 "2026-09-30",
+            ),
+            // Reaching today (2026-11-29), with rows on 11-30.
+            (
+                Some(("2026-09-01", "2026-11-29")),
+                "2026-09-01",
+                "2026-11-29",
+            ),
+            (
+                Some(("2026-11-01", "2026-11-29")),
+                "2026-11-01",
+                "2026-11-29",
+            ),
+            (
+                Some(("2026-11-03", "2026-11-29")),
+                "2026-11-03",
+                "2026-11-29",
+            ),
+            (
+                Some(("2026-10-20", "2026-11-30")),
+                "2026-10-20",
+                "2026-11-30",
             ),
         ];
         // On PostgreSQL each session adds to its own slot of a tally, and the server folds the
