@@ -1,10 +1,5 @@
 use clap::Parser;
 
-/// mimalloc instead of the system allocator (`Cargo.toml` says why; the README's benchmark
-/// section has the figures).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[actix_web::main]
 async fn main() {
     let cli = hazard_registry::cli::Cli::parse();
