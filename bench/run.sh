@@ -155,8 +155,11 @@ pgbench_run() { # NAME REP FILE
   wanted "$1" || return 0
   local out=$RESULTS/$1.r$2.txt
   # The server's own session settings (db::Manager::open) and prepared statements, as diesel
-  # uses them, so the database-only rate is of the same plans.
-  PGOPTIONS='-c random_page_cost=1.1 -c jit=off' \
+  # uses them, so the database-only rate is of the same plans; and, like the server, no TLS to
+  # a database on the loopback (db::pg_url_with_timeouts).
+  local ssl=${PGSSLMODE:-}
+  case $HAZREG_DATABASE_URL in *@127.*|*@localhost[:/]*|*@\[::1\]*) ssl=${ssl:-disable} ;; esac
+  PGSSLMODE=${ssl:-prefer} PGOPTIONS='-c random_page_cost=1.1 -c jit=off' \
     pgbench -n -M prepared -c 16 -j 2 -T "$D" -f "$3" "$HAZREG_DATABASE_URL" >"$out" 2>&1 || { cat "$out" >&2; exit 1; }
   local n tps lat failed
   read -r n tps lat failed < <(python3 "$BENCH/report.py" pgbench "$out")

@@ -375,6 +375,42 @@ async fn a_dropped_connection_leaves_the_pool_after_one_failure() {
     app.stop().await;
 }
 
+/// The server's connections to a PostgreSQL on the loopback skip TLS (`db::pg_url_with_timeouts`),
+/// where libpq's own default would encrypt them; a client that names no `sslmode` still gets it.
+#[actix_web::test]
+async fn connections_to_a_loopback_database_skip_tls() {
+    let Some(app) = TestApp::spawn(crate::support::Backend::Postgres).await else {
+        return;
+    };
+    assert!(
+        app.database_url.contains("@127.0.0.1:"),
+        "{}",
+        app.database_url
+    );
+    let admin = app.admin().await;
+    app.get(&admin, "/api/v1/hazards").await.assert_status(200);
+    let offered = app.sql_texts("SELECT CAST(current_setting('ssl') AS TEXT) AS t");
+    if offered != ["on"] {
+        eprintln!("this PostgreSQL offers no TLS: nothing to tell apart");
+        app.stop().await;
+        return;
+    }
+    // This harness connection names no sslmode: libpq's default encrypts it.
+    assert_eq!(
+        app.sql_texts(
+            "SELECT CAST(ssl AS TEXT) AS t FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+        ),
+        ["true"]
+    );
+    let server = app.sql_texts(
+        "SELECT CAST(s.ssl AS TEXT) AS t FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) \
+         WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()",
+    );
+    assert!(!server.is_empty(), "no server connection found");
+    assert!(server.iter().all(|t| t == "false"), "{server:?}");
+    app.stop().await;
+}
+
 /// A statement the server ends for running past the statement timeout (an overloaded or
 /// locked database) answers 503 with Retry-After, never 500, and writes nothing.
 #[actix_web::test]
