@@ -62,14 +62,14 @@ pub struct Manager {
 }
 
 /// libpq settings that keep a dead or hung server from holding a connection for good: a
-/// bounded connect, TCP keepalives, and a bound on unacknowledged writes. Only those the URL
-/// does not set itself are added.
+/// bounded connect, TCP keepalives, and a bound on unacknowledged writes; and the sessions'
+/// `application_name`. Only those the URL does not set itself are added.
 ///
 /// And no TLS to a server on this machine's loopback: libpq's default (`sslmode=prefer`)
 /// encrypts whenever the server offers it, but traffic to 127.0.0.1 never leaves the kernel,
 /// and `prefer` authenticates no one anyway. On the 2-core bench it cost about a fifth of the
 /// county list's throughput. A URL with its own `sslmode`, or `PGSSLMODE` in the
-/// environment, is left as it is.
+/// environment, is left as it is (a loopback server that accepts only `hostssl` needs one).
 fn pg_url_with_timeouts(url: &str, timeout: Duration) -> String {
     let secs = timeout.as_secs().max(2);
     let ms = timeout.as_millis().max(1000);
@@ -80,6 +80,8 @@ fn pg_url_with_timeouts(url: &str, timeout: Duration) -> String {
         ("keepalives_interval", "2".to_string()),
         ("keepalives_count", "2".to_string()),
         ("tcp_user_timeout", ms.to_string()),
+        // How operators (and the tests) tell the server's sessions apart in pg_stat_activity.
+        ("application_name", "hazard-registry".to_string()),
     ];
     if loopback_only(url) && std::env::var_os("PGSSLMODE").is_none() {
         wanted.push(("sslmode", "disable".to_string()));
@@ -95,21 +97,39 @@ fn pg_url_with_timeouts(url: &str, timeout: Duration) -> String {
 }
 
 /// Whether a `postgres://` URL names only hosts on this machine's loopback (`localhost`,
-/// `127.x.x.x`, `::1`). A URL that names its host in the query (`?host=`), or none, is not
-/// treated as one.
+/// `127.x.x.x`, `::1`). Anything that could send the connection elsewhere makes the answer
+/// no: a query parameter naming a host, an address or a service (`host`, `hostaddr`,
+/// `service`, or any percent-encoded key), the `PGHOSTADDR`, `PGSERVICE` or `PGSERVICEFILE`
+/// environment, or an authority that is not plainly `[user[:password]@]host[:port][,…]`.
 fn loopback_only(url: &str) -> bool {
+    if ["PGHOSTADDR", "PGSERVICE", "PGSERVICEFILE"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some())
+    {
+        return false;
+    }
     let Some((_, rest)) = url.split_once("://") else {
         return false;
     };
-    let (authority, query) = match rest.find(['/', '?']) {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, ""),
+    // libpq's authority ends at the first `/`; with no path, at the query's `?`.
+    let (authority, query) = match rest.split_once('/') {
+        Some((a, tail)) => (a, tail.split_once('?').map_or("", |(_, q)| q)),
+        None => rest.split_once('?').unwrap_or((rest, "")),
     };
-    if query.contains("host=") {
+    if authority.contains('?') {
         return false;
     }
-    let hosts = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let redirects = query.split('&').any(|pair| {
+        let key = pair.split('=').next().unwrap_or("");
+        key.contains('%') || matches!(key, "host" | "hostaddr" | "service")
+    });
+    if redirects {
+        return false;
+    }
+    // The user ends at the first `@`, as libpq reads it (an `@` in a password is `%40`).
+    let hosts = authority.split_once('@').map_or(authority, |(_, h)| h);
     !hosts.is_empty()
+        && !hosts.contains(['@', '%'])
         && hosts.split(',').all(|h| {
             let host = match h.strip_prefix('[') {
                 Some(v6) => v6.split(']').next().unwrap_or(""),
@@ -575,6 +595,14 @@ mod tests {
             "not a url",
             "postgres://[2001:db8::1]/db",
             "postgres://127.0.0.1.example.com/db",
+            "postgres://u@localhost/db?hostaddr=10.0.0.5",
+            "postgres://u@localhost/db?sslcert=x&hostaddr=10.0.0.5",
+            "postgres://u@localhost/db?service=remote",
+            "postgres://u@localhost/db?%68ost=db.internal",
+            "postgres://localhost?@remote/db?x=1",
+            "postgres://u@localhost?hostaddr=10.0.0.5",
+            "postgres://a@b@127.0.0.1/db",
+            "postgres://u@%31%32%37.0.0.1/db",
         ] {
             assert!(!loopback_only(url), "{url}");
         }

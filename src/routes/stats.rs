@@ -271,7 +271,12 @@ pub async fn hazard_stats(
     let kind = q.group_by.as_str();
     let (groups, names) = state
         .run(move |c| {
-            let groups = stats::hazards(c, &p.scope(), grouping, from, to, today)?;
+            // One snapshot for the tallies, the rows and the overdue count, which are read by
+            // separate statements and added up (on PostgreSQL each would see its own).
+            let groups = diesel::Connection::transaction(c, |c| {
+                crate::db::repeatable_read(c)?;
+                stats::hazards(c, &p.scope(), grouping, from, to, today)
+            })?;
             let keys: Vec<String> = groups.iter().map(|g| g.key.clone()).collect();
             let names = labels(c, kind, &keys)?;
             Ok((groups, names))

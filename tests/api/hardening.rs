@@ -382,11 +382,11 @@ async fn connections_to_a_loopback_database_skip_tls() {
     let Some(app) = TestApp::spawn(crate::support::Backend::Postgres).await else {
         return;
     };
-    assert!(
-        app.database_url.contains("@127.0.0.1:"),
-        "{}",
-        app.database_url
-    );
+    if !app.database_url.contains("@127.0.0.1:") || std::env::var_os("PGSSLMODE").is_some() {
+        eprintln!("not a loopback database URL left to the server's choice: nothing to check");
+        app.stop().await;
+        return;
+    }
     let admin = app.admin().await;
     app.get(&admin, "/api/v1/hazards").await.assert_status(200);
     let offered = app.sql_texts("SELECT CAST(current_setting('ssl') AS TEXT) AS t");
@@ -404,7 +404,7 @@ async fn connections_to_a_loopback_database_skip_tls() {
     );
     let server = app.sql_texts(
         "SELECT CAST(s.ssl AS TEXT) AS t FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) \
-         WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()",
+         WHERE a.datname = current_database() AND a.application_name = 'hazard-registry'",
     );
     assert!(!server.is_empty(), "no server connection found");
     assert!(server.iter().all(|t| t == "false"), "{server:?}");

@@ -471,6 +471,24 @@ both!(
          listed, reported_by, created_at, updated_at, version FROM hazards \
          WHERE code NOT LIKE '%-copy'",
         );
+        // Some of them closed, listed and delisted, and extended, so every figure has
+        // something to take off.
+        app.sql("UPDATE hazards SET status = 'closed' WHERE code LIKE '%-late' AND id % 2 = 0");
+        app.sql(
+            "INSERT INTO listings (hazard_id, level, authority_code, notice_no, requirements, \
+         responsible_unit, deadline, status, enterprise_id, jurisdiction_code, sector_code, \
+         listed_by, listed_at, delisted_by, delisted_at, delisting_note, created_at, updated_at, \
+         version) SELECT id, 'city', '431300', code, 'x', 'x', '2026-12-31', 'delisted', \
+         enterprise_id, jurisdiction_code, sector_code, reported_by, created_at, reported_by, \
+         created_at, 'x', created_at, updated_at, 1 FROM hazards WHERE code LIKE '%-late' \
+         AND id % 3 = 0",
+        );
+        app.sql(
+            "INSERT INTO deadline_extensions (subject_type, subject_id, old_deadline, new_deadline, \
+         reason, status, requested_by, requested_at) SELECT 'hazard', id, '2026-12-01', \
+         '2026-12-20', 'x', 'approved', reported_by, created_at FROM hazards \
+         WHERE code LIKE '%-late' AND id % 3 <> 1",
+        );
         app.sql(&format!(
         "UPDATE hazards SET discovered_on = '2026-10-02', sector_code = 'construction' WHERE id = {}",
         made[2]
