@@ -158,7 +158,7 @@ pgbench_run() { # NAME REP FILE
   # uses them, so the database-only rate is of the same plans; and, like the server, no TLS to
   # a database on the loopback (db::pg_url_with_timeouts).
   local ssl=${PGSSLMODE:-}
-  case $HAZREG_DATABASE_URL in *@127.*|*@localhost[:/]*|*@\[::1\]*) ssl=${ssl:-disable} ;; esac
+  [[ $HAZREG_DATABASE_URL =~ @(127\.[0-9]+\.[0-9]+\.[0-9]+|localhost|\[::1\])([:/?]|$) ]] && ssl=${ssl:-disable}
   PGSSLMODE=${ssl:-prefer} PGOPTIONS='-c random_page_cost=1.1 -c jit=off' \
     pgbench -n -M prepared -c 16 -j 2 -T "$D" -f "$3" "$HAZREG_DATABASE_URL" >"$out" 2>&1 || { cat "$out" >&2; exit 1; }
   local n tps lat failed
